@@ -1,0 +1,62 @@
+/*
+ * http.h - one API request from httpd's point of view: the request-body
+ * rules (spec api.md §0.2), routing to a handler, and the JSON responses
+ * every handler sends (§0.3, §0.4).
+ */
+#ifndef PFJ_HTTP_H
+#define PFJ_HTTP_H
+
+#include <httpd.h>
+#include <json-c/json.h>
+#include "config.h"
+#include "router.h"
+#include "json_render.h"
+#include "db.h"
+
+typedef struct pfj_req {
+    request_rec *r;
+    const pfj_dir_conf *conf;
+    pfj_route_match route;
+    const char *url;        /* full request URL, as error messages quote it */
+    const char *mimetype;   /* lower-cased, no parameters; "" if absent */
+    json_object *body;      /* parsed JSON body; NULL if none or JSON null */
+    int has_json;           /* a JSON body was parsed (even a null one) */
+    pfj_db *db;             /* opened by pfj_req_db() */
+} pfj_req;
+
+/* An endpoint handler: sends its response and returns OK (or an HTTP
+ * status for httpd to answer itself when nothing could be sent). */
+typedef int (*pfj_handler_fn)(pfj_req *q);
+
+/* The handler hook's work for a request httpd gave to "pyfarm-jobs". */
+int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
+                       const pfj_handler_fn *handlers);
+
+/* The request's database connection (opened on first use); NULL when the
+ * database is unavailable: send pfj_send_db_failure(). */
+pfj_db *pfj_req_db(pfj_req *q);
+
+/* Starts a JSON response with this status; write the value with the
+ * returned writer, then call pfj_end_json(). */
+pfj_jw *pfj_begin_json(pfj_req *q, int status);
+int pfj_end_json(pfj_req *q, pfj_jw *w);
+
+/* {"error": msg} with this status. */
+int pfj_send_error(pfj_req *q, int status, const char *msg);
+
+/* A bare JSON string (some reference errors are just that). */
+int pfj_send_json_string(pfj_req *q, int status, const char *s);
+
+/* 204: no body, Content-Type application/json. */
+int pfj_send_no_content(pfj_req *q);
+
+/* 500 {"error": "unhandled error while accessing <url>"} (the reference's
+ * answer to anything it did not expect). */
+int pfj_send_unhandled(pfj_req *q);
+
+/* The answer to a failed database operation: 503 with a JSON error when
+ * trying again may help (database down, deadlock, timeouts), else
+ * pfj_send_unhandled().  db may be NULL (no connection). */
+int pfj_send_db_failure(pfj_req *q, pfj_db *db);
+
+#endif

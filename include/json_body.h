@@ -1,0 +1,36 @@
+/*
+ * json_body.h - the reference's request-body rules (spec api.md §0.2):
+ * which media types are parsed as JSON, which pass through unparsed, which
+ * are refused; and a strict JSON parser whose result lives as long as a
+ * pool.  Pure: APR and json-c only.
+ */
+#ifndef PFJ_JSON_BODY_H
+#define PFJ_JSON_BODY_H
+
+#include <apr_pools.h>
+#include <json-c/json.h>
+
+typedef enum pfj_media {
+    PFJ_MEDIA_JSON,         /* application/json: parsed */
+    PFJ_MEDIA_PASS,         /* form, multipart, zip, csv: left to handlers */
+    PFJ_MEDIA_OTHER         /* refused (415) when the body is not empty */
+} pfj_media;
+
+/* Classifies a Content-Type header value (NULL when absent).  *mimetype
+ * receives the lower-cased type without parameters ("" when absent), which
+ * is what error messages quote. */
+pfj_media pfj_media_classify(apr_pool_t *p, const char *content_type,
+                             const char **mimetype);
+
+/* Parses exactly one JSON document (surrounding white space allowed) as
+ * Python's json.loads would accept it.  On success *out is the value (NULL
+ * for JSON null) and a cleanup on p releases it; returns 0.  Returns -1 on
+ * any syntax error, trailing data or invalid UTF-8. */
+int pfj_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
+                   json_object **out);
+
+/* Python's type name of a JSON value for error messages: "dict", "list",
+ * "str", "int", "float", "bool", "NoneType". */
+const char *pfj_json_type_name(json_object *o);
+
+#endif

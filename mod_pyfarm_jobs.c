@@ -1,0 +1,92 @@
+/*
+ * mod_pyfarm_jobs - PyFarm's jobs API (/api/v1/jobs) inside httpd.
+ *
+ * This file is the glue only: the module record, the directives, and the
+ * hooks.  The API itself lives in src/ (see README).
+ */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_request.h>
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "api.h"
+
+/* Defined by AP_DECLARE_MODULE at the end of this file. */
+extern module AP_MODULE_DECLARE_DATA pyfarm_jobs_module;
+
+#define HANDLER_NAME "pyfarm-jobs"
+
+static const char *set_max_body(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    pfj_dir_conf *c = dconf;
+
+    return pfj_config_parse_size(cmd->pool, arg, &c->max_body);
+}
+
+static const command_rec pfj_directives[] = {
+    AP_INIT_TAKE1("PyFarmJobsMaxBodySize", set_max_body, NULL, OR_ALL,
+                  "Largest JSON request body in bytes (default 1048576); "
+                  "larger bodies are answered 413"),
+    {NULL}
+};
+
+/* Fails "apachectl configtest" and startup with one clear sentence when
+ * mod_dbd is missing: nothing here works without its connection pool. */
+static int pfj_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s)
+{
+    if (!pfj_db_bind_mod_dbd()) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                     "mod_pyfarm_jobs needs mod_dbd: enable it "
+                     "(a2enmod dbd, or LoadModule dbd_module) before "
+                     "loading mod_pyfarm_jobs");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* Registers every statement with mod_dbd for every virtual host; runs
+ * before mod_dbd's own post_config, which groups the statements into the
+ * connection pools. */
+static int pfj_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp, server_rec *s)
+{
+    server_rec *sp;
+
+    for (sp = s; sp; sp = sp->next) {
+        pfj_db_prepare(sp, pfj_api_statements);
+    }
+    return OK;
+}
+
+static int pfj_handler(request_rec *r)
+{
+    if (r->handler == NULL || strcmp(r->handler, HANDLER_NAME) != 0) {
+        return DECLINED;
+    }
+    return pfj_handle_request(r,
+                              ap_get_module_config(r->per_dir_config,
+                                                   &pyfarm_jobs_module),
+                              pfj_api_handlers);
+}
+
+static void pfj_register_hooks(apr_pool_t *p)
+{
+    static const char *const before_dbd[] = {"mod_dbd.c", NULL};
+
+    ap_hook_check_config(pfj_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(pfj_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_handler(pfj_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(pyfarm_jobs) = {
+    STANDARD20_MODULE_STUFF,
+    pfj_config_create,
+    pfj_config_merge,
+    NULL,
+    NULL,
+    pfj_directives,
+    pfj_register_hooks
+};

@@ -1,0 +1,16 @@
+/*
+ * api.c - endpoint -> handler, and the statement tables of every resource.
+ * An endpoint without a handler answers 501.
+ */
+#include "api.h"
+#include "jobs.h"
+
+const pfj_handler_fn pfj_api_handlers[PFJ_EP_COUNT] = {
+    [PFJ_EP_SCHEMA] = pfj_jobs_schema,
+    [PFJ_EP_JOBS_LIST] = pfj_jobs_list,
+};
+
+const pfj_stmt *const pfj_api_statements[] = {
+    pfj_jobs_stmts,
+    NULL
+};

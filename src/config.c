@@ -1,0 +1,68 @@
+/*
+ * config.c - creation, merging and defaults of the per-directory
+ * configuration (see config.h).
+ */
+#include <apr_strings.h>
+#include "config.h"
+
+/* The URL prefix the handler serves is the path of the <Location> that set
+ * it up; anything else (server context, <LocationMatch> regexes) falls back
+ * to the default prefix.  A trailing slash is dropped so that both
+ * <Location /api/v1/jobs> and <Location /api/v1/jobs/> work. */
+static const char *base_from_section(apr_pool_t *p, const char *dir)
+{
+    apr_size_t len;
+
+    if (dir == NULL || dir[0] != '/') {
+        return NULL;
+    }
+    len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/') {
+        len--;
+    }
+    return apr_pstrmemdup(p, dir, len);
+}
+
+void *pfj_config_create(apr_pool_t *p, char *dir)
+{
+    pfj_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->base = base_from_section(p, dir);
+    c->max_body = -1;
+    return c;
+}
+
+void *pfj_config_merge(apr_pool_t *p, void *basev, void *addv)
+{
+    const pfj_dir_conf *base = basev;
+    const pfj_dir_conf *add = addv;
+    pfj_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->base = add->base ? add->base : base->base;
+    c->max_body = add->max_body >= 0 ? add->max_body : base->max_body;
+    return c;
+}
+
+const char *pfj_config_parse_size(apr_pool_t *p, const char *arg,
+                                  apr_off_t *out)
+{
+    char *end;
+    apr_off_t v;
+
+    if (apr_strtoff(&v, arg, &end, 10) != APR_SUCCESS || *end != '\0'
+        || end == arg || v <= 0) {
+        return apr_psprintf(p, "'%s' is not a positive number of bytes", arg);
+    }
+    *out = v;
+    return NULL;
+}
+
+const char *pfj_conf_base(const pfj_dir_conf *c)
+{
+    return c->base ? c->base : PFJ_DEFAULT_BASE;
+}
+
+apr_off_t pfj_conf_max_body(const pfj_dir_conf *c)
+{
+    return c->max_body >= 0 ? c->max_body : PFJ_DEFAULT_MAX_BODY;
+}

@@ -1,0 +1,283 @@
+/*
+ * db.c - prepared statements and the request's transaction over mod_dbd
+ * (see db.h).
+ */
+#include <apr_strings.h>
+#include <httpd.h>
+#include <http_log.h>
+#include "db.h"
+
+APLOG_USE_MODULE(pyfarm_jobs);
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire_fn;
+
+/* Every statement table, kept to prepare them again on a connection that
+ * lost them (see repair_statements). */
+static const pfj_stmt *const *all_tables;
+
+/* Substrings of PostgreSQL errors after which the same request may succeed
+ * later: the answer is 503, which agents retry, never a 4xx or 500. */
+static const char *const transient_errors[] = {
+    "deadlock detected",
+    "could not serialize access",
+    "lock timeout",
+    "statement timeout",
+    "terminating connection",
+    "server closed the connection",
+    "no connection to the server",
+    "the database system is",
+    "could not connect",
+    "too many connections",
+    NULL
+};
+
+/* After a PostgreSQL restart, libpq may have reconnected a pooled
+ * connection under mod_dbd's feet: the new session has no prepared
+ * statements. */
+#define STALE_STATEMENT "prepared statement \"pfj_"
+
+int pfj_db_bind_mod_dbd(void)
+{
+    dbd_prepare_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    dbd_acquire_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    return dbd_prepare_fn != NULL && dbd_acquire_fn != NULL;
+}
+
+void pfj_db_prepare(server_rec *s, const pfj_stmt *const *tables)
+{
+    const pfj_stmt *const *t;
+    const pfj_stmt *st;
+
+    all_tables = tables;
+    for (t = tables; *t; t++) {
+        for (st = *t; st->label; st++) {
+            dbd_prepare_fn(s, st->sql, st->label);
+        }
+    }
+}
+
+/* Prepares every statement again on this connection and replaces the
+ * handles mod_dbd keeps for it. */
+static void repair_statements(pfj_db *db)
+{
+    const pfj_stmt *const *t;
+    const pfj_stmt *st;
+    apr_dbd_prepared_t *stmt;
+
+    for (t = all_tables; *t; t++) {
+        for (st = *t; st->label; st++) {
+            stmt = NULL;
+            if (apr_dbd_prepare(db->dbd->driver, db->dbd->pool,
+                                db->dbd->handle, st->sql, st->label,
+                                &stmt) != 0) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
+                              "DBD: cannot prepare %s again: %s", st->label,
+                              apr_dbd_error(db->dbd->driver,
+                                            db->dbd->handle, 1));
+                return;
+            }
+            apr_hash_set(db->dbd->prepared, st->label, APR_HASH_KEY_STRING,
+                         stmt);
+        }
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, db->r,
+                  "prepared statements restored on a reconnected "
+                  "database connection");
+}
+
+static int is_transient(const char *msg)
+{
+    int i;
+
+    for (i = 0; transient_errors[i]; i++) {
+        if (strstr(msg, transient_errors[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Records a failed statement: logged with the database's own words. */
+static int fail(pfj_db *db, const char *label, int rv)
+{
+    const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rv);
+    int stale;
+
+    msg = msg ? msg : "(no message)";
+    stale = strstr(msg, STALE_STATEMENT) != NULL;
+    db->failed = 1;
+    db->transient = db->transient || stale || is_transient(msg)
+                    || apr_dbd_check_conn(db->dbd->driver, db->r->pool,
+                                          db->dbd->handle) != APR_SUCCESS;
+    ap_log_rerror(APLOG_MARK, db->transient ? APLOG_WARNING : APLOG_ERR, 0,
+                  db->r, "DBD: %s failed: %s", label, msg);
+    if (stale && db->txn == NULL) {
+        repair_statements(db);
+    }
+    else if (stale) {
+        db->stale = 1;
+    }
+    return -1;
+}
+
+pfj_db *pfj_db_open(request_rec *r)
+{
+    pfj_db *db;
+    ap_dbd_t *dbd = dbd_acquire_fn(r);
+
+    if (dbd == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "DBD: no database connection (check DBDriver, "
+                      "DBDParams and that PostgreSQL is up)");
+        return NULL;
+    }
+    db = apr_pcalloc(r->pool, sizeof(*db));
+    db->r = r;
+    db->dbd = dbd;
+    return db;
+}
+
+/* Ends a transaction the handler left open (an error path): a pooled
+ * connection must go back to the pool outside any transaction. */
+static apr_status_t end_forgotten_transaction(void *data)
+{
+    pfj_db *db = data;
+
+    if (db->txn) {
+        apr_dbd_transaction_mode_set(db->dbd->driver, db->txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+        apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->txn);
+        db->txn = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+int pfj_db_begin(pfj_db *db)
+{
+    int rv = apr_dbd_transaction_start(db->dbd->driver, db->r->pool,
+                                       db->dbd->handle, &db->txn);
+
+    if (rv != 0) {
+        db->txn = NULL;
+        return fail(db, "BEGIN", rv);
+    }
+    apr_pool_cleanup_register(db->r->pool, db, end_forgotten_transaction,
+                              apr_pool_cleanup_null);
+    return 0;
+}
+
+void pfj_db_abort(pfj_db *db)
+{
+    db->failed = 1;
+}
+
+int pfj_db_end(pfj_db *db)
+{
+    int rv;
+
+    if (db->txn == NULL) {
+        return db->failed ? -1 : 0;
+    }
+    if (db->failed) {
+        apr_dbd_transaction_mode_set(db->dbd->driver, db->txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    rv = apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->txn);
+    db->txn = NULL;
+    if (db->stale) {
+        db->stale = 0;
+        repair_statements(db);
+    }
+    if (rv != 0) {
+        return fail(db, db->failed ? "ROLLBACK" : "COMMIT", rv);
+    }
+    return db->failed ? -1 : 0;
+}
+
+static apr_dbd_prepared_t *statement(pfj_db *db, const char *label)
+{
+    apr_dbd_prepared_t *st = apr_hash_get(db->dbd->prepared, label,
+                                          APR_HASH_KEY_STRING);
+
+    if (st == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, db->r,
+                      "DBD: statement %s is not prepared on this "
+                      "connection (see earlier DBD errors)", label);
+    }
+    return st;
+}
+
+int pfj_db_select(pfj_db *db, const char *label, int nargs,
+                  const char *const *args, pfj_rows *rows)
+{
+    apr_dbd_prepared_t *st;
+    int rv;
+
+    memset(rows, 0, sizeof(*rows));
+    rows->db = db;
+    if (db->failed) {
+        return -1;
+    }
+    if ((st = statement(db, label)) == NULL) {
+        db->failed = 1;
+        return -1;
+    }
+    rv = apr_dbd_pselect(db->dbd->driver, db->r->pool, db->dbd->handle,
+                         &rows->res, st, 1, nargs, (const char **)args);
+    return rv == 0 ? 0 : fail(db, label, rv);
+}
+
+int pfj_db_exec(pfj_db *db, const char *label, int nargs,
+                const char *const *args, int *nrows)
+{
+    apr_dbd_prepared_t *st;
+    int n = 0, rv;
+
+    if (db->failed) {
+        return -1;
+    }
+    if ((st = statement(db, label)) == NULL) {
+        db->failed = 1;
+        return -1;
+    }
+    rv = apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle, &n,
+                        st, nargs, (const char **)args);
+    if (nrows) {
+        *nrows = n;
+    }
+    return rv == 0 ? 0 : fail(db, label, rv);
+}
+
+int pfj_db_next(pfj_rows *rows)
+{
+    if (rows->res == NULL) {
+        return 0;
+    }
+    if (apr_dbd_get_row(rows->db->dbd->driver, rows->db->r->pool, rows->res,
+                        &rows->row, -1) != 0) {
+        rows->res = NULL;
+        rows->row = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+const char *pfj_db_col(const pfj_rows *rows, int n)
+{
+    return apr_dbd_get_entry(rows->db->dbd->driver, rows->row, n);
+}
+
+int pfj_db_select_row(pfj_db *db, const char *label, int nargs,
+                      const char *const *args, pfj_rows *rows)
+{
+    if (pfj_db_select(db, label, nargs, args, rows) != 0) {
+        return -1;
+    }
+    return pfj_db_next(rows);
+}
+
+int pfj_db_bool(const char *v)
+{
+    return v != NULL && v[0] == 't';
+}

@@ -1,0 +1,157 @@
+/*
+ * json_body.c - media-type rules and strict JSON parsing of request bodies
+ * (see json_body.h).
+ */
+#include <apr_strings.h>
+#include <apr_lib.h>
+#include "json_body.h"
+
+/* Deeper documents are refused rather than risking the stack. */
+#define MAX_JSON_DEPTH 64
+
+/* Media types the reference accepts without parsing them. */
+static const char *const pass_types[] = {
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "application/zip",
+    "text/csv",
+    NULL
+};
+
+static const char *bare_mimetype(apr_pool_t *p, const char *content_type)
+{
+    const char *end = strchr(content_type, ';');
+    apr_size_t len = end ? (apr_size_t)(end - content_type)
+                         : strlen(content_type);
+    char *m, *c;
+
+    while (len > 0 && apr_isspace(content_type[len - 1])) {
+        len--;
+    }
+    while (len > 0 && apr_isspace(*content_type)) {
+        content_type++, len--;
+    }
+    m = apr_pstrmemdup(p, content_type, len);
+    for (c = m; *c; c++) {
+        *c = apr_tolower(*c);
+    }
+    return m;
+}
+
+pfj_media pfj_media_classify(apr_pool_t *p, const char *content_type,
+                             const char **mimetype)
+{
+    int i;
+
+    *mimetype = content_type ? bare_mimetype(p, content_type) : "";
+    if (strcmp(*mimetype, "application/json") == 0) {
+        return PFJ_MEDIA_JSON;
+    }
+    for (i = 0; pass_types[i]; i++) {
+        if (strcmp(*mimetype, pass_types[i]) == 0) {
+            return PFJ_MEDIA_PASS;
+        }
+    }
+    return PFJ_MEDIA_OTHER;
+}
+
+static apr_status_t release_json(void *o)
+{
+    json_object_put(o);
+    return APR_SUCCESS;
+}
+
+static int only_white_space(const char *s, apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* What json-c accepts even in strict mode but Python's json.loads refuses:
+ * single-quoted keys, raw control characters inside strings, a number
+ * ending in "." ("1."). */
+static int python_refuses(const char *s, apr_size_t len)
+{
+    apr_size_t i;
+    int in_string = 0;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (in_string) {
+            if (c < 0x20) {
+                return 1;
+            }
+            if (c == '\\') {
+                i++;
+            }
+            else if (c == '"') {
+                in_string = 0;
+            }
+        }
+        else if (c == '"') {
+            in_string = 1;
+        }
+        else if (c == '\'' || (c == '.' && (i + 1 == len
+                                            || !apr_isdigit(s[i + 1])))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int pfj_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
+                   json_object **out)
+{
+    struct json_tokener *tok;
+    json_object *o;
+    apr_size_t end;
+    enum json_tokener_error err;
+    /* The terminating NUL tells json-c the input is complete (a bare
+     * number is otherwise left waiting for more digits). */
+    const char *text = apr_pstrmemdup(p, buf, len);
+
+    if (len >= (apr_size_t)INT32_MAX || python_refuses(buf, len)) {
+        return -1;
+    }
+    tok = json_tokener_new_ex(MAX_JSON_DEPTH);
+    if (tok == NULL) {
+        return -1;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT
+                                | JSON_TOKENER_VALIDATE_UTF8);
+    o = json_tokener_parse_ex(tok, text, (int)len + 1);
+    err = json_tokener_get_error(tok);
+    end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (err != json_tokener_success
+        || (end < len && !only_white_space(text + end, len - end))) {
+        json_object_put(o);
+        return -1;
+    }
+    if (o) {
+        apr_pool_cleanup_register(p, o, release_json, apr_pool_cleanup_null);
+    }
+    *out = o;
+    return 0;
+}
+
+const char *pfj_json_type_name(json_object *o)
+{
+    switch (json_object_get_type(o)) {
+    case json_type_object:  return "dict";
+    case json_type_array:   return "list";
+    case json_type_string:  return "str";
+    case json_type_int:     return "int";
+    case json_type_double:  return "float";
+    case json_type_boolean: return "bool";
+    case json_type_null:    break;
+    }
+    return "NoneType";
+}

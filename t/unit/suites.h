@@ -1,0 +1,19 @@
+/* suites.h - the Check suites of the core, one per src/ unit. */
+#ifndef PFJ_TEST_SUITES_H
+#define PFJ_TEST_SUITES_H
+
+#include <check.h>
+#include <apr_pools.h>
+
+Suite *pfj_suite_config(void);
+Suite *pfj_suite_router(void);
+Suite *pfj_suite_values(void);
+Suite *pfj_suite_render(void);
+Suite *pfj_suite_body(void);
+
+/* A fresh APR pool for each test (created in a fixture, destroyed after). */
+extern apr_pool_t *pfj_test_pool;
+void pfj_test_pool_setup(void);
+void pfj_test_pool_teardown(void);
+
+#endif
