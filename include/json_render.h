@@ -61,6 +61,24 @@ void pfj_jw_kv_int64(pfj_jw *w, const char *key, apr_int64_t v);
 void pfj_jw_kv_bool(pfj_jw *w, const char *key, int v);
 void pfj_jw_kv_null(pfj_jw *w, const char *key);
 
+/* How a database column is rendered (spec api.md §0.6). */
+typedef enum pfj_db_kind {
+    PFJ_DB_INT,         /* integer text, as is */
+    PFJ_DB_TEXT,        /* a string */
+    PFJ_DB_BOOL,        /* PostgreSQL's t / f */
+    PFJ_DB_TIMESTAMP,   /* "YYYY-MM-DDTHH:MM:SS.ffffff" */
+    PFJ_DB_NUMERIC,     /* NUMERIC as a Python float */
+    PFJ_DB_FLOAT,       /* double precision as a Python float */
+    PFJ_DB_JSON,        /* JSON text (a JSONDict column, json_build_object) */
+    PFJ_DB_JSON_LIST    /* JSON text of a json_agg(); NULL is [] */
+} pfj_db_kind;
+
+/* A value as PostgreSQL returns it (text; NULL for SQL NULL) rendered the
+ * reference's way.  Text that does not parse as its kind renders null. */
+void pfj_jw_db_value(pfj_jw *w, pfj_db_kind kind, const char *text);
+void pfj_jw_kv_db(pfj_jw *w, const char *key, pfj_db_kind kind,
+                  const char *text);
+
 /* Render a whole json-c value into a pool string (tests, error bodies). */
 const char *pfj_json_to_string(apr_pool_t *p, struct json_object *o);
 

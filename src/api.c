@@ -8,6 +8,7 @@
 const pfj_handler_fn pfj_api_handlers[PFJ_EP_COUNT] = {
     [PFJ_EP_SCHEMA] = pfj_jobs_schema,
     [PFJ_EP_JOBS_LIST] = pfj_jobs_list,
+    [PFJ_EP_JOB_GET] = pfj_jobs_get,
 };
 
 const pfj_stmt *const pfj_api_statements[] = {

@@ -263,9 +263,17 @@ int pfj_db_next(pfj_rows *rows)
     return 1;
 }
 
+/* apr_dbd_get_entry() gives "" for SQL NULL; apr_dbd_datum_get() tells
+ * the two apart (APR_ENOENT for NULL). */
 const char *pfj_db_col(const pfj_rows *rows, int n)
 {
-    return apr_dbd_get_entry(rows->db->dbd->driver, rows->row, n);
+    char *value = NULL;
+
+    if (apr_dbd_datum_get(rows->db->dbd->driver, rows->row, n,
+                          APR_DBD_TYPE_STRING, &value) != APR_SUCCESS) {
+        return NULL;
+    }
+    return value;
 }
 
 int pfj_db_select_row(pfj_db *db, const char *label, int nargs,

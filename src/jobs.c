@@ -1,6 +1,7 @@
 /*
  * jobs.c - the jobs resource (spec api.md §2-§7).
  */
+#include <errno.h>
 #include <apr_strings.h>
 #include <httpd.h>
 #include <http_protocol.h>
@@ -49,8 +50,218 @@ const pfj_stmt pfj_jobs_stmts[] = {
      "   AND (%s::text IS NULL OR strpos(lower(j.title), lower(%s)) > 0)"
      " ORDER BY j.id"
      " LIMIT %lld OFFSET %lld"},
+    /* §5 one job, with everything its JSON object shows, by id or by
+     * title (the oldest job of that title). */
+    {"pfj_job_get",
+     QUEUE_PATHS_CTE
+     "SELECT j.id, j.title, j.state, j.priority, j.weight, j.minimum_agents,"
+     "       j.maximum_agents, j.job_group_id, j.notes, j.output_link,"
+     "       j.num_tiles, j.batch, j.requeue, j.cpus, j.ram, j.ram_warning,"
+     "       j.ram_max, j.hidden, j.to_be_deleted, j.completion_notify_sent,"
+     "       j.autodelete_time, j.time_submitted, j.time_started,"
+     "       j.time_finished, j.by, j.data, j.environ,"
+     "       jt.name, jv.version, u.username,"
+     "       (SELECT path FROM queue_paths WHERE id = j.job_queue_id),"
+     "       g.title, f.first, f.last, f.assigned,"
+     "       (SELECT json_agg(t.tag ORDER BY t.id)"
+     "          FROM job_tag_associations a JOIN tags t ON t.id = a.tag_id"
+     "         WHERE a.job_id = j.id),"
+     "       (SELECT json_agg(json_build_object("
+     "                 'software_id', r.software_id, 'software', s.software,"
+     "                 'min_version_id', r.min_version_id,"
+     "                 'min_version', vmin.version,"
+     "                 'max_version_id', r.max_version_id,"
+     "                 'max_version', vmax.version) ORDER BY r.id)"
+     "          FROM job_software_requirements r"
+     "          JOIN software s ON s.id = r.software_id"
+     "          LEFT JOIN software_versions vmin ON vmin.id = r.min_version_id"
+     "          LEFT JOIN software_versions vmax ON vmax.id = r.max_version_id"
+     "         WHERE r.job_id = j.id),"
+     "       (SELECT json_agg(json_build_object('tag', t.tag,"
+     "                                          'negate', r.negate)"
+     "                        ORDER BY r.id)"
+     "          FROM job_tag_requirements r JOIN tags t ON t.id = r.tag_id"
+     "         WHERE r.job_id = j.id),"
+     "       (SELECT json_agg(json_build_object('id', p.id, 'title', p.title)"
+     "                        ORDER BY p.id)"
+     "          FROM job_dependencies d JOIN jobs p ON p.id = d.parentid"
+     "         WHERE d.childid = j.id),"
+     "       (SELECT json_agg(json_build_object('id', c.id, 'title', c.title)"
+     "                        ORDER BY c.id)"
+     "          FROM job_dependencies d JOIN jobs c ON c.id = d.childid"
+     "         WHERE d.parentid = j.id),"
+     "       (SELECT json_agg(json_build_object('id', nu.id,"
+     "                 'username', nu.username, 'email', nu.email,"
+     "                 'on_success', n.on_success, 'on_failure', n.on_failure,"
+     "                 'on_deletion', n.on_deletion) ORDER BY nu.id)"
+     "          FROM notified_users n JOIN users nu ON nu.id = n.user_id"
+     "         WHERE n.job_id = j.id)"
+     "  FROM jobs j"
+     "  JOIN jobtype_versions jv ON jv.id = j.jobtype_version_id"
+     "  JOIN jobtypes jt ON jt.id = jv.jobtype_id"
+     "  LEFT JOIN users u ON u.id = j.user_id"
+     "  LEFT JOIN job_groups g ON g.id = j.job_group_id"
+     " CROSS JOIN LATERAL (SELECT min(frame) AS first, max(frame) AS last,"
+     "                            bool_or(agent_id IS NOT NULL) AS assigned"
+     "                       FROM tasks WHERE job_id = j.id) f"
+     " WHERE j.id = " PFJ_JOB_REF_SQL},
     {NULL, NULL}
 };
+
+/* Columns of pfj_job_get, in order. */
+enum job_column {
+    JC_ID, JC_TITLE, JC_STATE, JC_PRIORITY, JC_WEIGHT, JC_MINIMUM_AGENTS,
+    JC_MAXIMUM_AGENTS, JC_JOB_GROUP_ID, JC_NOTES, JC_OUTPUT_LINK,
+    JC_NUM_TILES, JC_BATCH, JC_REQUEUE, JC_CPUS, JC_RAM, JC_RAM_WARNING,
+    JC_RAM_MAX, JC_HIDDEN, JC_TO_BE_DELETED, JC_COMPLETION_NOTIFY_SENT,
+    JC_AUTODELETE_TIME, JC_TIME_SUBMITTED, JC_TIME_STARTED,
+    JC_TIME_FINISHED, JC_BY, JC_DATA, JC_ENVIRON,
+    JC_JOBTYPE, JC_JOBTYPE_VERSION, JC_USER, JC_JOBQUEUE,
+    JC_JOBGROUP, JC_FIRST_FRAME, JC_LAST_FRAME, JC_ASSIGNED,
+    JC_TAGS, JC_SOFTWARE_REQUIREMENTS, JC_TAG_REQUIREMENTS, JC_PARENTS,
+    JC_CHILDREN, JC_NOTIFIED_USERS
+};
+
+/* The job object's fields that are one column each (spec §0.8). */
+static const struct {
+    const char *key;
+    enum job_column column;
+    pfj_db_kind kind;
+} job_fields[] = {
+    {"id", JC_ID, PFJ_DB_INT},
+    {"title", JC_TITLE, PFJ_DB_TEXT},
+    {"priority", JC_PRIORITY, PFJ_DB_INT},
+    {"weight", JC_WEIGHT, PFJ_DB_INT},
+    {"minimum_agents", JC_MINIMUM_AGENTS, PFJ_DB_INT},
+    {"maximum_agents", JC_MAXIMUM_AGENTS, PFJ_DB_INT},
+    {"job_group_id", JC_JOB_GROUP_ID, PFJ_DB_INT},
+    {"notes", JC_NOTES, PFJ_DB_TEXT},
+    {"output_link", JC_OUTPUT_LINK, PFJ_DB_TEXT},
+    {"num_tiles", JC_NUM_TILES, PFJ_DB_INT},
+    {"batch", JC_BATCH, PFJ_DB_INT},
+    {"requeue", JC_REQUEUE, PFJ_DB_INT},
+    {"cpus", JC_CPUS, PFJ_DB_INT},
+    {"ram", JC_RAM, PFJ_DB_INT},
+    {"ram_warning", JC_RAM_WARNING, PFJ_DB_INT},
+    {"ram_max", JC_RAM_MAX, PFJ_DB_INT},
+    {"hidden", JC_HIDDEN, PFJ_DB_BOOL},
+    {"to_be_deleted", JC_TO_BE_DELETED, PFJ_DB_BOOL},
+    {"completion_notify_sent", JC_COMPLETION_NOTIFY_SENT, PFJ_DB_BOOL},
+    {"autodelete_time", JC_AUTODELETE_TIME, PFJ_DB_INT},
+    {"time_submitted", JC_TIME_SUBMITTED, PFJ_DB_TIMESTAMP},
+    {"time_started", JC_TIME_STARTED, PFJ_DB_TIMESTAMP},
+    {"time_finished", JC_TIME_FINISHED, PFJ_DB_TIMESTAMP},
+    {"by", JC_BY, PFJ_DB_NUMERIC},
+    {"data", JC_DATA, PFJ_DB_JSON},
+    {"environ", JC_ENVIRON, PFJ_DB_JSON},
+    {"jobtype", JC_JOBTYPE, PFJ_DB_TEXT},
+    {"jobtype_version", JC_JOBTYPE_VERSION, PFJ_DB_INT},
+    {"user", JC_USER, PFJ_DB_TEXT},
+    {"jobgroup", JC_JOBGROUP, PFJ_DB_TEXT},
+    {"tags", JC_TAGS, PFJ_DB_JSON_LIST},
+    {"software_requirements", JC_SOFTWARE_REQUIREMENTS, PFJ_DB_JSON_LIST},
+    {"tag_requirements", JC_TAG_REQUIREMENTS, PFJ_DB_JSON_LIST},
+    {"parents", JC_PARENTS, PFJ_DB_JSON_LIST},
+    {"children", JC_CHILDREN, PFJ_DB_JSON_LIST},
+};
+
+int pfj_job_ref(const char *arg, const char **id, const char **title)
+{
+    apr_int64_t v;
+    char *end;
+
+    *id = NULL;
+    *title = NULL;
+    if (!pfj_is_digits(arg)) {
+        *title = arg;
+        return 1;
+    }
+    errno = 0;
+    v = apr_strtoi64(arg, &end, 10);
+    if (errno == ERANGE || v < 0) {
+        return 0;
+    }
+    *id = arg;
+    return 1;
+}
+
+/* §0.7, job rule: a queued job with an assigned task shows "running". */
+static const char *job_state(const char *code, int assigned)
+{
+    if (code == NULL) {
+        return assigned ? "running" : "queued";
+    }
+    return pfj_state_name(code);
+}
+
+void pfj_job_render(pfj_jw *w, const pfj_rows *job, const char *start,
+                    const char *end, int update_shape)
+{
+    apr_size_t i;
+
+    pfj_jw_object_begin(w);
+    for (i = 0; i < sizeof(job_fields) / sizeof(job_fields[0]); i++) {
+        pfj_jw_kv_db(w, job_fields[i].key, job_fields[i].kind,
+                     pfj_db_col(job, job_fields[i].column));
+    }
+    pfj_jw_kv_string(w, "state",
+                     job_state(pfj_db_col(job, JC_STATE),
+                               pfj_db_bool(pfj_db_col(job, JC_ASSIGNED))));
+    pfj_jw_kv_db(w, "jobqueue", PFJ_DB_TEXT,
+                 update_shape ? NULL : pfj_db_col(job, JC_JOBQUEUE));
+    pfj_jw_kv_raw(w, "start", start ? start
+                  : pfj_fmt_numeric(w->bb->p, pfj_db_col(job, JC_FIRST_FRAME)));
+    pfj_jw_kv_raw(w, "end", end ? end
+                  : pfj_fmt_numeric(w->bb->p, pfj_db_col(job, JC_LAST_FRAME)));
+    if (!update_shape) {
+        pfj_jw_kv_db(w, "notified_users", PFJ_DB_JSON_LIST,
+                     pfj_db_col(job, JC_NOTIFIED_USERS));
+    }
+    pfj_jw_object_end(w);
+}
+
+int pfj_job_select(pfj_db *db, const char *id, const char *title,
+                   pfj_rows *job)
+{
+    const char *args[2] = {id, title};
+
+    return pfj_db_select_row(db, "pfj_job_get", 2, args, job);
+}
+
+int pfj_job_has_tasks(const pfj_rows *job)
+{
+    return pfj_db_col(job, JC_FIRST_FRAME) != NULL;
+}
+
+/* §5 */
+int pfj_jobs_get(pfj_req *q)
+{
+    pfj_db *db = pfj_req_db(q);
+    const char *id, *title;
+    pfj_rows job;
+    pfj_jw *w;
+    int found;
+
+    if (db == NULL) {
+        return pfj_send_db_failure(q, NULL);
+    }
+    if (!pfj_job_ref(q->route.args[0], &id, &title)) {
+        return pfj_send_error(q, HTTP_NOT_FOUND, "Job not found");
+    }
+    if ((found = pfj_job_select(db, id, title, &job)) < 0) {
+        return pfj_send_db_failure(q, db);
+    }
+    if (!found) {
+        return pfj_send_error(q, HTTP_NOT_FOUND, "Job not found");
+    }
+    if (!pfj_job_has_tasks(&job)) {
+        return pfj_send_error(q, HTTP_INTERNAL_SERVER_ERROR,
+                              "Job does not have any tasks");
+    }
+    w = pfj_begin_json(q, HTTP_OK);
+    pfj_job_render(w, &job, NULL, NULL, 0);
+    return pfj_end_json(q, w);
+}
 
 /* §4: the SQL type of every job field, as the reference reports them. */
 static const char *const schema_types[][2] = {

@@ -12,6 +12,7 @@
 #include <apr_strings.h>
 
 #include "json_render.h"
+#include "json_body.h"
 #include "values.h"
 
 /* Longest escape of one code point: a surrogate pair, "\ud83d\ude00". */
@@ -385,6 +386,67 @@ void pfj_jw_kv_null(pfj_jw *w, const char *key)
 {
     pfj_jw_key(w, key);
     pfj_jw_null(w);
+}
+
+/* JSON text from the database, re-rendered in Python style. */
+static void write_db_json(pfj_jw *w, const char *text, int null_is_list)
+{
+    json_object *o = NULL;
+
+    if (text == NULL && null_is_list) {
+        pfj_jw_array_begin(w);
+        pfj_jw_array_end(w);
+    }
+    else if (text == NULL
+             || pfj_json_parse(w->bb->p, text, strlen(text), &o) != 0) {
+        pfj_jw_null(w);
+    }
+    else {
+        pfj_jw_json(w, o);
+    }
+}
+
+static const char *format_db_scalar(apr_pool_t *p, pfj_db_kind kind,
+                                    const char *text)
+{
+    switch (kind) {
+    case PFJ_DB_TIMESTAMP:
+        return pfj_fmt_timestamp(p, text);
+    case PFJ_DB_NUMERIC:
+        return pfj_fmt_numeric(p, text);
+    case PFJ_DB_FLOAT:
+        return pfj_fmt_double(p, strtod(text, NULL));
+    case PFJ_DB_BOOL:
+        return text[0] == 't' ? "true" : "false";
+    default:
+        return text;
+    }
+}
+
+void pfj_jw_db_value(pfj_jw *w, pfj_db_kind kind, const char *text)
+{
+    if (kind == PFJ_DB_JSON || kind == PFJ_DB_JSON_LIST) {
+        write_db_json(w, text, kind == PFJ_DB_JSON_LIST);
+    }
+    else if (text == NULL) {
+        pfj_jw_null(w);
+    }
+    else if (kind == PFJ_DB_TEXT) {
+        pfj_jw_string(w, text);
+    }
+    else if (kind == PFJ_DB_TIMESTAMP) {
+        pfj_jw_string(w, format_db_scalar(w->bb->p, kind, text));
+    }
+    else {
+        pfj_jw_raw(w, format_db_scalar(w->bb->p, kind, text));
+    }
+}
+
+void pfj_jw_kv_db(pfj_jw *w, const char *key, pfj_db_kind kind,
+                  const char *text)
+{
+    pfj_jw_key(w, key);
+    pfj_jw_db_value(w, kind, text);
 }
 
 /* NUL-terminated by writing the terminator into the brigade before
