@@ -8,6 +8,7 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <http_request.h>
+#include <apr_strings.h>
 #include "config.h"
 #include "db.h"
 #include "http.h"
@@ -25,10 +26,65 @@ static const char *set_max_body(cmd_parms *cmd, void *dconf, const char *arg)
     return pfj_config_parse_size(cmd->pool, arg, &c->max_body);
 }
 
+static const char *set_autocreate_users(cmd_parms *cmd, void *dconf,
+                                        int on)
+{
+    ((pfj_dir_conf *)dconf)->autocreate_users = on;
+    return NULL;
+}
+
+static const char *set_user_email(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    ((pfj_dir_conf *)dconf)->user_email = strcasecmp(arg, "none") ? arg : "";
+    return NULL;
+}
+
+static const char *set_max_tasks(cmd_parms *cmd, void *dconf,
+                                 const char *arg)
+{
+    return pfj_config_parse_count(cmd->pool, arg,
+                                  &((pfj_dir_conf *)dconf)->max_tasks);
+}
+
+static const char *set_list_limit(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    return pfj_config_parse_count(cmd->pool, arg,
+                                  &((pfj_dir_conf *)dconf)->list_limit);
+}
+
+static const char *set_autodelete(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    pfj_dir_conf *c = dconf;
+
+    if (strcasecmp(arg, "none") == 0) {
+        c->autodelete = -2;
+        return NULL;
+    }
+    return pfj_config_parse_count(cmd->pool, arg, &c->autodelete);
+}
+
 static const command_rec pfj_directives[] = {
     AP_INIT_TAKE1("PyFarmJobsMaxBodySize", set_max_body, NULL, OR_ALL,
                   "Largest JSON request body in bytes (default 1048576); "
                   "larger bodies are answered 413"),
+    AP_INIT_FLAG("PyFarmJobsAutocreateUsers", set_autocreate_users, NULL,
+                 OR_ALL, "On (default): unknown user names in a job "
+                 "submission create users, as pyfarm-master does"),
+    AP_INIT_TAKE1("PyFarmJobsAutocreateUserEmail", set_user_email, NULL,
+                  OR_ALL, "E-mail of autocreated users, {username} replaced "
+                  "by the name (default none)"),
+    AP_INIT_TAKE1("PyFarmJobsMaxTasksPerJob", set_max_tasks, NULL, OR_ALL,
+                  "Most tasks one job submission or update may create "
+                  "(default 1000000)"),
+    AP_INIT_TAKE1("PyFarmJobsMaxListLimit", set_list_limit, NULL, OR_ALL,
+                  "Largest ?limit= a list accepts (default 1000); without "
+                  "?limit= lists are complete"),
+    AP_INIT_TAKE1("PyFarmJobsDefaultAutodeleteTime", set_autodelete, NULL,
+                  OR_ALL, "autodelete_time in seconds of jobs submitted "
+                  "without one (default none)"),
     {NULL}
 };
 
@@ -47,17 +103,12 @@ static int pfj_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-/* Registers every statement with mod_dbd for every virtual host; runs
- * before mod_dbd's own post_config, which groups the statements into the
- * connection pools. */
+/* Registers every statement with mod_dbd; runs before mod_dbd's own
+ * post_config, which groups the statements into the connection pools. */
 static int pfj_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp, server_rec *s)
 {
-    server_rec *sp;
-
-    for (sp = s; sp; sp = sp->next) {
-        pfj_db_prepare(sp, pfj_api_statements);
-    }
+    pfj_db_prepare(ptemp, s, pfj_api_statements);
     return OK;
 }
 

@@ -11,10 +11,19 @@
 
 #define PFJ_DEFAULT_BASE        "/api/v1/jobs"
 #define PFJ_DEFAULT_MAX_BODY    ((apr_off_t)1024 * 1024)
+#define PFJ_DEFAULT_MAX_TASKS   1000000
+#define PFJ_DEFAULT_LIST_LIMIT  1000
 
 typedef struct pfj_dir_conf {
     const char *base;       /* URL path of the <Location>; NULL = unset */
     apr_off_t max_body;     /* PyFarmJobsMaxBodySize; -1 = unset */
+    int autocreate_users;   /* PyFarmJobsAutocreateUsers; -1 = unset */
+    const char *user_email; /* PyFarmJobsAutocreateUserEmail; NULL = unset,
+                             * "" = set to none */
+    apr_int64_t max_tasks;  /* PyFarmJobsMaxTasksPerJob; -1 = unset */
+    apr_int64_t list_limit; /* PyFarmJobsMaxListLimit; -1 = unset */
+    apr_int64_t autodelete; /* PyFarmJobsDefaultAutodeleteTime; -1 = unset,
+                             * -2 = set to none */
 } pfj_dir_conf;
 
 void *pfj_config_create(apr_pool_t *p, char *dir);
@@ -25,7 +34,18 @@ void *pfj_config_merge(apr_pool_t *p, void *basev, void *addv);
 const char *pfj_config_parse_size(apr_pool_t *p, const char *arg,
                                   apr_off_t *out);
 
+/* Parses a directive's positive count ("1000"); NULL on success, else the
+ * error message. */
+const char *pfj_config_parse_count(apr_pool_t *p, const char *arg,
+                                   apr_int64_t *out);
+
 const char *pfj_conf_base(const pfj_dir_conf *c);
 apr_off_t pfj_conf_max_body(const pfj_dir_conf *c);
+int pfj_conf_autocreate_users(const pfj_dir_conf *c);       /* default on */
+const char *pfj_conf_user_email(const pfj_dir_conf *c);     /* NULL: none */
+apr_int64_t pfj_conf_max_tasks(const pfj_dir_conf *c);
+apr_int64_t pfj_conf_list_limit(const pfj_dir_conf *c);
+/* The default jobs.autodelete_time in seconds as text; NULL: none. */
+const char *pfj_conf_autodelete(apr_pool_t *p, const pfj_dir_conf *c);
 
 #endif

@@ -42,8 +42,9 @@ typedef struct pfj_rows {
 int pfj_db_bind_mod_dbd(void);
 
 /* Config time: registers every statement of the NULL-terminated tables
- * with mod_dbd for server s. */
-void pfj_db_prepare(server_rec *s, const pfj_stmt *const *tables);
+ * with mod_dbd, for the server s and all its virtual hosts. */
+void pfj_db_prepare(apr_pool_t *ptemp, server_rec *s,
+                    const pfj_stmt *const *tables);
 
 /* A pooled connection for the request (released with the request pool), or
  * NULL when the database cannot be reached (logged). */

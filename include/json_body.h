@@ -33,4 +33,19 @@ int pfj_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
  * "str", "int", "float", "bool", "NoneType". */
 const char *pfj_json_type_name(json_object *o);
 
+/* Python's truth value of a JSON value: null, false, 0, 0.0, "", [] and {}
+ * are false. */
+int pfj_json_truthy(json_object *o);
+
+/* 1 when o is a JSON integer (not a boolean) that fits in 64 bits, with its
+ * value in *out. */
+int pfj_json_int64(json_object *o, apr_int64_t *out);
+
+/* 1 when o is a JSON number (integer or float, not a boolean) with a finite
+ * value. */
+int pfj_json_is_number(json_object *o);
+
+/* Number of Unicode characters of a valid UTF-8 string. */
+apr_size_t pfj_utf8_length(const char *s);
+
 #endif

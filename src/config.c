@@ -29,6 +29,10 @@ void *pfj_config_create(apr_pool_t *p, char *dir)
 
     c->base = base_from_section(p, dir);
     c->max_body = -1;
+    c->autocreate_users = -1;
+    c->max_tasks = -1;
+    c->list_limit = -1;
+    c->autodelete = -1;
     return c;
 }
 
@@ -40,6 +44,13 @@ void *pfj_config_merge(apr_pool_t *p, void *basev, void *addv)
 
     c->base = add->base ? add->base : base->base;
     c->max_body = add->max_body >= 0 ? add->max_body : base->max_body;
+    c->autocreate_users = add->autocreate_users >= 0 ? add->autocreate_users
+                                                     : base->autocreate_users;
+    c->user_email = add->user_email ? add->user_email : base->user_email;
+    c->max_tasks = add->max_tasks >= 0 ? add->max_tasks : base->max_tasks;
+    c->list_limit = add->list_limit >= 0 ? add->list_limit : base->list_limit;
+    c->autodelete = add->autodelete != -1 ? add->autodelete
+                                          : base->autodelete;
     return c;
 }
 
@@ -57,6 +68,18 @@ const char *pfj_config_parse_size(apr_pool_t *p, const char *arg,
     return NULL;
 }
 
+const char *pfj_config_parse_count(apr_pool_t *p, const char *arg,
+                                   apr_int64_t *out)
+{
+    apr_off_t v;
+
+    if (pfj_config_parse_size(p, arg, &v) != NULL) {
+        return apr_psprintf(p, "'%s' is not a positive number", arg);
+    }
+    *out = v;
+    return NULL;
+}
+
 const char *pfj_conf_base(const pfj_dir_conf *c)
 {
     return c->base ? c->base : PFJ_DEFAULT_BASE;
@@ -65,4 +88,31 @@ const char *pfj_conf_base(const pfj_dir_conf *c)
 apr_off_t pfj_conf_max_body(const pfj_dir_conf *c)
 {
     return c->max_body >= 0 ? c->max_body : PFJ_DEFAULT_MAX_BODY;
+}
+
+int pfj_conf_autocreate_users(const pfj_dir_conf *c)
+{
+    return c->autocreate_users != 0;
+}
+
+const char *pfj_conf_user_email(const pfj_dir_conf *c)
+{
+    return (c->user_email && *c->user_email) ? c->user_email : NULL;
+}
+
+apr_int64_t pfj_conf_max_tasks(const pfj_dir_conf *c)
+{
+    return c->max_tasks >= 0 ? c->max_tasks : PFJ_DEFAULT_MAX_TASKS;
+}
+
+apr_int64_t pfj_conf_list_limit(const pfj_dir_conf *c)
+{
+    return c->list_limit >= 0 ? c->list_limit : PFJ_DEFAULT_LIST_LIMIT;
+}
+
+const char *pfj_conf_autodelete(apr_pool_t *p, const pfj_dir_conf *c)
+{
+    return c->autodelete >= 0 ? apr_psprintf(p, "%" APR_INT64_T_FMT,
+                                             c->autodelete)
+                              : NULL;
 }

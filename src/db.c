@@ -4,6 +4,7 @@
  */
 #include <apr_strings.h>
 #include <httpd.h>
+#include <http_config.h>
 #include <http_log.h>
 #include "db.h"
 
@@ -44,16 +45,38 @@ int pfj_db_bind_mod_dbd(void)
     return dbd_prepare_fn != NULL && dbd_acquire_fn != NULL;
 }
 
-void pfj_db_prepare(server_rec *s, const pfj_stmt *const *tables)
+static void prepare_for_server(server_rec *s, const pfj_stmt *const *tables)
 {
     const pfj_stmt *const *t;
     const pfj_stmt *st;
 
-    all_tables = tables;
     for (t = tables; *t; t++) {
         for (st = *t; st->label; st++) {
             dbd_prepare_fn(s, st->sql, st->label);
         }
+    }
+}
+
+/* Virtual hosts without DBD directives of their own share the main
+ * server's mod_dbd configuration: statements go once into each distinct
+ * configuration (mod_dbd warns about a label prepared twice). */
+void pfj_db_prepare(apr_pool_t *ptemp, server_rec *s,
+                    const pfj_stmt *const *tables)
+{
+    module *dbd = ap_find_linked_module("mod_dbd.c");
+    apr_hash_t *seen = apr_hash_make(ptemp);
+    server_rec *sp;
+    void *cfg;
+
+    all_tables = tables;
+    for (sp = s; sp; sp = sp->next) {
+        cfg = dbd ? ap_get_module_config(sp->module_config, dbd) : NULL;
+        if (cfg && apr_hash_get(seen, &cfg, sizeof(cfg))) {
+            continue;
+        }
+        apr_hash_set(seen, apr_pmemdup(ptemp, &cfg, sizeof(cfg)),
+                     sizeof(cfg), sp);
+        prepare_for_server(sp, tables);
     }
 }
 

@@ -155,3 +155,65 @@ const char *pfj_json_type_name(json_object *o)
     }
     return "NoneType";
 }
+
+int pfj_json_truthy(json_object *o)
+{
+    switch (json_object_get_type(o)) {
+    case json_type_null:
+        return 0;
+    case json_type_boolean:
+        return json_object_get_boolean(o);
+    case json_type_int:
+        return json_object_get_int64(o) != 0;
+    case json_type_double:
+        return json_object_get_double(o) != 0.0;
+    case json_type_string:
+        return json_object_get_string_len(o) > 0;
+    case json_type_array:
+        return json_object_array_length(o) > 0;
+    case json_type_object:
+        return json_object_object_length(o) > 0;
+    }
+    return 0;
+}
+
+/* json-c clamps integers beyond 64 bits to the limits: treat those as out
+ * of range. */
+int pfj_json_int64(json_object *o, apr_int64_t *out)
+{
+    apr_int64_t v;
+
+    if (!json_object_is_type(o, json_type_int)) {
+        return 0;
+    }
+    v = json_object_get_int64(o);
+    if (v == INT64_MAX || v == INT64_MIN) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int pfj_json_is_number(json_object *o)
+{
+    double d;
+
+    if (json_object_is_type(o, json_type_int)) {
+        return 1;
+    }
+    if (!json_object_is_type(o, json_type_double)) {
+        return 0;
+    }
+    d = json_object_get_double(o);
+    return d == d && d - d == 0.0;
+}
+
+apr_size_t pfj_utf8_length(const char *s)
+{
+    apr_size_t n = 0;
+
+    for (; *s; s++) {
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    }
+    return n;
+}

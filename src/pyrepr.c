@@ -409,3 +409,12 @@ const char *pfj_py_dict_keys_repr(apr_pool_t *p,
     buf_puts(&b, "])");
     return b.text;
 }
+
+const char *pfj_py_str(apr_pool_t *p, json_object *o)
+{
+    if (json_object_is_type(o, json_type_string)) {
+        return apr_pstrmemdup(p, json_object_get_string(o),
+                              json_object_get_string_len(o));
+    }
+    return pfj_py_repr(p, o);
+}

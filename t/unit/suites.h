@@ -11,6 +11,7 @@ Suite *pfj_suite_values(void);
 Suite *pfj_suite_render(void);
 Suite *pfj_suite_body(void);
 Suite *pfj_suite_pyrepr(void);
+Suite *pfj_suite_validate(void);
 
 /* A fresh APR pool for each test (created in a fixture, destroyed after). */
 extern apr_pool_t *pfj_test_pool;

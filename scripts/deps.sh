@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building, testing and running
+# mod_pyfarm_jobs need, when some are missing (needs root and apt-get).
+#
+# Installing apache2 or postgresql normally starts the system's apache2 on
+# port 80 and a PostgreSQL cluster on 5432.  We never use those (the tests
+# and scripts/run-dev start private servers on loopback), so during the
+# install a policy-rc.d forbids starting services.
+set -euo pipefail
+
+packages=(
+    apache2 apache2-dev libaprutil1-dbd-pgsql
+    postgresql postgresql-client
+    libjson-c-dev check
+    autoconf automake libtool pkg-config make gcc libc6-dev
+    python3 curl wrk
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    [[ $status == "install ok installed" ]] || missing+=("$pkg")
+done
+(( ${#missing[@]} == 0 )) && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "deps.sh: missing packages: ${missing[*]}; run this script as root" >&2
+    exit 1
+fi
+
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\n# temporary, from mod_pyfarm_jobs scripts/deps.sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+log=$(mktemp)
+export DEBIAN_FRONTEND=noninteractive
+if ! { apt-get -qq update && apt-get -qq install -y --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "deps.sh: apt-get failed" >&2
+    exit 1
+fi
+rm -f "$log"

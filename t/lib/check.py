@@ -1,0 +1,100 @@
+"""Assertions for the integration tests.
+
+    from check import expect, expect_raw_contains
+
+    resp = farm.client.get("/api/v1/jobs/1")
+    expect(resp, 200, json={"id": 1, "title": "x", "by": 1.0},
+           headers={"Content-Type": "application/json"})
+    expect_raw_contains(resp, '"by": 1.0')
+
+JSON is compared strictly: 1, 1.0 and true are three different values, as
+they are three different renderings; object key order is not compared (use
+expect_raw_contains or body= for exact bytes).  A failure message shows the
+request, each mismatch and the whole response (body cut at 2 KB).
+"""
+
+import json as _json
+
+BODY_LIMIT = 2048
+_MISSING = object()
+
+
+def expect(resp, status, json=_MISSING, body=_MISSING, headers=None):
+    """Assert the exact status, then (when given) the JSON value of the body,
+    the exact body (bytes or str), and header values: compared exactly,
+    names case-insensitively; repeated fields as one ", "-joined value;
+    None means the header must be absent.  Returns `resp`."""
+    problems = []
+    if resp.status != status:
+        problems.append(f"status: expected {status}, got {resp.status}")
+    for name, want in (headers or {}).items():
+        got = resp.headers.get(name)
+        if got != want:
+            problems.append(f"header {name}: expected {want!r}, got {got!r}")
+    if json is not _MISSING:
+        try:
+            difference = json_difference(json, resp.json())
+        except ValueError as exc:
+            difference = f"body is not valid JSON: {exc}"
+        if difference:
+            problems.append(f"json: {difference}\n  expected json: {_cut(_json.dumps(json))}")
+    if body is not _MISSING:
+        want = body.encode("utf-8") if isinstance(body, str) else body
+        if resp.body != want:
+            problems.append(f"body: expected {_cut(repr(want))}")
+    if problems:
+        raise AssertionError(describe(resp, problems))
+    return resp
+
+
+def expect_raw_contains(resp, text):
+    """Assert that the raw body contains `text` (str or bytes) literally,
+    e.g. '"by": 1.0' to check how a number is rendered."""
+    want = text.encode("utf-8") if isinstance(text, str) else text
+    if want not in resp.body:
+        raise AssertionError(describe(resp, [f"body does not contain {want!r}"]))
+    return resp
+
+
+def json_difference(want, got, where="$"):
+    """The first difference between two JSON values, as text, or None."""
+    if type(want) is not type(got):
+        return f"at {where}: expected {_show(want)}, got {_show(got)}"
+    if isinstance(want, dict):
+        missing, extra = sorted(want.keys() - got.keys()), sorted(got.keys() - want.keys())
+        if missing or extra:
+            return f"at {where}: missing keys {missing}, unexpected keys {extra}"
+        for key in want:
+            difference = json_difference(want[key], got[key], f"{where}.{key}")
+            if difference:
+                return difference
+    elif isinstance(want, list):
+        if len(want) != len(got):
+            return f"at {where}: expected {len(want)} items, got {len(got)}"
+        for i, (w, g) in enumerate(zip(want, got)):
+            difference = json_difference(w, g, f"{where}[{i}]")
+            if difference:
+                return difference
+    elif want != got:
+        return f"at {where}: expected {_show(want)}, got {_show(got)}"
+    return None
+
+
+def describe(resp, problems):
+    """The failure message: request, mismatches, then the response."""
+    lines = [f"{resp.method} {resp.path}"]
+    lines += [f"  {p}" for p in problems]
+    lines.append(f"  got: {resp.status} {resp.reason}")
+    lines += [f"    {name}: {value}" for name, value in resp.headers.items()]
+    lines.append(f"    body: {_cut(resp.text)}")
+    return "\n".join(lines)
+
+
+def _show(value):
+    return f"{_json.dumps(value)} ({type(value).__name__})"
+
+
+def _cut(text):
+    if len(text) <= BODY_LIMIT:
+        return text
+    return f"{text[:BODY_LIMIT]}... ({len(text)} characters in all)"
