@@ -4,14 +4,17 @@
  */
 #include "api.h"
 #include "jobs.h"
+#include "job_submit.h"
 
 const pfj_handler_fn pfj_api_handlers[PFJ_EP_COUNT] = {
     [PFJ_EP_SCHEMA] = pfj_jobs_schema,
     [PFJ_EP_JOBS_LIST] = pfj_jobs_list,
     [PFJ_EP_JOB_GET] = pfj_jobs_get,
+    [PFJ_EP_JOB_SUBMIT] = pfj_jobs_submit,
 };
 
 const pfj_stmt *const pfj_api_statements[] = {
     pfj_jobs_stmts,
+    pfj_job_submit_stmts,
     NULL
 };
