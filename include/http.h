@@ -32,6 +32,13 @@ typedef int (*pfj_handler_fn)(pfj_req *q);
 int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
                        const pfj_handler_fn *handlers);
 
+/* The optional ?limit=&offset= of a list (beyond the reference): both
+ * non-negative integers, limit at most PyFarmJobsMaxListLimit.  *limit and
+ * *offset are the SQL parameters (NULL: the whole list).  Returns DECLINED
+ * to go on, else the 400 that was sent. */
+int pfj_req_page(pfj_req *q, apr_table_t *query, const char **limit,
+                 const char **offset);
+
 /* The request's database connection (opened on first use); NULL when the
  * database is unavailable: send pfj_send_db_failure(). */
 pfj_db *pfj_req_db(pfj_req *q);

@@ -18,6 +18,7 @@ extern const pfj_stmt pfj_jobs_stmts[];
 int pfj_jobs_schema(pfj_req *q);
 int pfj_jobs_list(pfj_req *q);
 int pfj_jobs_get(pfj_req *q);
+int pfj_jobs_delete(pfj_req *q);
 
 /* The URL's <job> (spec §0.1) as the parameters of PFJ_JOB_REF_SQL: an
  * all-digits segment is an id, anything else a title.  Returns 0 when the
@@ -27,6 +28,10 @@ int pfj_job_ref(const char *arg, const char **id, const char **title);
 /* Selects the job for its JSON object: 1 found, 0 not, -1 database error. */
 int pfj_job_select(pfj_db *db, const char *id, const char *title,
                    pfj_rows *job);
+
+/* §9.2: recomputes the state of job id from its tasks, in the request's
+ * transaction; 0 on success. */
+int pfj_job_recompute(pfj_db *db, const char *id);
 
 /* 1 when the selected job has at least one task. */
 int pfj_job_has_tasks(const pfj_rows *job);

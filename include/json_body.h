@@ -29,6 +29,12 @@ pfj_media pfj_media_classify(apr_pool_t *p, const char *content_type,
 int pfj_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
                    json_object **out);
 
+/* What a parsed document holds that the reference would keep but neither
+ * json-c nor PostgreSQL can: integers beyond 64 bits (json-c clamps them)
+ * and strings with a NUL character.  Returns the message to refuse the
+ * request with (400), or NULL when the document is fine. */
+const char *pfj_json_unstorable(json_object *o);
+
 /* Python's type name of a JSON value for error messages: "dict", "list",
  * "str", "int", "float", "bool", "NoneType". */
 const char *pfj_json_type_name(json_object *o);

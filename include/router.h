@@ -83,8 +83,8 @@ char *pfj_decode_segment(apr_pool_t *p, const char *seg, apr_size_t len);
 
 /* Parses a query string the way Werkzeug does ("+" is a space, %XX
  * escapes decoded, invalid ones kept, keys without "=" get ""); repeated
- * keys keep every value in order.  Pairs that do not decode to valid UTF-8
- * are dropped.  args may be NULL. */
+ * keys keep every value in order.  Bytes that do not decode to valid UTF-8
+ * (and NUL) become U+FFFD.  args may be NULL. */
 apr_table_t *pfj_parse_query(apr_pool_t *p, const char *args);
 
 /* 1 when s is a non-empty run of ASCII digits. */

@@ -60,4 +60,8 @@ const char *pfj_fmt_ipv4(apr_pool_t *p, const char *bigint_text);
  * NULL when ip is not an IPv4 dotted quad. */
 const char *pfj_ipv4_to_bigint(apr_pool_t *p, const char *ip);
 
+/* Compares two JSON number literals ("1", "-2.50", "1e-3") exactly, as
+ * decimals: < 0, 0 or > 0.  Both must be valid JSON numbers. */
+int pfj_decimal_cmp(apr_pool_t *p, const char *a, const char *b);
+
 #endif

@@ -1,7 +1,9 @@
 /*
  * http.c - request-body rules, routing and JSON responses (see http.h).
  */
+#include <errno.h>
 #include <apr_strings.h>
+#include <apr_uri.h>
 #include <httpd.h>
 #include <http_core.h>
 #include <http_protocol.h>
@@ -16,15 +18,33 @@ APLOG_USE_MODULE(pyfarm_jobs);
 #define JSON_TYPE "application/json"
 #define HTML_TYPE "text/html; charset=utf-8"
 
-/* Werkzeug's request.url: scheme://host + path + ?query, path undecoded. */
-static const char *full_url(request_rec *r)
+/* The path exactly as the client sent it.  httpd decodes r->uri (and
+ * r->parsed_uri.path, the same buffer) in place; routing decodes each
+ * segment itself, once. */
+static const char *raw_path(request_rec *r)
 {
-    const char *path = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
+    apr_uri_t uri;
 
-    if (r->parsed_uri.query) {
-        path = apr_pstrcat(r->pool, path, "?", r->parsed_uri.query, NULL);
+    if (r->unparsed_uri && apr_uri_parse(r->pool, r->unparsed_uri, &uri)
+                           == APR_SUCCESS && uri.path) {
+        return uri.path;
     }
-    return ap_construct_url(r->pool, path, r);
+    return r->uri;
+}
+
+/* "?query", or "" when there is none (an empty query counts as none). */
+static const char *query_suffix(request_rec *r)
+{
+    const char *query = r->parsed_uri.query;
+
+    return (query && *query) ? apr_pstrcat(r->pool, "?", query, NULL) : "";
+}
+
+/* Werkzeug's request.url: scheme://host + path + ?query, path undecoded. */
+static const char *full_url(request_rec *r, const char *path)
+{
+    return ap_construct_url(r->pool, apr_pstrcat(r->pool, path,
+                                                 query_suffix(r), NULL), r);
 }
 
 pfj_jw *pfj_begin_json(pfj_req *q, int status)
@@ -107,6 +127,45 @@ int pfj_send_db_failure(pfj_req *q, pfj_db *db)
     apr_table_setn(q->r->err_headers_out, "Retry-After", "1");
     return pfj_send_error(q, HTTP_SERVICE_UNAVAILABLE,
                           "the database is unavailable, try again later");
+}
+
+/* A page parameter: absent (NULL), or a non-negative integer; -1 when it
+ * is anything else. */
+static int page_value(const char *text, apr_int64_t *v)
+{
+    char *end;
+
+    if (text == NULL) {
+        return 0;
+    }
+    errno = 0;
+    *v = apr_strtoi64(text, &end, 10);
+    return (pfj_is_digits(text) && errno == 0) ? 1 : -1;
+}
+
+int pfj_req_page(pfj_req *q, apr_table_t *query, const char **limit,
+                 const char **offset)
+{
+    apr_int64_t max = pfj_conf_list_limit(q->conf), n;
+    int has;
+
+    *limit = *offset = NULL;
+    if ((has = page_value(apr_table_get(query, "limit"), &n)) < 0) {
+        return pfj_send_error(q, HTTP_BAD_REQUEST,
+                              "limit must be a non-negative integer");
+    }
+    if (has) {
+        *limit = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT,
+                              n < max ? n : max);
+    }
+    if ((has = page_value(apr_table_get(query, "offset"), &n)) < 0) {
+        return pfj_send_error(q, HTTP_BAD_REQUEST,
+                              "offset must be a non-negative integer");
+    }
+    if (has) {
+        *offset = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, n);
+    }
+    return DECLINED;
 }
 
 pfj_db *pfj_req_db(pfj_req *q)
@@ -198,6 +257,7 @@ static int preprocess_body(pfj_req *q)
                                                        "Content-Type"),
                                          &q->mimetype);
     char *buf;
+    const char *unstorable;
     apr_size_t len;
     int rc;
 
@@ -219,6 +279,9 @@ static int preprocess_body(pfj_req *q)
     }
     if (pfj_json_parse(r->pool, buf, len, &q->body) != 0) {
         return pfj_send_error(q, HTTP_BAD_REQUEST, "failed to decode json");
+    }
+    if ((unstorable = pfj_json_unstorable(q->body)) != NULL) {
+        return pfj_send_error(q, HTTP_BAD_REQUEST, unstorable);
     }
     q->has_json = 1;
     return DECLINED;
@@ -259,14 +322,10 @@ static int send_options(pfj_req *q)
 static int send_slash_redirect(pfj_req *q, const char *path)
 {
     request_rec *r = q->r;
-    const char *target = apr_pstrcat(r->pool, path, "/", NULL);
+    const char *target = full_url(r, apr_pstrcat(r->pool, path, "/", NULL));
     const char *html;
     apr_bucket_brigade *bb;
 
-    if (r->parsed_uri.query) {
-        target = apr_pstrcat(r->pool, target, "?", r->parsed_uri.query, NULL);
-    }
-    target = ap_construct_url(r->pool, target, r);
     html = ap_escape_html(r->pool, target);
     apr_table_setn(r->headers_out, "Location", target);
     r->status = HTTP_PERMANENT_REDIRECT;
@@ -297,14 +356,14 @@ int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
                        const pfj_handler_fn *handlers)
 {
     pfj_req *q = apr_pcalloc(r->pool, sizeof(*q));
-    const char *path = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
+    const char *path = raw_path(r);
     const char *base = pfj_conf_base(conf);
     apr_size_t blen = strlen(base);
     int rc;
 
     q->r = r;
     q->conf = conf;
-    q->url = full_url(r);
+    q->url = full_url(r, path);
     q->mimetype = "";
     if (r->method_number == M_POST || r->method_number == M_PUT) {
         if ((rc = preprocess_body(q)) != DECLINED) {

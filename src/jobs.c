@@ -105,6 +105,75 @@ const pfj_stmt pfj_jobs_stmts[] = {
      "                            bool_or(agent_id IS NOT NULL) AS assigned"
      "                       FROM tasks WHERE job_id = j.id) f"
      " WHERE j.id = " PFJ_JOB_REF_SQL},
+    /* §7, §9.3, §9.4: the job and its direct children go, with their
+     * tasks and every row that refers to them, and job groups left empty.
+     * One statement: the foreign keys are checked at its end, when all the
+     * referring rows are gone.  Returns how many jobs matched (0 or 1). */
+    {"pfj_job_delete",
+     "WITH target AS (SELECT id FROM jobs WHERE id = " PFJ_JOB_REF_SQL
+     "                 FOR UPDATE),"
+     " doomed AS (SELECT id FROM target"
+     "            UNION SELECT d.childid FROM job_dependencies d"
+     "                    JOIN target t ON d.parentid = t.id),"
+     " doomed_tasks AS (SELECT id FROM tasks"
+     "                   WHERE job_id IN (SELECT id FROM doomed)),"
+     " failures AS (DELETE FROM failed_tasks_in_agents"
+     "               WHERE task_id IN (SELECT id FROM doomed_tasks)),"
+     " tasks_gone AS (DELETE FROM tasks"
+     "                 WHERE id IN (SELECT id FROM doomed_tasks)),"
+     " notified AS (DELETE FROM notified_users"
+     "               WHERE job_id IN (SELECT id FROM doomed)),"
+     " software AS (DELETE FROM job_software_requirements"
+     "               WHERE job_id IN (SELECT id FROM doomed)),"
+     " tag_requirements AS (DELETE FROM job_tag_requirements"
+     "                       WHERE job_id IN (SELECT id FROM doomed)),"
+     " tags AS (DELETE FROM job_tag_associations"
+     "           WHERE job_id IN (SELECT id FROM doomed)),"
+     " dependencies AS (DELETE FROM job_dependencies"
+     "                   WHERE parentid IN (SELECT id FROM doomed)"
+     "                      OR childid IN (SELECT id FROM doomed)),"
+     " jobs_gone AS (DELETE FROM jobs WHERE id IN (SELECT id FROM doomed)"
+     "               RETURNING job_group_id),"
+     " groups AS (DELETE FROM job_groups g"
+     "             WHERE g.id IN (SELECT job_group_id FROM jobs_gone)"
+     "               AND NOT EXISTS (SELECT 1 FROM jobs j"
+     "                                WHERE j.job_group_id = g.id"
+     "                                  AND j.id NOT IN (SELECT id"
+     "                                                   FROM doomed)))"
+     "SELECT count(*) FROM target"},
+    /* §9.2: the job's state from its tasks.  No task left unfinished:
+     * done, or failed when one failed.  Otherwise (unless paused): running
+     * when an agent that is neither offline nor disabled holds a queued or
+     * running task, else queued (NULL).  Times follow the new state. */
+    {"pfj_job_recompute",
+     "WITH counts AS ("
+     "  SELECT count(*) FILTER (WHERE t.state IS NULL"
+     "                             OR t.state NOT IN (106, 107)) AS active,"
+     "         count(*) FILTER (WHERE t.state = 107) AS failed,"
+     "         count(*) FILTER (WHERE t.agent_id IS NOT NULL"
+     "                            AND (t.state IS NULL OR t.state = 105)"
+     "                            AND a.state NOT IN (200, 201)) AS running"
+     "    FROM tasks t LEFT JOIN agents a ON a.id = t.agent_id"
+     "   WHERE t.job_id = %lld),"
+     " next AS ("
+     "  SELECT j.id, j.state AS old,"
+     "         CASE WHEN c.active = 0 THEN"
+     "                   CASE WHEN c.failed = 0 THEN 106 ELSE 107 END"
+     "              WHEN j.state = 100 THEN 100"
+     "              WHEN c.running = 0 THEN NULL"
+     "              ELSE 105 END AS new,"
+     "         COALESCE(j.state IN (100, 105), false)"
+     "           AND j.time_started IS NOT NULL AS was_started"
+     "    FROM jobs j, counts c WHERE j.id = %lld)"
+     "UPDATE jobs j SET state = n.new,"
+     "  time_started = CASE WHEN n.new = 105 AND NOT n.was_started"
+     "                      THEN now() AT TIME ZONE 'utc'"
+     "                      ELSE j.time_started END,"
+     "  time_finished = CASE WHEN n.new IN (106, 107)"
+     "                       THEN now() AT TIME ZONE 'utc'"
+     "                       WHEN n.new = 105 AND NOT n.was_started THEN NULL"
+     "                       ELSE j.time_finished END"
+     "  FROM next n WHERE j.id = n.id AND n.new IS DISTINCT FROM n.old"},
     {NULL, NULL}
 };
 
@@ -263,6 +332,35 @@ int pfj_jobs_get(pfj_req *q)
     return pfj_end_json(q, w);
 }
 
+int pfj_job_recompute(pfj_db *db, const char *id)
+{
+    const char *args[2] = {id, id};
+
+    return pfj_db_exec(db, "pfj_job_recompute", 2, args, NULL);
+}
+
+/* §7 */
+int pfj_jobs_delete(pfj_req *q)
+{
+    pfj_db *db = pfj_req_db(q);
+    const char *args[2];
+    pfj_rows rows;
+
+    if (db == NULL) {
+        return pfj_send_db_failure(q, NULL);
+    }
+    if (!pfj_job_ref(q->route.args[0], &args[0], &args[1])) {
+        return pfj_send_error(q, HTTP_NOT_FOUND, "Job not found");
+    }
+    if (pfj_db_select_row(db, "pfj_job_delete", 2, args, &rows) != 1) {
+        return pfj_send_db_failure(q, db);
+    }
+    if (strcmp(pfj_db_col(&rows, 0), "0") == 0) {
+        return pfj_send_error(q, HTTP_NOT_FOUND, "Job not found");
+    }
+    return pfj_send_no_content(q);
+}
+
 /* §4: the SQL type of every job field, as the reference reports them. */
 static const char *const schema_types[][2] = {
     {"id", "BIGINT"}, {"job_group_id", "BIGINT"},
@@ -307,6 +405,8 @@ typedef struct job_filters {
     const char *jobtype_id;
     const char *user_id;
     const char *queue_ids;      /* PostgreSQL array of their ids */
+    const char *limit;          /* ?limit=&offset=, NULL: all */
+    const char *offset;
 } job_filters;
 
 static int collect_queue(void *rec, const char *key, const char *value)
@@ -332,7 +432,8 @@ static const char *queue_values(apr_pool_t *p, apr_table_t *query)
     return text;
 }
 
-static void read_filters(pfj_req *q, job_filters *f)
+/* Returns DECLINED to go on, else the 400 sent for a bad page. */
+static int read_filters(pfj_req *q, job_filters *f)
 {
     apr_table_t *query = pfj_parse_query(q->r->pool, q->r->args);
 
@@ -344,6 +445,7 @@ static void read_filters(pfj_req *q, job_filters *f)
     if (f->title && *f->title == '\0') {
         f->title = NULL;
     }
+    return pfj_req_page(q, query, &f->limit, &f->offset);
 }
 
 /* Looks the filters up; sends the reference's 404 for the first one that
@@ -395,7 +497,7 @@ static int select_jobs(pfj_db *db, const job_filters *f, pfj_rows *rows)
 {
     const char *args[10] = {
         f->jobtype_id, f->jobtype_id, f->user_id, f->user_id,
-        f->queue_ids, f->queue_ids, f->title, f->title, NULL, NULL
+        f->queue_ids, f->queue_ids, f->title, f->title, f->limit, f->offset
     };
 
     return pfj_db_select(db, "pfj_jobs_list", 10, args, rows);
@@ -412,8 +514,8 @@ int pfj_jobs_list(pfj_req *q)
     if (db == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
-    read_filters(q, &f);
-    if ((rc = resolve_filters(q, db, &f)) != DECLINED) {
+    if ((rc = read_filters(q, &f)) != DECLINED
+        || (rc = resolve_filters(q, db, &f)) != DECLINED) {
         return rc;
     }
     if (select_jobs(db, &f, &rows) != 0) {

@@ -142,6 +142,46 @@ int pfj_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
     return 0;
 }
 
+/* json-c keeps integers up to UINT64_MAX exactly and gives those beyond
+ * either limit the value of the limit (the limits themselves are refused
+ * with them). */
+static int is_clamped_int(json_object *o)
+{
+    return json_object_get_int64(o) == INT64_MIN
+           || json_object_get_uint64(o) == UINT64_MAX;
+}
+
+const char *pfj_json_unstorable(json_object *o)
+{
+    const char *err = NULL;
+    size_t i;
+
+    switch (json_object_get_type(o)) {
+    case json_type_int:
+        return is_clamped_int(o) ? "integers must fit in 64 bits" : NULL;
+    case json_type_string:
+        return memchr(json_object_get_string(o), '\0',
+                      json_object_get_string_len(o))
+               ? "strings must not contain NUL characters" : NULL;
+    case json_type_array:
+        for (i = 0; !err && i < json_object_array_length(o); i++) {
+            err = pfj_json_unstorable(json_object_array_get_idx(o, i));
+        }
+        return err;
+    case json_type_object: {
+        json_object_object_foreach(o, key, value) {
+            (void)key;
+            if ((err = pfj_json_unstorable(value)) != NULL) {
+                return err;
+            }
+        }
+        return NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
 const char *pfj_json_type_name(json_object *o)
 {
     switch (json_object_get_type(o)) {

@@ -401,6 +401,11 @@ static void write_db_json(pfj_jw *w, const char *text, int null_is_list)
              || pfj_json_parse(w->bb->p, text, strlen(text), &o) != 0) {
         pfj_jw_null(w);
     }
+    else if (pfj_json_unstorable(o)) {
+        /* integers beyond json-c's 64 bits: the text, written by Python's
+         * json.dumps or by this module, is already in the answer's form */
+        pfj_jw_raw(w, text);
+    }
     else {
         pfj_jw_json(w, o);
     }

@@ -128,27 +128,60 @@ static int hex_value(char c)
     return -1;
 }
 
-char *pfj_decode_segment(apr_pool_t *p, const char *seg, apr_size_t len)
+/* Decodes %XX escapes of s into out (room for len + 1 bytes); invalid
+ * escapes are kept as they are.  Returns the decoded length. */
+static apr_size_t percent_decode(const char *s, apr_size_t len, char *out)
 {
-    char *out = apr_palloc(p, len + 1);
     apr_size_t i, o = 0;
     int hi, lo;
 
     for (i = 0; i < len; i++) {
-        if (seg[i] == '%' && i + 2 < len
-            && (hi = hex_value(seg[i + 1])) >= 0
-            && (lo = hex_value(seg[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < len
+            && (hi = hex_value(s[i + 1])) >= 0
+            && (lo = hex_value(s[i + 2])) >= 0) {
             out[o++] = (char)(hi * 16 + lo);
             i += 2;
         }
         else {
-            out[o++] = seg[i];
+            out[o++] = s[i];
         }
     }
     out[o] = '\0';
+    return o;
+}
+
+char *pfj_decode_segment(apr_pool_t *p, const char *seg, apr_size_t len)
+{
+    char *out = apr_palloc(p, len + 1);
+    apr_size_t o = percent_decode(seg, len, out);
+
     if (memchr(out, '\0', o) != NULL || !is_valid_utf8(out, o)) {
         return NULL;
     }
+    return out;
+}
+
+/* Percent-decodes s; bytes that are not valid UTF-8 (and NUL, which no
+ * C string or database text can hold) become U+FFFD, as Werkzeug's
+ * errors="replace" decoding does. */
+static char *decode_replacing(apr_pool_t *p, const char *s, apr_size_t len)
+{
+    char *raw = apr_palloc(p, len + 1), *out = apr_palloc(p, 3 * len + 1);
+    apr_size_t n = percent_decode(s, len, raw), i = 0, o = 0, seq;
+
+    while (i < n) {
+        seq = raw[i] ? utf8_sequence_length((unsigned char *)raw + i, n - i)
+                     : 0;
+        if (seq == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3, i++;
+        }
+        else {
+            memcpy(out + o, raw + i, seq);
+            o += seq, i += seq;
+        }
+    }
+    out[o] = '\0';
     return out;
 }
 
@@ -163,7 +196,7 @@ static char *decode_query_part(apr_pool_t *p, const char *s, apr_size_t len)
             *c = ' ';
         }
     }
-    return pfj_decode_segment(p, copy, len);
+    return decode_replacing(p, copy, len);
 }
 
 apr_table_t *pfj_parse_query(apr_pool_t *p, const char *args)

@@ -354,3 +354,88 @@ const char *pfj_ipv4_to_bigint(apr_pool_t *p, const char *ip)
     }
     return *s == '\0' ? apr_psprintf(p, "%" APR_UINT64_T_FMT, value) : NULL;
 }
+
+/* A number literal of any length in the form of the decimal above:
+ * significant digits without leading or trailing zeros ("" for zero). */
+typedef struct literal {
+    int negative;
+    const char *digits;
+    long point;
+} literal;
+
+/* Exponents beyond this are clamped: they only need to compare right. */
+#define EXPONENT_CLAMP 1000000000L
+
+static long parse_exponent(const char *c)
+{
+    int negative = (*c == '-');
+    long e = 0;
+
+    if (*c == '-' || *c == '+') {
+        c++;
+    }
+    for (; *c >= '0' && *c <= '9'; c++) {
+        e = e < EXPONENT_CLAMP ? e * 10 + (*c - '0') : EXPONENT_CLAMP;
+    }
+    return negative ? -e : e;
+}
+
+static literal parse_literal(apr_pool_t *p, const char *s)
+{
+    literal d = {0, NULL, 0};
+    char *out = apr_palloc(p, strlen(s) + 1);
+    apr_size_t n = 0;
+    int in_fraction = 0;
+
+    d.negative = (*s == '-');
+    for (s += d.negative; (*s >= '0' && *s <= '9') || *s == '.'; s++) {
+        if (*s == '.') {
+            in_fraction = 1;
+        }
+        else if (n > 0 || *s != '0') {
+            out[n++] = *s;
+            d.point += !in_fraction;
+        }
+        else if (in_fraction) {
+            d.point--;      /* a zero between the point and the digits */
+        }
+    }
+    if (*s == 'e' || *s == 'E') {
+        d.point += parse_exponent(s + 1);
+    }
+    while (n > 0 && out[n - 1] == '0') {
+        n--;
+    }
+    out[n] = '\0';
+    d.digits = out;
+    return d;
+}
+
+/* Compares the magnitudes of two non-zero literals. */
+static int magnitude_cmp(const literal *a, const literal *b)
+{
+    const char *x = a->digits, *y = b->digits;
+
+    if (a->point != b->point) {
+        return a->point < b->point ? -1 : 1;
+    }
+    for (; *x || *y; x += (*x != 0), y += (*y != 0)) {
+        char cx = *x ? *x : '0', cy = *y ? *y : '0';
+        if (cx != cy) {
+            return cx < cy ? -1 : 1;
+        }
+    }
+    return 0;
+}
+
+int pfj_decimal_cmp(apr_pool_t *p, const char *a, const char *b)
+{
+    literal x = parse_literal(p, a), y = parse_literal(p, b);
+    int sx = *x.digits ? (x.negative ? -1 : 1) : 0;
+    int sy = *y.digits ? (y.negative ? -1 : 1) : 0;
+
+    if (sx != sy) {
+        return sx < sy ? -1 : 1;
+    }
+    return sx * (sx ? magnitude_cmp(&x, &y) : 0);
+}

@@ -355,8 +355,10 @@ def test_by_zero_or_negative_is_refused(farm):
 
 
 def test_by_rounding_to_zero_is_refused(farm):
-    # ours: a step stored as 0.0000 would never advance
-    refused_fields(farm, 400, error("`by` must be greater than 0"), by=0.00001)
+    # ours: a step below 0.0001 repeats frames once they are rounded to
+    # NUMERIC(10,4) (and 0.00001 is stored as 0.0000)
+    refused_fields(farm, 400, error("`by` must be at least 0.0001"), by=0.00001)
+    refused_fields(farm, 400, error("`by` must be at least 0.0001"), by=0.00005)
 
 
 def test_by_boolean_is_refused(farm):
@@ -408,7 +410,7 @@ def test_start_or_end_not_a_number_is_refused(farm):
 
 
 def test_frames_beyond_the_numeric_range_are_refused(farm):
-    message = error("frames must be between -999999.9999 and 999999.9999")
+    message = error("start, end and by must be between -999999.9999 and 999999.9999")
     for fields in ({"start": 1000000}, {"start": -1000000, "end": 0},
                    {"start": 1, "end": 1000000}, {"start": 999999.99996},
                    {"start": 1e300}):
@@ -934,9 +936,9 @@ def test_the_same_notified_user_twice_is_refused(farm):
 
 def test_malformed_notified_users_are_refused(farm):
     refused_fields(farm, 400, error("every notified user must be an object with a "
-                                    "`username` string"), notified_users=[{"username": 5}])
+                                    "`username` string of at most 255 characters"), notified_users=[{"username": 5}])
     refused_fields(farm, 400, error("every notified user must be an object with a "
-                                    "`username` string"), notified_users=["alice"])
+                                    "`username` string of at most 255 characters"), notified_users=["alice"])
     refused_fields(farm, 400, error("`on_failure` of a notified user must be true or false"),
                    notified_users=[{"username": "alice", "on_failure": "yes"}])
     refused_fields(farm, 400, error("`on_success` of a notified user must be true or false"),

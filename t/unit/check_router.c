@@ -183,8 +183,11 @@ START_TEST(query_strings)
     ck_assert_str_eq(apr_table_get(t, "jobqueue"), "/x");
     ck_assert_str_eq(apr_table_get(t, "flag"), "");
     ck_assert_str_eq(apr_table_get(t, "empty"), "");
-    ck_assert_ptr_null(apr_table_get(t, "bad"));
-    ck_assert_int_eq(apr_table_elts(t)->nelts, 5);
+    ck_assert_str_eq(apr_table_get(t, "bad"), "\xef\xbf\xbd");
+    ck_assert_int_eq(apr_table_elts(t)->nelts, 6);
+    t = pfj_parse_query(pfj_test_pool, "user=a%00b&x=%C3%A9%C3");
+    ck_assert_str_eq(apr_table_get(t, "user"), "a\xef\xbf\xbd" "b");
+    ck_assert_str_eq(apr_table_get(t, "x"), "\xc3\xa9\xef\xbf\xbd");
     ck_assert_int_eq(apr_table_elts(pfj_parse_query(pfj_test_pool,
                                                     NULL))->nelts, 0);
 }

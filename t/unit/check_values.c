@@ -276,6 +276,27 @@ static TCase *pool_tcase(const char *name)
     return tc;
 }
 
+START_TEST(decimal_comparison)
+{
+    apr_pool_t *p = pfj_test_pool;
+
+    ck_assert_int_eq(pfj_decimal_cmp(p, "1", "1.0"), 0);
+    ck_assert_int_eq(pfj_decimal_cmp(p, "1e2", "100.00"), 0);
+    ck_assert_int_eq(pfj_decimal_cmp(p, "0", "-0.0"), 0);
+    ck_assert_int_lt(pfj_decimal_cmp(p, "1", "1.00000000000000001"), 0);
+    ck_assert_int_gt(pfj_decimal_cmp(p, "1.00000000000000001", "1"), 0);
+    ck_assert_int_lt(pfj_decimal_cmp(p, "-2", "-1.5"), 0);
+    ck_assert_int_lt(pfj_decimal_cmp(p, "-1", "0"), 0);
+    ck_assert_int_gt(pfj_decimal_cmp(p, "0.0001", "0.00005"), 0);
+    ck_assert_int_lt(pfj_decimal_cmp(p, "5E-5", "0.0001"), 0);
+    ck_assert_int_eq(pfj_decimal_cmp(p, "0.0001", "1e-4"), 0);
+    ck_assert_int_gt(pfj_decimal_cmp(p, "999999.99995", "999999.9999"), 0);
+    ck_assert_int_gt(pfj_decimal_cmp(p, "1e999999999999", "1e5"), 0);
+    ck_assert_int_lt(pfj_decimal_cmp(p, "10", "11"), 0);
+    ck_assert_int_gt(pfj_decimal_cmp(p, "0.20", "0.1999"), 0);
+}
+END_TEST
+
 Suite *pfj_suite_values(void)
 {
     Suite *s = suite_create("values");
@@ -311,6 +332,7 @@ Suite *pfj_suite_values(void)
     tcase_add_loop_test(tc, test_ipv4_to_bigint_rejects, 0,
                         N_CASES(bad_quads));
     tcase_add_test(tc, test_ipv4_to_bigint_edge_forms);
+    tcase_add_test(tc, decimal_comparison);
     suite_add_tcase(s, tc);
     return s;
 }
