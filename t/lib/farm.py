@@ -475,9 +475,15 @@ class Httpd:
 
     # configuration
 
+    @property
+    def loaded_module(self):
+        """The copy of the module httpd loads: a rebuild of the original
+        while httpd runs must not change the code under its feet."""
+        return os.path.join(self.rundir, "mod_pyfarm_jobs.so")
+
     def render_conf(self):
         if self.load_module:
-            load = f"LoadModule pyfarm_jobs_module {self.module_path}"
+            load = f"LoadModule pyfarm_jobs_module {self.loaded_module}"
         else:
             load = "# pyfarm_jobs_module not loaded (harness self-test)"
         if IS_ROOT:
@@ -497,6 +503,8 @@ class Httpd:
     def write_files(self):
         if self.load_module and not os.path.isfile(self.module_path):
             raise RuntimeError(f"{self.module_path}: no such module (run scripts/build.sh)")
+        if self.load_module:
+            shutil.copyfile(self.module_path, self.loaded_module)
         make_dir(self.htdocs)
         write_file(os.path.join(self.htdocs, "index.html"), self.INDEX_HTML)
         write_file(self.conf, self.render_conf())
