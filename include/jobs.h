@@ -13,6 +13,52 @@
     "COALESCE(%lld, (SELECT id FROM jobs WHERE title = %s" \
     "                 ORDER BY id LIMIT 1))"
 
+/*
+ * §9.2, the job's state from its tasks, in two pieces of one statement:
+ * PFJ_JOB_STATE_CTES continues a WITH clause that defines
+ * task_states(state, agent_id) - every task of the job - and
+ * PFJ_JOB_STATE_UPDATE is the UPDATE that follows (as the statement, or as
+ * one more data-modifying CTE).  job_id is an SQL expression; a NULL job id
+ * updates nothing.
+ *
+ * No task left unfinished: done, or failed when one failed.  Otherwise
+ * (unless paused): running when an agent that is neither offline nor
+ * disabled holds a queued or running task, else queued (NULL).  Times
+ * follow the new state.  The caller must hold the job's row lock from an
+ * earlier statement, so that task_states sees every change committed
+ * before it (two agents finishing a job's last two tasks at once).
+ */
+#define PFJ_JOB_STATE_CTES(job_id) \
+    " counts AS (" \
+    "  SELECT count(*) FILTER (WHERE ts.state IS NULL" \
+    "                             OR ts.state NOT IN (106, 107)) AS active," \
+    "         count(*) FILTER (WHERE ts.state = 107) AS failed," \
+    "         count(*) FILTER (WHERE ts.agent_id IS NOT NULL" \
+    "                            AND (ts.state IS NULL OR ts.state = 105)" \
+    "                            AND a.state NOT IN (200, 201)) AS running" \
+    "    FROM task_states ts LEFT JOIN agents a ON a.id = ts.agent_id)," \
+    " next_state AS (" \
+    "  SELECT j.id, j.state AS old," \
+    "         CASE WHEN c.active = 0 THEN" \
+    "                   CASE WHEN c.failed = 0 THEN 106 ELSE 107 END" \
+    "              WHEN j.state = 100 THEN 100" \
+    "              WHEN c.running = 0 THEN NULL" \
+    "              ELSE 105 END AS new," \
+    "         COALESCE(j.state IN (100, 105), false)" \
+    "           AND j.time_started IS NOT NULL AS was_started" \
+    "    FROM jobs j, counts c WHERE j.id = " job_id ")"
+
+#define PFJ_JOB_STATE_UPDATE \
+    " UPDATE jobs j SET state = n.new," \
+    "  time_started = CASE WHEN n.new = 105 AND NOT n.was_started" \
+    "                      THEN now() AT TIME ZONE 'utc'" \
+    "                      ELSE j.time_started END," \
+    "  time_finished = CASE WHEN n.new IN (106, 107)" \
+    "                       THEN now() AT TIME ZONE 'utc'" \
+    "                       WHEN n.new = 105 AND NOT n.was_started THEN NULL" \
+    "                       ELSE j.time_finished END" \
+    "  FROM next_state n WHERE j.id = n.id AND n.new IS DISTINCT FROM n.old"
+
 extern const pfj_stmt pfj_jobs_stmts[];
 
 int pfj_jobs_schema(pfj_req *q);

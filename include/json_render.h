@@ -20,6 +20,8 @@ typedef struct pfj_jw {
     apr_bucket_brigade *bb;
     apr_brigade_flush flush;    /* may be NULL: everything stays in bb */
     void *flush_ctx;
+    apr_pool_t *pool;           /* for formatting values: bb's pool, or a
+                                 * pool the caller clears as it goes */
     apr_status_t status;        /* first write error; later calls are no-ops */
     int depth;
     int after_key;              /* next value follows a key: no separator */

@@ -5,6 +5,9 @@
 #include "api.h"
 #include "jobs.h"
 #include "job_write.h"
+#include "tasks.h"
+#include "failed_on_agents.h"
+#include "notified_users.h"
 
 const pfj_handler_fn pfj_api_handlers[PFJ_EP_COUNT] = {
     [PFJ_EP_SCHEMA] = pfj_jobs_schema,
@@ -13,10 +16,22 @@ const pfj_handler_fn pfj_api_handlers[PFJ_EP_COUNT] = {
     [PFJ_EP_JOB_SUBMIT] = pfj_jobs_submit,
     [PFJ_EP_JOB_DELETE] = pfj_jobs_delete,
     [PFJ_EP_JOB_UPDATE] = pfj_jobs_update,
+    [PFJ_EP_TASKS_LIST] = pfj_tasks_list,
+    [PFJ_EP_TASK_GET] = pfj_tasks_get,
+    [PFJ_EP_TASK_UPDATE] = pfj_tasks_update,
+    [PFJ_EP_FAILED_ON_AGENTS_LIST] = pfj_failed_on_agents_list,
+    [PFJ_EP_FAILED_ON_AGENTS_ADD] = pfj_failed_on_agents_add,
+    [PFJ_EP_FAILED_ON_AGENT_DELETE] = pfj_failed_on_agent_delete,
+    [PFJ_EP_NOTIFIED_USERS_LIST] = pfj_notified_users_list,
+    [PFJ_EP_NOTIFIED_USERS_ADD] = pfj_notified_users_add,
+    [PFJ_EP_NOTIFIED_USER_DELETE] = pfj_notified_user_delete,
 };
 
 const pfj_stmt *const pfj_api_statements[] = {
     pfj_jobs_stmts,
     pfj_job_write_stmts,
+    pfj_tasks_stmts,
+    pfj_failed_on_agents_stmts,
+    pfj_notified_users_stmts,
     NULL
 };

@@ -141,39 +141,11 @@ const pfj_stmt pfj_jobs_stmts[] = {
      "                                  AND j.id NOT IN (SELECT id"
      "                                                   FROM doomed)))"
      "SELECT count(*) FROM target"},
-    /* §9.2: the job's state from its tasks.  No task left unfinished:
-     * done, or failed when one failed.  Otherwise (unless paused): running
-     * when an agent that is neither offline nor disabled holds a queued or
-     * running task, else queued (NULL).  Times follow the new state. */
+    /* §9.2 for one job, after a change made by an earlier statement. */
     {"pfj_job_recompute",
-     "WITH counts AS ("
-     "  SELECT count(*) FILTER (WHERE t.state IS NULL"
-     "                             OR t.state NOT IN (106, 107)) AS active,"
-     "         count(*) FILTER (WHERE t.state = 107) AS failed,"
-     "         count(*) FILTER (WHERE t.agent_id IS NOT NULL"
-     "                            AND (t.state IS NULL OR t.state = 105)"
-     "                            AND a.state NOT IN (200, 201)) AS running"
-     "    FROM tasks t LEFT JOIN agents a ON a.id = t.agent_id"
-     "   WHERE t.job_id = %lld),"
-     " next AS ("
-     "  SELECT j.id, j.state AS old,"
-     "         CASE WHEN c.active = 0 THEN"
-     "                   CASE WHEN c.failed = 0 THEN 106 ELSE 107 END"
-     "              WHEN j.state = 100 THEN 100"
-     "              WHEN c.running = 0 THEN NULL"
-     "              ELSE 105 END AS new,"
-     "         COALESCE(j.state IN (100, 105), false)"
-     "           AND j.time_started IS NOT NULL AS was_started"
-     "    FROM jobs j, counts c WHERE j.id = %lld)"
-     "UPDATE jobs j SET state = n.new,"
-     "  time_started = CASE WHEN n.new = 105 AND NOT n.was_started"
-     "                      THEN now() AT TIME ZONE 'utc'"
-     "                      ELSE j.time_started END,"
-     "  time_finished = CASE WHEN n.new IN (106, 107)"
-     "                       THEN now() AT TIME ZONE 'utc'"
-     "                       WHEN n.new = 105 AND NOT n.was_started THEN NULL"
-     "                       ELSE j.time_finished END"
-     "  FROM next n WHERE j.id = n.id AND n.new IS DISTINCT FROM n.old"},
+     "WITH task_states AS (SELECT state, agent_id FROM tasks"
+     "                      WHERE job_id = %lld),"
+     PFJ_JOB_STATE_CTES("%lld") PFJ_JOB_STATE_UPDATE},
     {NULL, NULL}
 };
 
@@ -279,9 +251,9 @@ void pfj_job_render(pfj_jw *w, const pfj_rows *job, const char *start,
     pfj_jw_kv_db(w, "jobqueue", PFJ_DB_TEXT,
                  update_shape ? NULL : pfj_db_col(job, JC_JOBQUEUE));
     pfj_jw_kv_raw(w, "start", start ? start
-                  : pfj_fmt_numeric(w->bb->p, pfj_db_col(job, JC_FIRST_FRAME)));
+                  : pfj_fmt_numeric(w->pool, pfj_db_col(job, JC_FIRST_FRAME)));
     pfj_jw_kv_raw(w, "end", end ? end
-                  : pfj_fmt_numeric(w->bb->p, pfj_db_col(job, JC_LAST_FRAME)));
+                  : pfj_fmt_numeric(w->pool, pfj_db_col(job, JC_LAST_FRAME)));
     if (!update_shape) {
         pfj_jw_kv_db(w, "notified_users", PFJ_DB_JSON_LIST,
                      pfj_db_col(job, JC_NOTIFIED_USERS));

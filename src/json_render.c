@@ -40,6 +40,7 @@ void pfj_jw_init(pfj_jw *w, apr_bucket_brigade *bb,
     w->bb = bb;
     w->flush = flush;
     w->flush_ctx = flush_ctx;
+    w->pool = bb->p;
 }
 
 /* Writes the ", " that precedes every item of a container but its first. */
@@ -281,7 +282,7 @@ static void write_uint64(pfj_jw *w, apr_uint64_t v)
 /* The text lands in the brigade's pool: a few bytes per number. */
 void pfj_jw_double(pfj_jw *w, double v)
 {
-    pfj_jw_raw(w, pfj_fmt_double(w->bb->p, v));
+    pfj_jw_raw(w, pfj_fmt_double(w->pool, v));
 }
 
 void pfj_jw_bool(pfj_jw *w, int v)
@@ -398,7 +399,7 @@ static void write_db_json(pfj_jw *w, const char *text, int null_is_list)
         pfj_jw_array_end(w);
     }
     else if (text == NULL
-             || pfj_json_parse(w->bb->p, text, strlen(text), &o) != 0) {
+             || pfj_json_parse(w->pool, text, strlen(text), &o) != 0) {
         pfj_jw_null(w);
     }
     else if (pfj_json_unstorable(o)) {
@@ -440,10 +441,10 @@ void pfj_jw_db_value(pfj_jw *w, pfj_db_kind kind, const char *text)
         pfj_jw_string(w, text);
     }
     else if (kind == PFJ_DB_TIMESTAMP) {
-        pfj_jw_string(w, format_db_scalar(w->bb->p, kind, text));
+        pfj_jw_string(w, format_db_scalar(w->pool, kind, text));
     }
     else {
-        pfj_jw_raw(w, format_db_scalar(w->bb->p, kind, text));
+        pfj_jw_raw(w, format_db_scalar(w->pool, kind, text));
     }
 }
 
