@@ -13,6 +13,8 @@
 #define PFJ_DEFAULT_MAX_BODY    ((apr_off_t)1024 * 1024)
 #define PFJ_DEFAULT_MAX_TASKS   1000000
 #define PFJ_DEFAULT_LIST_LIMIT  1000
+#define PFJ_DEFAULT_LOG_DIR     "/var/lib/pyfarm/task_logs"
+#define PFJ_DEFAULT_MAX_LOG_SIZE ((apr_off_t)1024 * 1024 * 1024)
 
 typedef struct pfj_dir_conf {
     const char *base;       /* URL path of the <Location>; NULL = unset */
@@ -24,6 +26,9 @@ typedef struct pfj_dir_conf {
     apr_int64_t list_limit; /* PyFarmJobsMaxListLimit; -1 = unset */
     apr_int64_t autodelete; /* PyFarmJobsDefaultAutodeleteTime; -1 = unset,
                              * -2 = set to none */
+    const char *log_dir;    /* PyFarmJobsLogDir, absolute, no trailing
+                             * slash; NULL = unset */
+    apr_off_t max_log_size; /* PyFarmJobsMaxLogSize; -1 = unset */
 } pfj_dir_conf;
 
 void *pfj_config_create(apr_pool_t *p, char *dir);
@@ -47,5 +52,8 @@ apr_int64_t pfj_conf_max_tasks(const pfj_dir_conf *c);
 apr_int64_t pfj_conf_list_limit(const pfj_dir_conf *c);
 /* The default jobs.autodelete_time in seconds as text; NULL: none. */
 const char *pfj_conf_autodelete(apr_pool_t *p, const pfj_dir_conf *c);
+/* The directory of task log files (spec api.md §11, tasklogs_dir). */
+const char *pfj_conf_log_dir(const pfj_dir_conf *c);
+apr_off_t pfj_conf_max_log_size(const pfj_dir_conf *c);
 
 #endif

@@ -28,8 +28,7 @@ typedef struct pfj_db {
     apr_dbd_transaction_t *txn;
     int failed;             /* a statement failed: nothing will be committed */
     int transient;          /* ... and trying again later may succeed */
-    int stale;              /* statements must be prepared again after the
-                             * transaction ends */
+    int nrun;               /* statements run (in the transaction, if any) */
 } pfj_db;
 
 typedef struct pfj_rows {
@@ -56,9 +55,9 @@ int pfj_db_begin(pfj_db *db);
 /* Commits, or rolls back when a statement failed; 0 when committed. */
 int pfj_db_end(pfj_db *db);
 
-/* Marks the transaction for rollback without a database error (a request
- * refused half-way through its work). */
-void pfj_db_abort(pfj_db *db);
+/* Rolls the transaction back without a database error: a request refused
+ * half-way through its work. */
+void pfj_db_rollback(pfj_db *db);
 
 /* Runs a row-returning statement; args[i] NULL is SQL NULL.  0 on success:
  * rows is ready for pfj_db_next(). */

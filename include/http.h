@@ -12,6 +12,7 @@
 #include "router.h"
 #include "json_render.h"
 #include "db.h"
+#include "validate.h"
 
 typedef struct pfj_req {
     request_rec *r;
@@ -21,6 +22,8 @@ typedef struct pfj_req {
     const char *mimetype;   /* lower-cased, no parameters; "" if absent */
     json_object *body;      /* parsed JSON body; NULL if none or JSON null */
     int has_json;           /* a JSON body was parsed (even a null one) */
+    const char *json_text;  /* ... and its bytes as sent (json_len of them) */
+    apr_size_t json_len;
     pfj_db *db;             /* opened by pfj_req_db() */
 } pfj_req;
 
@@ -39,6 +42,21 @@ int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
 int pfj_req_page(pfj_req *q, apr_table_t *query, const char **limit,
                  const char **offset);
 
+/* §0.5, a validated endpoint's checks: the media type (415), then the
+ * body against the model (400).  Returns DECLINED when the body passes,
+ * else the answer that was sent. */
+int pfj_req_validate(pfj_req *q, const pfj_model *model);
+
+/* 1 when the request's Content-Length announces more than max bytes (a
+ * body to refuse before reading any of it). */
+int pfj_req_declares_more_than(pfj_req *q, apr_off_t max);
+
+/* The answer to a request body that could not be read (status from the
+ * reading: 413 when it is larger than max, or httpd's mapping of the read
+ * error; AP_FILTER_ERROR is returned as is, httpd has answered).  The
+ * connection is closed so that httpd does not read the rest of the body. */
+int pfj_send_body_failure(pfj_req *q, int status, apr_off_t max);
+
 /* The request's database connection (opened on first use); NULL when the
  * database is unavailable: send pfj_send_db_failure(). */
 pfj_db *pfj_req_db(pfj_req *q);
@@ -53,6 +71,18 @@ int pfj_send_error(pfj_req *q, int status, const char *msg);
 
 /* A bare JSON string (some reference errors are just that). */
 int pfj_send_json_string(pfj_req *q, int status, const char *s);
+
+/* An empty text/html answer with this status (what Werkzeug sends for
+ * OPTIONS and for a handler returning ("", status)). */
+int pfj_send_empty_html(pfj_req *q, int status);
+
+/* A redirect to target (an absolute URL) with Werkzeug's little HTML page
+ * as the body. */
+int pfj_send_redirect(pfj_req *q, int status, const char *target);
+
+/* Sends bb (status and headers set by the caller) and ends the response;
+ * for bodies that are not JSON, e.g. a file bucket. */
+int pfj_send_brigade(pfj_req *q, apr_bucket_brigade *bb);
 
 /* 204: no body, Content-Type application/json. */
 int pfj_send_no_content(pfj_req *q);

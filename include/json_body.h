@@ -39,6 +39,14 @@ const char *pfj_json_unstorable(json_object *o);
  * "str", "int", "float", "bool", "NoneType". */
 const char *pfj_json_type_name(json_object *o);
 
+/* Ties o to the pool: json_object_put() runs when p is cleared.  Returns
+ * o, so new objects can be made and pooled in one expression. */
+json_object *pfj_json_pooled(apr_pool_t *p, json_object *o);
+
+/* "dictionary expected but got list instead": the reference's message for
+ * a body that is not a JSON object. */
+const char *pfj_json_not_object(apr_pool_t *p, json_object *o);
+
 /* Python's truth value of a JSON value: null, false, 0, 0.0, "", [] and {}
  * are false. */
 int pfj_json_truthy(json_object *o);

@@ -63,6 +63,10 @@ void pfj_jw_kv_int64(pfj_jw *w, const char *key, apr_int64_t v);
 void pfj_jw_kv_bool(pfj_jw *w, const char *key, int v);
 void pfj_jw_kv_null(pfj_jw *w, const char *key);
 
+/* "key": an integer given as decimal digits (a URL's id), as Python
+ * prints int(digits): any length, leading zeros dropped ("007" -> 7). */
+void pfj_jw_kv_digits(pfj_jw *w, const char *key, const char *digits);
+
 /* How a database column is rendered (spec api.md §0.6). */
 typedef enum pfj_db_kind {
     PFJ_DB_INT,         /* integer text, as is */

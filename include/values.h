@@ -60,6 +60,11 @@ const char *pfj_fmt_ipv4(apr_pool_t *p, const char *bigint_text);
  * NULL when ip is not an IPv4 dotted quad. */
 const char *pfj_ipv4_to_bigint(apr_pool_t *p, const char *ip);
 
+/* Text Python's Decimal() reads as a finite number (" +2", "4.", ".5",
+ * "1e3") in the canonical form the other functions here and PostgreSQL
+ * take ("2", "4", "0.5", "1e3"); NULL for anything else. */
+const char *pfj_decimal_text(apr_pool_t *p, const char *s);
+
 /* Compares two JSON number literals ("1", "-2.50", "1e-3") exactly, as
  * decimals: < 0, 0 or > 0.  Both must be valid JSON numbers. */
 int pfj_decimal_cmp(apr_pool_t *p, const char *a, const char *b);

@@ -33,6 +33,7 @@ void *pfj_config_create(apr_pool_t *p, char *dir)
     c->max_tasks = -1;
     c->list_limit = -1;
     c->autodelete = -1;
+    c->max_log_size = -1;
     return c;
 }
 
@@ -51,6 +52,9 @@ void *pfj_config_merge(apr_pool_t *p, void *basev, void *addv)
     c->list_limit = add->list_limit >= 0 ? add->list_limit : base->list_limit;
     c->autodelete = add->autodelete != -1 ? add->autodelete
                                           : base->autodelete;
+    c->log_dir = add->log_dir ? add->log_dir : base->log_dir;
+    c->max_log_size = add->max_log_size >= 0 ? add->max_log_size
+                                             : base->max_log_size;
     return c;
 }
 
@@ -115,4 +119,14 @@ const char *pfj_conf_autodelete(apr_pool_t *p, const pfj_dir_conf *c)
     return c->autodelete >= 0 ? apr_psprintf(p, "%" APR_INT64_T_FMT,
                                              c->autodelete)
                               : NULL;
+}
+
+const char *pfj_conf_log_dir(const pfj_dir_conf *c)
+{
+    return c->log_dir ? c->log_dir : PFJ_DEFAULT_LOG_DIR;
+}
+
+apr_off_t pfj_conf_max_log_size(const pfj_dir_conf *c)
+{
+    return c->max_log_size >= 0 ? c->max_log_size : PFJ_DEFAULT_MAX_LOG_SIZE;
 }

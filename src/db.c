@@ -24,19 +24,37 @@ static const char *const transient_errors[] = {
     "could not serialize access",
     "lock timeout",
     "statement timeout",
-    "terminating connection",
-    "server closed the connection",
-    "no connection to the server",
     "the database system is",
     "could not connect",
     "too many connections",
     NULL
 };
 
-/* After a PostgreSQL restart, libpq may have reconnected a pooled
- * connection under mod_dbd's feet: the new session has no prepared
- * statements. */
-#define STALE_STATEMENT "prepared statement \"pfj_"
+/* Errors of a session that is gone: after a PostgreSQL restart a pooled
+ * connection first fails with one of these, then libpq reconnects it
+ * (mod_dbd's check on acquiring it) and the new session has none of the
+ * prepared statements.  Both are repaired and the statement run again. */
+static const char *const lost_session_errors[] = {
+    "prepared statement \"pfj_",
+    "terminating connection",
+    "server closed the connection",
+    "no connection to the server",
+    "connection to server was lost",
+    "could not receive data from server",
+    NULL
+};
+
+static int matches_any(const char *msg, const char *const *patterns)
+{
+    int i;
+
+    for (i = 0; patterns[i]; i++) {
+        if (strstr(msg, patterns[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
 
 int pfj_db_bind_mod_dbd(void)
 {
@@ -109,38 +127,25 @@ static void repair_statements(pfj_db *db)
                   "database connection");
 }
 
-static int is_transient(const char *msg)
+static const char *error_text(pfj_db *db, int rv)
 {
-    int i;
+    const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rv);
 
-    for (i = 0; transient_errors[i]; i++) {
-        if (strstr(msg, transient_errors[i])) {
-            return 1;
-        }
-    }
-    return 0;
+    return msg ? msg : "(no message)";
 }
 
 /* Records a failed statement: logged with the database's own words. */
 static int fail(pfj_db *db, const char *label, int rv)
 {
-    const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rv);
-    int stale;
+    const char *msg = error_text(db, rv);
 
-    msg = msg ? msg : "(no message)";
-    stale = strstr(msg, STALE_STATEMENT) != NULL;
     db->failed = 1;
-    db->transient = db->transient || stale || is_transient(msg)
+    db->transient = db->transient || matches_any(msg, transient_errors)
+                    || matches_any(msg, lost_session_errors)
                     || apr_dbd_check_conn(db->dbd->driver, db->r->pool,
                                           db->dbd->handle) != APR_SUCCESS;
     ap_log_rerror(APLOG_MARK, db->transient ? APLOG_WARNING : APLOG_ERR, 0,
                   db->r, "DBD: %s failed: %s", label, msg);
-    if (stale && db->txn == NULL) {
-        repair_statements(db);
-    }
-    else if (stale) {
-        db->stale = 1;
-    }
     return -1;
 }
 
@@ -176,23 +181,62 @@ static apr_status_t end_forgotten_transaction(void *data)
     return APR_SUCCESS;
 }
 
+static int start_transaction(pfj_db *db)
+{
+    return apr_dbd_transaction_start(db->dbd->driver, db->r->pool,
+                                     db->dbd->handle, &db->txn);
+}
+
+/* A session lost to a PostgreSQL restart: reconnects (libpq's reset, via
+ * apr_dbd_check_conn), prepares the statements again, and reopens the
+ * transaction the request had started.  0 when the connection works
+ * again. */
+static int recover_session(pfj_db *db)
+{
+    int in_transaction = db->txn != NULL;
+
+    if (in_transaction) {
+        apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->txn);
+    }
+    if (apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle)
+        != APR_SUCCESS) {
+        return -1;
+    }
+    repair_statements(db);
+    return in_transaction ? start_transaction(db) : 0;
+}
+
+/* Whether a failure may be repaired and the statement run again: only for
+ * a lost session, and only before anything else ran on it for this
+ * request (a half-done transaction cannot be replayed). */
+static int may_retry(pfj_db *db, int rv)
+{
+    return db->nrun == 0
+           && matches_any(error_text(db, rv), lost_session_errors)
+           && recover_session(db) == 0;
+}
+
 int pfj_db_begin(pfj_db *db)
 {
-    int rv = apr_dbd_transaction_start(db->dbd->driver, db->r->pool,
-                                       db->dbd->handle, &db->txn);
+    int rv = start_transaction(db);
 
+    if (rv != 0 && may_retry(db, rv)) {
+        rv = start_transaction(db);
+    }
     if (rv != 0) {
         db->txn = NULL;
         return fail(db, "BEGIN", rv);
     }
+    db->nrun = 0;
     apr_pool_cleanup_register(db->r->pool, db, end_forgotten_transaction,
                               apr_pool_cleanup_null);
     return 0;
 }
 
-void pfj_db_abort(pfj_db *db)
+void pfj_db_rollback(pfj_db *db)
 {
     db->failed = 1;
+    pfj_db_end(db);
 }
 
 int pfj_db_end(pfj_db *db)
@@ -208,68 +252,76 @@ int pfj_db_end(pfj_db *db)
     }
     rv = apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->txn);
     db->txn = NULL;
-    if (db->stale) {
-        db->stale = 0;
-        repair_statements(db);
-    }
     if (rv != 0) {
         return fail(db, db->failed ? "ROLLBACK" : "COMMIT", rv);
     }
     return db->failed ? -1 : 0;
 }
 
-static apr_dbd_prepared_t *statement(pfj_db *db, const char *label)
+/* Runs a prepared statement: rows for a select (rows != NULL), the count
+ * of affected rows otherwise. */
+static int run(pfj_db *db, const char *label, int nargs,
+               const char *const *args, pfj_rows *rows, int *nrows)
 {
-    apr_dbd_prepared_t *st = apr_hash_get(db->dbd->prepared, label,
-                                          APR_HASH_KEY_STRING);
+    apr_dbd_prepared_t *st;
 
+    st = apr_hash_get(db->dbd->prepared, label, APR_HASH_KEY_STRING);
     if (st == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, db->r,
                       "DBD: statement %s is not prepared on this "
                       "connection (see earlier DBD errors)", label);
+        return -1;
     }
-    return st;
+    if (rows) {
+        return apr_dbd_pselect(db->dbd->driver, db->r->pool,
+                               db->dbd->handle, &rows->res, st, 1, nargs,
+                               (const char **)args);
+    }
+    return apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle,
+                          nrows, st, nargs, (const char **)args);
+}
+
+/* run(), once more after repairing a lost session; failures recorded. */
+static int execute(pfj_db *db, const char *label, int nargs,
+                   const char *const *args, pfj_rows *rows, int *nrows)
+{
+    int rv;
+
+    if (db->failed) {
+        return -1;
+    }
+    rv = run(db, label, nargs, args, rows, nrows);
+    if (rv > 0 && may_retry(db, rv)) {
+        rv = run(db, label, nargs, args, rows, nrows);
+    }
+    if (rv < 0) {
+        db->failed = 1;
+        return -1;
+    }
+    if (rv > 0) {
+        return fail(db, label, rv);
+    }
+    db->nrun++;
+    return 0;
 }
 
 int pfj_db_select(pfj_db *db, const char *label, int nargs,
                   const char *const *args, pfj_rows *rows)
 {
-    apr_dbd_prepared_t *st;
-    int rv;
-
     memset(rows, 0, sizeof(*rows));
     rows->db = db;
-    if (db->failed) {
-        return -1;
-    }
-    if ((st = statement(db, label)) == NULL) {
-        db->failed = 1;
-        return -1;
-    }
-    rv = apr_dbd_pselect(db->dbd->driver, db->r->pool, db->dbd->handle,
-                         &rows->res, st, 1, nargs, (const char **)args);
-    return rv == 0 ? 0 : fail(db, label, rv);
+    return execute(db, label, nargs, args, rows, NULL);
 }
 
 int pfj_db_exec(pfj_db *db, const char *label, int nargs,
                 const char *const *args, int *nrows)
 {
-    apr_dbd_prepared_t *st;
-    int n = 0, rv;
+    int n = 0, rc = execute(db, label, nargs, args, NULL, &n);
 
-    if (db->failed) {
-        return -1;
-    }
-    if ((st = statement(db, label)) == NULL) {
-        db->failed = 1;
-        return -1;
-    }
-    rv = apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle, &n,
-                        st, nargs, (const char **)args);
     if (nrows) {
         *nrows = n;
     }
-    return rv == 0 ? 0 : fail(db, label, rv);
+    return rc;
 }
 
 int pfj_db_next(pfj_rows *rows)

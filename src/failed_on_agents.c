@@ -160,9 +160,7 @@ static const char *read_agent_id(pfj_req *q, const char **id)
 
     *id = NULL;
     if (!json_object_is_type(q->body, json_type_object)) {
-        return apr_psprintf(q->r->pool,
-                            "dictionary expected but got %s instead",
-                            pfj_json_type_name(q->body));
+        return pfj_json_not_object(q->r->pool, q->body);
     }
     if (!json_object_object_get_ex(q->body, "id", &v) || v == NULL) {
         return NULL;

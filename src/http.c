@@ -107,7 +107,8 @@ int pfj_send_no_content(pfj_req *q)
     request_rec *r = q->r;
 
     r->status = HTTP_NO_CONTENT;
-    ap_set_content_type(r, JSON_TYPE);
+    /* httpd drops r->content_type from a 204; the reference labels it */
+    apr_table_setn(r->headers_out, "Content-Type", JSON_TYPE);
     return finish(r, apr_brigade_create(r->pool, r->connection->bucket_alloc));
 }
 
@@ -176,15 +177,13 @@ pfj_db *pfj_req_db(pfj_req *q)
     return q->db;
 }
 
-/* Content-Length beyond the cap: refused before reading anything. */
-static int declared_too_large(pfj_req *q)
+int pfj_req_declares_more_than(pfj_req *q, apr_off_t max)
 {
     const char *cl = apr_table_get(q->r->headers_in, "Content-Length");
     apr_off_t n;
     char *end;
 
-    return cl && apr_strtoff(&n, cl, &end, 10) == APR_SUCCESS
-           && n > pfj_conf_max_body(q->conf);
+    return cl && apr_strtoff(&n, cl, &end, 10) == APR_SUCCESS && n > max;
 }
 
 /* Reads the whole body, at most PyFarmJobsMaxBodySize bytes, into one
@@ -199,7 +198,7 @@ static int read_body(pfj_req *q, char **buf, apr_size_t *len)
     apr_status_t rv;
     int eos = 0;
 
-    if (declared_too_large(q)) {
+    if (pfj_req_declares_more_than(q, pfj_conf_max_body(q->conf))) {
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
@@ -227,9 +226,7 @@ static int read_body(pfj_req *q, char **buf, apr_size_t *len)
     return rv == APR_SUCCESS ? 0 : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* The answer to a body that could not be read; the connection is closed
- * so that httpd does not read (and discard) the rest of it. */
-static int send_body_failure(pfj_req *q, int status)
+int pfj_send_body_failure(pfj_req *q, int status, apr_off_t max)
 {
     if (status == AP_FILTER_ERROR) {
         return status;
@@ -240,7 +237,7 @@ static int send_body_failure(pfj_req *q, int status)
                               apr_psprintf(q->r->pool,
                                            "request body is larger than the "
                                            "limit of %" APR_OFF_T_FMT " bytes",
-                                           pfj_conf_max_body(q->conf)));
+                                           max));
     }
     return pfj_send_error(q, status, "the request body could not be read");
 }
@@ -265,7 +262,7 @@ static int preprocess_body(pfj_req *q)
         return DECLINED;
     }
     if ((rc = read_body(q, &buf, &len)) != 0) {
-        return send_body_failure(q, rc);
+        return pfj_send_body_failure(q, rc, pfj_conf_max_body(q->conf));
     }
     if (media == PFJ_MEDIA_OTHER) {
         return len == 0 ? DECLINED
@@ -280,10 +277,28 @@ static int preprocess_body(pfj_req *q)
     if (pfj_json_parse(r->pool, buf, len, &q->body) != 0) {
         return pfj_send_error(q, HTTP_BAD_REQUEST, "failed to decode json");
     }
+    q->json_text = buf;
+    q->json_len = len;
     if ((unstorable = pfj_json_unstorable(q->body)) != NULL) {
         return pfj_send_error(q, HTTP_BAD_REQUEST, unstorable);
     }
     q->has_json = 1;
+    return DECLINED;
+}
+
+int pfj_req_validate(pfj_req *q, const pfj_model *model)
+{
+    const char *error;
+
+    if (strcmp(q->mimetype, JSON_TYPE) != 0) {
+        return pfj_send_error(q, HTTP_UNSUPPORTED_MEDIA_TYPE,
+                              "Unsupported mimetype, only "
+                              "{'application/json'} mimetype(s) are "
+                              "supported.");
+    }
+    if ((error = pfj_validate(q->r->pool, model, q->body)) != NULL) {
+        return pfj_send_error(q, HTTP_BAD_REQUEST, error);
+    }
     return DECLINED;
 }
 
@@ -305,30 +320,37 @@ static int send_bad_method(pfj_req *q)
                                       r->method, " requests", NULL));
 }
 
-/* Werkzeug's automatic OPTIONS answer: the methods, an empty HTML body. */
-static int send_options(pfj_req *q)
+int pfj_send_empty_html(pfj_req *q, int status)
 {
     request_rec *r = q->r;
 
-    apr_table_setn(r->headers_out, "Allow",
-                   pfj_allow_header(r->pool, q->route.allowed));
-    r->status = HTTP_OK;
+    r->status = status;
     ap_set_content_type(r, HTML_TYPE);
     ap_set_content_length(r, 0);
     return finish(r, apr_brigade_create(r->pool, r->connection->bucket_alloc));
 }
 
-/* 308 to the same URL with a trailing slash (method and body are kept). */
-static int send_slash_redirect(pfj_req *q, const char *path)
+/* Werkzeug's automatic OPTIONS answer: the methods, an empty HTML body. */
+static int send_options(pfj_req *q)
+{
+    apr_table_setn(q->r->headers_out, "Allow",
+                   pfj_allow_header(q->r->pool, q->route.allowed));
+    return pfj_send_empty_html(q, HTTP_OK);
+}
+
+int pfj_send_brigade(pfj_req *q, apr_bucket_brigade *bb)
+{
+    return finish(q->r, bb);
+}
+
+int pfj_send_redirect(pfj_req *q, int status, const char *target)
 {
     request_rec *r = q->r;
-    const char *target = full_url(r, apr_pstrcat(r->pool, path, "/", NULL));
-    const char *html;
+    const char *html = ap_escape_html(r->pool, target);
     apr_bucket_brigade *bb;
 
-    html = ap_escape_html(r->pool, target);
     apr_table_setn(r->headers_out, "Location", target);
-    r->status = HTTP_PERMANENT_REDIRECT;
+    r->status = status;
     ap_set_content_type(r, HTML_TYPE);
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     apr_brigade_printf(bb, NULL, NULL,
@@ -339,6 +361,14 @@ static int send_slash_redirect(pfj_req *q, const char *path)
                        "target URL: <a href=\"%s\">%s</a>. If not, click the "
                        "link.\n", html, html);
     return finish(r, bb);
+}
+
+/* 308 to the same URL with a trailing slash (method and body are kept). */
+static int send_slash_redirect(pfj_req *q, const char *path)
+{
+    return pfj_send_redirect(q, HTTP_PERMANENT_REDIRECT,
+                             full_url(q->r, apr_pstrcat(q->r->pool, path, "/",
+                                                        NULL)));
 }
 
 static int dispatch(pfj_req *q, const pfj_handler_fn *handlers)

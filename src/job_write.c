@@ -204,7 +204,8 @@ const pfj_stmt pfj_job_write_stmts[] = {
      * its frame range and jobtype. */
     {"pfj_update_target",
      "SELECT j.id, (SELECT min(frame) FROM tasks WHERE job_id = j.id),"
-     "       (SELECT max(frame) FROM tasks WHERE job_id = j.id), j.by, t.name"
+     "       (SELECT max(frame) FROM tasks WHERE job_id = j.id), j.by, t.name,"
+     "       j.num_tiles"
      "  FROM jobs j JOIN jobtype_versions v ON v.id = j.jobtype_version_id"
      "  JOIN jobtypes t ON t.id = v.jobtype_id"
      " WHERE j.id = " PFJ_JOB_REF_SQL " FOR UPDATE OF j"},
@@ -440,6 +441,7 @@ typedef struct job_input {
     json_object *all_tags;  /* tag names the plan refers to */
     pfj_rows found;         /* the lookup's answer */
     pfj_rows target;        /* an update's job, locked */
+    apr_int64_t tiles;      /* tasks per new frame (num_tiles) */
     json_object *columns;   /* an update's new column values */
     const char *start;      /* start/end/by as decimal text */
     const char *end;
@@ -447,19 +449,6 @@ typedef struct job_input {
     const char *start_token;    /* start/end as the answer shows them */
     const char *end_token;
 } job_input;
-
-/* Every object built here belongs to the request pool. */
-static apr_status_t release_json(void *o)
-{
-    json_object_put(o);
-    return APR_SUCCESS;
-}
-
-static json_object *pooled(apr_pool_t *p, json_object *o)
-{
-    apr_pool_cleanup_register(p, o, release_json, apr_pool_cleanup_null);
-    return o;
-}
 
 static json_object *field(const job_input *s, const char *key)
 {
@@ -1104,18 +1093,19 @@ static int check_frames(job_input *s)
                     "`by` needs to be of type decimal or int");
     }
     s->by = number_text(s, "by", "1");
+    pfj_json_int64(field(s, "num_tiles"), &s->tiles);
     return check_step(s);
 }
 
-/* Tasks the range creates, against PyFarmJobsMaxTasksPerJob. */
+/* Tasks the range creates (s->tiles per frame), against
+ * PyFarmJobsMaxTasksPerJob. */
 static int check_task_count(job_input *s)
 {
     double span = strtod(s->end, NULL) - strtod(s->start, NULL);
     double frames = floor(span / strtod(s->by, NULL) + 1e-9) + 1;
-    apr_int64_t tiles = 1, max = pfj_conf_max_tasks(s->q->conf);
+    apr_int64_t max = pfj_conf_max_tasks(s->q->conf);
 
-    pfj_json_int64(field(s, "num_tiles"), &tiles);
-    if (frames * (double)(tiles > 1 ? tiles : 1) > (double)max) {
+    if (frames * (double)(s->tiles > 1 ? s->tiles : 1) > (double)max) {
         return fail(s, HTTP_BAD_REQUEST, "the frame range would create more "
                     "than %" APR_INT64_T_FMT " tasks", max);
     }
@@ -1322,20 +1312,28 @@ static int check_after_lookup(job_input *s)
     return DECLINED;
 }
 
+/* A fresh job_input for the request. */
+static void start_input(job_input *s, pfj_req *q)
+{
+    memset(s, 0, sizeof(*s));
+    s->q = q;
+    s->p = q->r->pool;
+    s->body = q->body;
+    s->lookup = pfj_json_pooled(s->p, json_object_new_object());
+    s->row = pfj_json_pooled(s->p, json_object_new_object());
+    s->plan = pfj_json_pooled(s->p, json_object_new_object());
+    s->columns = pfj_json_pooled(s->p, json_object_new_object());
+    s->all_tags = json_object_new_array();
+    put(s->plan, "all_tags", s->all_tags);
+}
+
 int pfj_jobs_submit(pfj_req *q)
 {
-    job_input s = {0};
+    job_input s;
     pfj_db *db;
     int rc;
 
-    s.q = q;
-    s.p = q->r->pool;
-    s.body = q->body;
-    s.lookup = pooled(s.p, json_object_new_object());
-    s.row = pooled(s.p, json_object_new_object());
-    s.plan = pooled(s.p, json_object_new_object());
-    s.all_tags = json_object_new_array();
-    put(s.plan, "all_tags", s.all_tags);
+    start_input(&s, q);
     if ((rc = check_media_and_model(&s)) != DECLINED
         || (rc = check_relations(&s)) != DECLINED
         || (rc = check_jobtype(&s)) != DECLINED
@@ -1350,8 +1348,7 @@ int pfj_jobs_submit(pfj_req *q)
     }
     if ((rc = run_lookup(&s, db)) != DECLINED
         || (rc = check_after_lookup(&s)) != DECLINED) {
-        pfj_db_abort(db);
-        pfj_db_end(db);
+        pfj_db_rollback(db);
         return rc;
     }
     build_row(&s);
@@ -1363,7 +1360,7 @@ int pfj_jobs_submit(pfj_req *q)
 
 /* Columns of pfj_update_target, in order. */
 enum target_column {
-    TC_ID, TC_FIRST_FRAME, TC_LAST_FRAME, TC_BY, TC_JOBTYPE
+    TC_ID, TC_FIRST_FRAME, TC_LAST_FRAME, TC_BY, TC_JOBTYPE, TC_NUM_TILES
 };
 
 /* How step 11 checks a column's value. */
@@ -1410,8 +1407,6 @@ static const char *target(const job_input *s, enum target_column c)
  * anything else. */
 static const char *update_decimal(job_input *s, json_object *v)
 {
-    char *end;
-
     if (pfj_json_is_number(v)) {
         return json_object_get_string(v);
     }
@@ -1419,14 +1414,7 @@ static const char *update_decimal(job_input *s, json_object *v)
         return json_object_get_boolean(v) ? "1" : "0";
     }
     if (json_object_is_type(v, json_type_string)) {
-        const char *text = apr_pstrdup(s->p, json_object_get_string(v));
-        strtod(text, &end);
-        if (end != text && *end == '\0' && pfj_json_parse(s->p, text,
-                                                          strlen(text),
-                                                          &v) == 0
-            && pfj_json_is_number(v)) {
-            return text;
-        }
+        return pfj_decimal_text(s->p, json_object_get_string(v));
     }
     return NULL;
 }
@@ -1461,6 +1449,8 @@ static int update_range(job_input *s)
         return fail(s, HTTP_BAD_REQUEST,
                     "`end` must be greater than or equal to `start`");
     }
+    s->tiles = target(s, TC_NUM_TILES) ? apr_atoi64(target(s, TC_NUM_TILES))
+                                       : 0;
     if ((rc = check_step(s)) != DECLINED
         || (rc = check_task_count(s)) != DECLINED) {
         return rc;
@@ -1575,27 +1565,68 @@ static int python_int_string(const char *text, apr_int64_t *v)
     return errno == 0 && *end == '\0';
 }
 
-/* dict(v) of a list of [key, value] pairs with string keys; NULL when
- * Python would fail (or the keys are not strings). */
-static json_object *pairs_to_dict(json_object *v)
+/* int(d) of a finite float, exactly: truncated, every digit. */
+static const char *python_int_of_float(apr_pool_t *p, double d)
 {
-    json_object *d = json_object_new_object();
-    size_t i;
+    const char *digits = apr_psprintf(p, "%.0f", trunc(d));
 
-    for (i = 0; i < json_object_array_length(v); i++) {
-        json_object *pair = json_object_array_get_idx(v, i);
-        if (list_length(pair) != 2
-            || !json_object_is_type(json_object_array_get_idx(pair, 0),
-                                    json_type_string)) {
-            json_object_put(d);
+    return strcmp(digits, "-0") == 0 ? "0" : digits;
+}
+
+/* The key and value reprs of one element of dict()'s argument: a pair
+ * [key, value] with a hashable key (not a list or dict), or a string of
+ * two characters.  0 when Python's dict() would fail on it. */
+static int dict_item(apr_pool_t *p, json_object *e, const char **key,
+                     const char **value)
+{
+    const char *s;
+    apr_size_t first;
+
+    if (list_length(e) == 2) {
+        json_object *k = json_object_array_get_idx(e, 0);
+        if (json_object_is_type(k, json_type_array)
+            || json_object_is_type(k, json_type_object)) {
+            return 0;
+        }
+        *key = pfj_py_repr(p, k);
+        *value = pfj_py_repr(p, json_object_array_get_idx(e, 1));
+        return 1;
+    }
+    if (!json_object_is_type(e, json_type_string)
+        || pfj_utf8_length(s = json_object_get_string(e)) != 2) {
+        return 0;
+    }
+    for (first = 1; (s[first] & 0xC0) == 0x80; first++) {
+    }
+    *key = pfj_py_repr_str(p, apr_pstrmemdup(p, s, first));
+    *value = pfj_py_repr_str(p, s + first);
+    return 1;
+}
+
+/* repr(dict(v)) for a list v, keys in first-seen order and the last value
+ * of a repeated key, as Python builds it; NULL when dict() would fail. */
+static const char *dict_repr(apr_pool_t *p, json_object *v)
+{
+    apr_array_header_t *keys = apr_array_make(p, 4, sizeof(char *));
+    apr_table_t *values = apr_table_make(p, 4);
+    const char *key, *value, *repr = "{";
+    int i;
+
+    for (i = 0; i < (int)json_object_array_length(v); i++) {
+        if (!dict_item(p, json_object_array_get_idx(v, i), &key, &value)) {
             return NULL;
         }
-        json_object_object_add(d, json_object_get_string(
-                                      json_object_array_get_idx(pair, 0)),
-                               json_object_get(json_object_array_get_idx(
-                                   pair, 1)));
+        if (apr_table_get(values, key) == NULL) {
+            *(const char **)apr_array_push(keys) = key;
+        }
+        apr_table_set(values, key, value);
     }
-    return d;
+    for (i = 0; i < keys->nelts; i++) {
+        key = APR_ARRAY_IDX(keys, i, const char *);
+        repr = apr_pstrcat(p, repr, i ? ", " : "", key, ": ",
+                           apr_table_get(values, key), NULL);
+    }
+    return apr_pstrcat(p, repr, "}", NULL);
 }
 
 /* The repr of v converted to the column's Python type, as the reference's
@@ -1605,16 +1636,13 @@ static const char *converted_repr(job_input *s, update_kind kind,
                                   json_object *v)
 {
     apr_int64_t i;
-    json_object *d;
-    const char *repr;
 
     switch (kind) {
     case UK_INT:
     case UK_BIGINT:
         if (json_object_is_type(v, json_type_double)
             && pfj_json_is_number(v)) {
-            return apr_psprintf(s->p, "%" APR_INT64_T_FMT,
-                                (apr_int64_t)json_object_get_double(v));
+            return python_int_of_float(s->p, json_object_get_double(v));
         }
         if (json_object_is_type(v, json_type_string)
             && python_int_string(json_object_get_string(v), &i)) {
@@ -1631,13 +1659,8 @@ static const char *converted_repr(job_input *s, update_kind kind,
                                                            json_type_string))) {
             return "{}";
         }
-        if (!json_object_is_type(v, json_type_array)
-            || (d = pairs_to_dict(v)) == NULL) {
-            return NULL;
-        }
-        repr = pfj_py_repr(s->p, d);
-        json_object_put(d);
-        return repr;
+        return json_object_is_type(v, json_type_array) ? dict_repr(s->p, v)
+                                                        : NULL;
     case UK_STATE:
         return NULL;
     }
@@ -1792,7 +1815,7 @@ static int is_update_handled(const char *key)
 /* §6 step 15: {'parents': [...], 'tags': [...]} as a Python dict. */
 static int update_unknown_columns(job_input *s)
 {
-    json_object *rest = pooled(s->p, json_object_new_object());
+    json_object *rest = pfj_json_pooled(s->p, json_object_new_object());
 
     json_object_object_foreach(s->body, key, val) {
         if (!is_update_handled(key)) {
@@ -1882,22 +1905,15 @@ static int lock_target(job_input *s, pfj_db *db)
 
 int pfj_jobs_update(pfj_req *q)
 {
-    job_input s = {0};
+    job_input s;
     pfj_db *db;
     int rc;
 
-    s.q = q;
-    s.p = q->r->pool;
-    s.body = q->body;
+    start_input(&s, q);
     if (!json_object_is_type(s.body, json_type_object)) {
-        return fail(&s, HTTP_BAD_REQUEST, "dictionary expected but got %s "
-                    "instead", pfj_json_type_name(s.body));
+        return fail(&s, HTTP_BAD_REQUEST, "%s",
+                    pfj_json_not_object(s.p, s.body));
     }
-    s.lookup = pooled(s.p, json_object_new_object());
-    s.plan = pooled(s.p, json_object_new_object());
-    s.columns = pooled(s.p, json_object_new_object());
-    s.all_tags = json_object_new_array();
-    put(s.plan, "all_tags", s.all_tags);
     if ((db = pfj_req_db(q)) == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
@@ -1906,8 +1922,7 @@ int pfj_jobs_update(pfj_req *q)
     }
     if ((rc = lock_target(&s, db)) != DECLINED
         || (rc = check_update(&s, db)) != DECLINED) {
-        pfj_db_abort(db);
-        pfj_db_end(db);
+        pfj_db_rollback(db);
         return rc;
     }
     return apply_update(&s, db);

@@ -135,11 +135,20 @@ int pfj_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
         json_object_put(o);
         return -1;
     }
-    if (o) {
-        apr_pool_cleanup_register(p, o, release_json, apr_pool_cleanup_null);
-    }
-    *out = o;
+    *out = o ? pfj_json_pooled(p, o) : NULL;
     return 0;
+}
+
+json_object *pfj_json_pooled(apr_pool_t *p, json_object *o)
+{
+    apr_pool_cleanup_register(p, o, release_json, apr_pool_cleanup_null);
+    return o;
+}
+
+const char *pfj_json_not_object(apr_pool_t *p, json_object *o)
+{
+    return apr_psprintf(p, "dictionary expected but got %s instead",
+                        pfj_json_type_name(o));
 }
 
 /* json-c keeps integers up to UINT64_MAX exactly and gives those beyond

@@ -389,6 +389,14 @@ void pfj_jw_kv_null(pfj_jw *w, const char *key)
     pfj_jw_null(w);
 }
 
+void pfj_jw_kv_digits(pfj_jw *w, const char *key, const char *digits)
+{
+    while (digits[0] == '0' && digits[1] != '\0') {
+        digits++;
+    }
+    pfj_jw_kv_raw(w, key, digits);
+}
+
 /* JSON text from the database, re-rendered in Python style. */
 static void write_db_json(pfj_jw *w, const char *text, int null_is_list)
 {

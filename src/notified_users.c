@@ -169,8 +169,7 @@ static const char *non_object_error(apr_pool_t *p, json_object *body)
         && !mentions_username(body)) {
         return "No username specified";
     }
-    return apr_psprintf(p, "dictionary expected but got %s instead",
-                        pfj_json_type_name(body));
+    return pfj_json_not_object(p, body);
 }
 
 /* A flag as SQLAlchemy's Boolean column takes it: true or false, or a

@@ -419,12 +419,6 @@ typedef struct task_update {
     int state;              /* the state stored: -1 none given, 0 queued */
 } task_update;
 
-static apr_status_t release_json(void *o)
-{
-    json_object_put(o);
-    return APR_SUCCESS;
-}
-
 static const char *cur(const task_update *u, enum current_column c)
 {
     return pfj_db_col(&u->cur, c);
@@ -502,9 +496,11 @@ static int check_done_progress(task_update *u)
 {
     json_object *progress = field(u, "progress");
 
-    if (progress && pfj_db_col(&u->cur, CUR_STATE)
+    /* Python compares numbers by value: 1 == True == 1.0 */
+    if (has_field(u, "progress") && cur(u, CUR_STATE)
         && atoi(cur(u, CUR_STATE)) == PFJ_STATE_DONE
-        && !(json_object_is_type(progress, json_type_double)
+        && !((pfj_json_is_number(progress)
+              || json_object_is_type(progress, json_type_boolean))
              && json_object_get_double(progress) == 1.0)) {
         return refuse(u, "Cannot set progress: task is already in state "
                       "`done`");
@@ -716,12 +712,10 @@ static int is_consumed(const char *key)
 /* Steps 10 and 11, in the body's order. */
 static int apply_values(task_update *u)
 {
-    json_object *unknown = json_object_new_object();
+    json_object *unknown = pfj_json_pooled(u->p, json_object_new_object());
     apr_size_t i;
     int rc = DECLINED;
 
-    apr_pool_cleanup_register(u->p, unknown, release_json,
-                              apr_pool_cleanup_null);
     json_object_object_foreach(u->body, key, val) {
         for (i = 0; i < COUNT(task_values); i++) {
             if (strcmp(key, task_values[i].name) == 0) {
@@ -804,14 +798,6 @@ static int store_and_answer(task_update *u, pfj_db *db)
     return pfj_end_json(u->q, w);
 }
 
-static json_object *pooled_object(apr_pool_t *p)
-{
-    json_object *o = json_object_new_object();
-
-    apr_pool_cleanup_register(p, o, release_json, apr_pool_cleanup_null);
-    return o;
-}
-
 int pfj_tasks_update(pfj_req *q)
 {
     task_update u = {0};
@@ -824,15 +810,13 @@ int pfj_tasks_update(pfj_req *q)
     u.state = -1;
     if (!json_object_is_type(u.body, json_type_object)) {
         return pfj_send_error(q, HTTP_BAD_REQUEST,
-                              apr_psprintf(u.p, "dictionary expected but got "
-                                           "%s instead",
-                                           pfj_json_type_name(u.body)));
+                              pfj_json_not_object(u.p, u.body));
     }
     if ((u.id = task_id(q)) == NULL) {
         return pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
     }
-    u.plan = pooled_object(u.p);
-    u.set = pooled_object(u.p);
+    u.plan = pfj_json_pooled(u.p, json_object_new_object());
+    u.set = pfj_json_pooled(u.p, json_object_new_object());
     if ((db = pfj_req_db(q)) == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
@@ -841,8 +825,7 @@ int pfj_tasks_update(pfj_req *q)
     }
     if ((rc = lock_task(&u, db)) != DECLINED
         || (rc = check_and_plan(&u)) != DECLINED) {
-        pfj_db_abort(db);
-        pfj_db_end(db);
+        pfj_db_rollback(db);
         return rc;
     }
     return store_and_answer(&u, db);

@@ -171,8 +171,7 @@ const char *pfj_validate(apr_pool_t *p, const pfj_model *model,
     const char *error;
 
     if (!json_object_is_type(body, json_type_object))
-        return apr_psprintf(p, "dictionary expected but got %s instead",
-                            pfj_json_type_name(body));
+        return pfj_json_not_object(p, body);
     error = key_set_error(p, "column(s) not allowed for this request",
                           body_keys_where(p, model, body, is_disallowed));
     if (error == NULL)

@@ -6,6 +6,7 @@
  * go through a text form with a decimal point, so LC_NUMERIC (a decimal
  * comma) cannot change the output.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,4 +439,49 @@ int pfj_decimal_cmp(apr_pool_t *p, const char *a, const char *b)
         return sx < sy ? -1 : 1;
     }
     return sx * (sx ? magnitude_cmp(&x, &y) : 0);
+}
+
+#define DIGITS "0123456789"
+
+const char *pfj_decimal_text(apr_pool_t *p, const char *s)
+{
+    const char *sign = "", *whole, *fraction = "", *exponent = "";
+    apr_size_t nwhole, nfraction = 0, nexponent = 0, n;
+
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    if (*s == '-' || *s == '+') {
+        sign = (*s++ == '-') ? "-" : "";
+    }
+    whole = s;
+    nwhole = strspn(s, DIGITS);
+    s += nwhole;
+    if (*s == '.') {
+        fraction = ++s;
+        nfraction = strspn(s, DIGITS);
+        s += nfraction;
+    }
+    if (nwhole + nfraction == 0) {
+        return NULL;
+    }
+    if (*s == 'e' || *s == 'E') {
+        exponent = s;
+        n = 1 + (s[1] == '-' || s[1] == '+');
+        if (strspn(s + n, DIGITS) == 0) {
+            return NULL;
+        }
+        nexponent = n + strspn(s + n, DIGITS);
+        s += nexponent;
+    }
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    if (*s != '\0') {
+        return NULL;
+    }
+    return apr_pstrcat(p, sign, nwhole ? apr_pstrmemdup(p, whole, nwhole) : "0",
+                       nfraction ? "." : "",
+                       apr_pstrmemdup(p, fraction, nfraction),
+                       apr_pstrmemdup(p, exponent, nexponent), NULL);
 }

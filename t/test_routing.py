@@ -15,6 +15,7 @@ import time
 import urllib.parse
 
 from check import expect
+from farm import Client
 
 API = "/api/v1/jobs"
 JSON_TYPE = "application/json"
@@ -450,3 +451,20 @@ def test_database_down_is_503_with_retry_after(farm):
             farm.pg.start()
         resp = get_until_ok(farm, f"{API}/1")
     expect_job(resp, 1, "Demo shot 010")
+
+
+def test_database_restart_between_requests_is_invisible(farm):
+    # Pooled connections whose session died with the restart are
+    # reconnected, their statements prepared again, and the request run:
+    # no 503 reaches a client that had nothing to do with the outage.
+    clients = [Client(farm.httpd.port) for _ in range(8)]
+    for client in clients:      # open several pooled connections
+        expect(client.get(f"{API}/1"), 200)
+    farm.pg.stop()
+    farm.pg.start()
+    for _ in range(3):
+        for client in clients:
+            expect_job(client.get(f"{API}/1"), 1, "Demo shot 010")
+            expect(client.post(f"{API}/", json={"title": "t", "jobtype": "Blender"}), 201)
+    for client in clients:
+        client.close()

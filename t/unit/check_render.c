@@ -117,6 +117,19 @@ START_TEST(test_kv_shorthands)
 }
 END_TEST
 
+START_TEST(test_kv_digits_are_python_ints)
+{
+    pfj_jw_object_begin(&w);
+    pfj_jw_kv_digits(&w, "a", "007");
+    pfj_jw_kv_digits(&w, "b", "0");
+    pfj_jw_kv_digits(&w, "c", "000");
+    pfj_jw_kv_digits(&w, "d", "99999999999999999999999");
+    pfj_jw_object_end(&w);
+    ck_assert_str_eq(take_output(), "{\"a\": 7, \"b\": 0, \"c\": 0, "
+                                    "\"d\": 99999999999999999999999}");
+}
+END_TEST
+
 START_TEST(test_null_key_is_python_none)
 {
     pfj_jw_object_begin(&w);
@@ -450,6 +463,7 @@ Suite *pfj_suite_render(void)
     tcase_add_test(tc, test_empty_containers);
     tcase_add_test(tc, test_objects_in_array);
     tcase_add_test(tc, test_kv_shorthands);
+    tcase_add_test(tc, test_kv_digits_are_python_ints);
     tcase_add_test(tc, test_null_key_is_python_none);
     tcase_add_test(tc, test_top_level_scalars);
     tcase_add_test(tc, test_numbers);

@@ -297,6 +297,27 @@ START_TEST(decimal_comparison)
 }
 END_TEST
 
+START_TEST(python_decimal_text)
+{
+    apr_pool_t *p = pfj_test_pool;
+
+    ck_assert_str_eq(pfj_decimal_text(p, "2"), "2");
+    ck_assert_str_eq(pfj_decimal_text(p, " +2 "), "2");
+    ck_assert_str_eq(pfj_decimal_text(p, "4."), "4");
+    ck_assert_str_eq(pfj_decimal_text(p, ".5"), "0.5");
+    ck_assert_str_eq(pfj_decimal_text(p, "-2.50"), "-2.50");
+    ck_assert_str_eq(pfj_decimal_text(p, "1E-3"), "1E-3");
+    ck_assert_str_eq(pfj_decimal_text(p, "\t7e+2\n"), "7e+2");
+    ck_assert_ptr_null(pfj_decimal_text(p, ""));
+    ck_assert_ptr_null(pfj_decimal_text(p, "."));
+    ck_assert_ptr_null(pfj_decimal_text(p, "abc"));
+    ck_assert_ptr_null(pfj_decimal_text(p, "1e"));
+    ck_assert_ptr_null(pfj_decimal_text(p, "1 2"));
+    ck_assert_ptr_null(pfj_decimal_text(p, "NaN"));
+    ck_assert_ptr_null(pfj_decimal_text(p, "Infinity"));
+}
+END_TEST
+
 Suite *pfj_suite_values(void)
 {
     Suite *s = suite_create("values");
@@ -333,6 +354,7 @@ Suite *pfj_suite_values(void)
                         N_CASES(bad_quads));
     tcase_add_test(tc, test_ipv4_to_bigint_edge_forms);
     tcase_add_test(tc, decimal_comparison);
+    tcase_add_test(tc, python_decimal_text);
     suite_add_tcase(s, tc);
     return s;
 }
