@@ -628,6 +628,9 @@ static int check_value(task_update *u, const char *key, json_object *v)
     if (json_object_is_type(v, json_type_int) && !pfj_json_int64(v, &n)) {
         return refuse(u, "`%s` is out of range", key);
     }
+    if (json_object_is_type(v, json_type_double) && !pfj_json_is_number(v)) {
+        return refuse(u, "`%s` must be a finite number", key);
+    }
     if (strcmp(key, "priority") == 0 && v && (n < -1000 || n > 1000)) {
         return refuse(u, "`priority` must be between -1000 and 1000");
     }
@@ -691,7 +694,13 @@ static int apply_value(task_update *u, const char *key, value_kind kind,
     if ((rc = check_value(u, key, v)) != DECLINED) {
         return rc;
     }
-    if (strcmp(key, "id") != 0) {
+    if (kind == VK_FLOAT && v) {
+        /* the value as read (1e-400 is 0.0), not json-c's copy of the
+         * literal, which PostgreSQL may find out of range */
+        json_object_object_add(u->set, key, json_object_new_double(
+                                                json_object_get_double(v)));
+    }
+    else if (strcmp(key, "id") != 0) {
         json_object_object_add(u->set, key, json_object_get(v));
     }
     return DECLINED;
