@@ -61,8 +61,7 @@ APLOG_USE_MODULE(pyfarm_jobs);
     "     LATERAL (SELECT generate_series(0, " num_tiles " - 1)" \
     "               WHERE " num_tiles " > 0" \
     "              UNION ALL SELECT NULL" \
-    "               WHERE COALESCE(" num_tiles ", 0) = 0) AS tl(tile)" \
-    "    ORDER BY f.frame, tl.tile"
+    "               WHERE COALESCE(" num_tiles ", 0) = 0) AS tl(tile)"
 
 const pfj_stmt pfj_job_write_stmts[] = {
     /* Everything the checks of §3 and §6 look up, for one JSON document:
