@@ -13,6 +13,7 @@
 #include "db.h"
 #include "http.h"
 #include "api.h"
+#include "logfile.h"
 
 /* Defined by AP_DECLARE_MODULE at the end of this file. */
 extern module AP_MODULE_DECLARE_DATA pyfarm_jobs_module;
@@ -66,6 +67,33 @@ static const char *set_autodelete(cmd_parms *cmd, void *dconf,
     return pfj_config_parse_count(cmd->pool, arg, &c->autodelete);
 }
 
+static const char *set_max_log_size(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    return pfj_config_parse_size(cmd->pool, arg,
+                                 &((pfj_dir_conf *)dconf)->max_log_size);
+}
+
+/* Relative paths are taken from ServerRoot; the directory is made at
+ * startup (logfile.c). */
+static const char *set_log_dir(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *dir = ap_server_root_relative(cmd->pool, arg);
+    apr_size_t len;
+
+    if (dir == NULL) {
+        return apr_psprintf(cmd->pool, "PyFarmJobsLogDir: invalid path '%s'",
+                            arg);
+    }
+    len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/') {
+        dir[--len] = '\0';
+    }
+    ((pfj_dir_conf *)dconf)->log_dir = dir;
+    pfj_logfile_note_dir(cmd->pool, dir);
+    return NULL;
+}
+
 static const command_rec pfj_directives[] = {
     AP_INIT_TAKE1("PyFarmJobsMaxBodySize", set_max_body, NULL, OR_ALL,
                   "Largest JSON request body in bytes (default 1048576); "
@@ -85,6 +113,13 @@ static const command_rec pfj_directives[] = {
     AP_INIT_TAKE1("PyFarmJobsDefaultAutodeleteTime", set_autodelete, NULL,
                   OR_ALL, "autodelete_time in seconds of jobs submitted "
                   "without one (default none)"),
+    AP_INIT_TAKE1("PyFarmJobsLogDir", set_log_dir, NULL,
+                  RSRC_CONF | ACCESS_CONF, "Directory of the task log files, "
+                  "writable by httpd's User (default "
+                  PFJ_DEFAULT_LOG_DIR "; made at startup)"),
+    AP_INIT_TAKE1("PyFarmJobsMaxLogSize", set_max_log_size, NULL, OR_ALL,
+                  "Largest task log file upload in bytes (default "
+                  "1073741824); larger uploads are answered 413"),
     {NULL}
 };
 
@@ -109,6 +144,7 @@ static int pfj_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp, server_rec *s)
 {
     pfj_db_prepare(ptemp, s, pfj_api_statements);
+    pfj_logfile_prepare_dirs(pconf, ptemp, s);
     return OK;
 }
 

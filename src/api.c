@@ -8,6 +8,7 @@
 #include "tasks.h"
 #include "failed_on_agents.h"
 #include "notified_users.h"
+#include "task_logs.h"
 
 const pfj_handler_fn pfj_api_handlers[PFJ_EP_COUNT] = {
     [PFJ_EP_SCHEMA] = pfj_jobs_schema,
@@ -25,6 +26,12 @@ const pfj_handler_fn pfj_api_handlers[PFJ_EP_COUNT] = {
     [PFJ_EP_NOTIFIED_USERS_LIST] = pfj_notified_users_list,
     [PFJ_EP_NOTIFIED_USERS_ADD] = pfj_notified_users_add,
     [PFJ_EP_NOTIFIED_USER_DELETE] = pfj_notified_user_delete,
+    [PFJ_EP_TASK_LOGS_LIST] = pfj_task_logs_list,
+    [PFJ_EP_TASK_LOG_REGISTER] = pfj_task_log_register,
+    [PFJ_EP_TASK_LOG_GET] = pfj_task_log_get,
+    [PFJ_EP_TASK_LOG_UPDATE] = pfj_task_log_update,
+    [PFJ_EP_LOGFILE_GET] = pfj_task_logfile_get,
+    [PFJ_EP_LOGFILE_PUT] = pfj_task_logfile_put,
 };
 
 const pfj_stmt *const pfj_api_statements[] = {
@@ -33,5 +40,6 @@ const pfj_stmt *const pfj_api_statements[] = {
     pfj_tasks_stmts,
     pfj_failed_on_agents_stmts,
     pfj_notified_users_stmts,
+    pfj_task_logs_stmts,
     NULL
 };

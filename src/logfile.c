@@ -13,6 +13,7 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 #include <httpd.h>
+#include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
@@ -34,8 +35,6 @@ APLOG_USE_MODULE(pyfarm_jobs);
 #define READ_SIZE 65536
 #define GZIP_BUF_SIZE 65536
 #define GUNZIPPED_TYPE "text/csv; charset=utf-8"
-#define FORM_TYPES {"application/x-www-form-urlencoded", \
-                    "multipart/form-data", NULL}
 
 /* ---- the directory ---- */
 
@@ -154,6 +153,7 @@ int pfj_logfile_send(pfj_req *q, const char *path, const char *content_type)
     }
     start_download(r, content_type, &finfo);
     ap_set_content_length(r, finfo.size);
+    ap_set_accept_ranges(r);    /* the byte-range filter serves them */
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     if (finfo.size > 0) {
         apr_brigade_insert_file(bb, fd, 0, finfo.size, r->pool);
@@ -178,32 +178,35 @@ static apr_status_t end_inflate(void *data)
     return APR_SUCCESS;
 }
 
-/* Inflates what zs holds as input into bb; a new member follows the end
- * of one (Python's gzip reads concatenated members).  0, or -1 on corrupt
- * data. */
+/* Inflates what zs holds as input into bb, until it needs more; a new
+ * member may follow the end of one (Python's gzip reads concatenated
+ * members).  0, or -1 on corrupt data or a failed write. */
 static int inflate_input(gunzip *g, apr_bucket_brigade *bb)
 {
     int zrc;
 
-    while (g->zs.avail_in > 0) {
+    for (;;) {
         g->zs.next_out = g->out;
         g->zs.avail_out = GZIP_BUF_SIZE;
         zrc = inflate(&g->zs, Z_NO_FLUSH);
+        if (zrc == Z_BUF_ERROR) {
+            return 0;               /* no progress without more input */
+        }
         if (zrc != Z_OK && zrc != Z_STREAM_END) {
             return -1;
         }
         g->in_member = zrc != Z_STREAM_END;
-        if (zrc == Z_STREAM_END && inflateReset(&g->zs) != Z_OK) {
+        if ((zrc == Z_STREAM_END && inflateReset(&g->zs) != Z_OK)
+            || apr_brigade_write(bb, ap_filter_flush, g->r->output_filters,
+                                 (const char *)g->out,
+                                 GZIP_BUF_SIZE - g->zs.avail_out)
+               != APR_SUCCESS) {
             return -1;
         }
-        if (apr_brigade_write(bb, ap_filter_flush, g->r->output_filters,
-                              (const char *)g->out,
-                              GZIP_BUF_SIZE - g->zs.avail_out)
-            != APR_SUCCESS) {
-            return -1;
+        if (g->zs.avail_in == 0 && g->zs.avail_out != 0) {
+            return 0;
         }
     }
-    return 0;
 }
 
 /* The whole file through inflate_input; 0, or -1 when the file cannot be
@@ -224,7 +227,6 @@ static int inflate_file(gunzip *g, apr_bucket_brigade *bb)
         }
         g->zs.next_in = g->in;
         g->zs.avail_in = (uInt)n;
-        g->in_member = 1;
         if (inflate_input(g, bb) != 0) {
             return -1;
         }
@@ -269,7 +271,7 @@ int pfj_logfile_send_gunzipped(pfj_req *q, const char *path)
     g->out = apr_palloc(r->pool, GZIP_BUF_SIZE);
     start_download(r, GUNZIPPED_TYPE, &finfo);
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    if (inflate_file(g, bb) != 0) {
+    if (!r->header_only && inflate_file(g, bb) != 0) {
         return cut_short(g, bb);
     }
     return pfj_send_brigade(q, bb);
@@ -384,7 +386,8 @@ static int append_request_body(upload *u)
 
 static int is_form(const char *mimetype)
 {
-    static const char *const forms[] = FORM_TYPES;
+    static const char *const forms[] = {"application/x-www-form-urlencoded",
+                                        "multipart/form-data", NULL};
     int i;
 
     for (i = 0; forms[i]; i++) {
@@ -435,6 +438,15 @@ static int send_write_error(pfj_req *q, upload *u)
                                        "to disk: %s", u->path, reason));
 }
 
+/* PyFarmJobsMaxLogSize, or httpd's LimitRequestBody when lower. */
+static apr_off_t upload_limit(pfj_req *q)
+{
+    apr_off_t max = pfj_conf_max_log_size(q->conf);
+    apr_off_t httpd_max = ap_get_limit_req_body(q->r);
+
+    return (httpd_max > 0 && httpd_max < max) ? httpd_max : max;
+}
+
 int pfj_logfile_receive(pfj_req *q, const char *dir, const char *path)
 {
     upload *u = apr_pcalloc(q->r->pool, sizeof(*u));
@@ -442,12 +454,16 @@ int pfj_logfile_receive(pfj_req *q, const char *dir, const char *path)
 
     u->r = q->r;
     u->path = path;
-    u->max = pfj_conf_max_log_size(q->conf);
+    u->max = upload_limit(q);
     if (pfj_req_declares_more_than(q, u->max)) {
         return pfj_send_body_failure(q, HTTP_REQUEST_ENTITY_TOO_LARGE, u->max);
     }
     if ((rc = open_temp(u, dir)) == 0 && (rc = write_body(u, q)) == 0) {
         rc = place(u);
+    }
+    if (rc != 0 && u->fd != NULL) {
+        /* now, not when the request ends: the answer may come first */
+        apr_pool_cleanup_run(q->r->pool, u, remove_temp);
     }
     if (rc == HTTP_INTERNAL_SERVER_ERROR) {
         return send_write_error(q, u);

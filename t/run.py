@@ -30,6 +30,18 @@ import farm as farmlib  # noqa: E402  (needs the path above)
 
 TMP_DIR = os.path.join(T_DIR, "tmp")
 EXTRA_CONF = "PyFarmJobsMaxBodySize 65536"
+# Task logs (t/test_task_logs.py): a directory of the run, which the module
+# creates at startup; downloads through sendfile; and one task whose
+# uploads are capped low, served without sendfile (a regex section: a
+# nested <Location> would become the API prefix).
+LOG_DIR_NAME = "task_logs"
+LOG_CONF = """\
+PyFarmJobsLogDir "{log_dir}"
+EnableSendfile On
+<LocationMatch "^/api/v1/jobs/2/tasks/14/">
+    PyFarmJobsMaxLogSize 1000
+    EnableSendfile Off
+</LocationMatch>"""
 TEST_TIMEOUT = 120  # seconds for one test, reset included
 
 
@@ -186,7 +198,9 @@ def main():
     if not tests:
         print(f"# no test matches {args.pattern!r}")
     basedir = os.path.join(TMP_DIR, time.strftime("run-%Y%m%d-%H%M%S-") + str(os.getpid()))
-    farm = farmlib.Farm(basedir, module, extra_conf=EXTRA_CONF)
+    log_dir = os.path.join(farmlib.prepare_basedir(basedir), LOG_DIR_NAME)
+    farm = farmlib.Farm(basedir, module, extra_conf=EXTRA_CONF + "\n"
+                        + LOG_CONF.format(log_dir=log_dir))
     try:
         farm.start()
     except Exception as exc:

@@ -61,8 +61,10 @@ def follow_error_log(httpd):
 
 def main():
     args = parse_args()
+    log_dir = os.path.join(farmlib.prepare_basedir(args.dir), "task_logs")
     farm = farmlib.Farm(args.dir, args.module, http_port=args.http_port,
-                        pg_port=args.pg_port, fast=not args.durable, loglevel=args.loglevel)
+                        pg_port=args.pg_port, fast=not args.durable, loglevel=args.loglevel,
+                        extra_conf=f'PyFarmJobsLogDir "{log_dir}"')
     try:
         farm.start(fresh_database=args.fresh)
         if farm.database_outdated():

@@ -9,6 +9,8 @@ START_TEST(defaults_when_unset)
 
     ck_assert_str_eq(pfj_conf_base(c), "/api/v1/jobs");
     ck_assert_int_eq(pfj_conf_max_body(c), 1048576);
+    ck_assert_str_eq(pfj_conf_log_dir(c), "/var/lib/pyfarm/task_logs");
+    ck_assert_int_eq(pfj_conf_max_log_size(c), 1073741824);
 }
 END_TEST
 
@@ -34,15 +36,23 @@ START_TEST(merge_takes_each_field_from_the_inner_section)
     pfj_dir_conf *m;
 
     outer->max_body = 10;
+    outer->log_dir = "/srv/logs";
+    outer->max_log_size = 30;
     m = pfj_config_merge(pfj_test_pool, outer, inner);
     ck_assert_str_eq(pfj_conf_base(m), "/outer");
     ck_assert_int_eq(pfj_conf_max_body(m), 10);
+    ck_assert_str_eq(pfj_conf_log_dir(m), "/srv/logs");
+    ck_assert_int_eq(pfj_conf_max_log_size(m), 30);
 
     inner = pfj_config_create(pfj_test_pool, "/inner");
     inner->max_body = 20;
+    inner->log_dir = "/srv/other";
+    inner->max_log_size = 40;
     m = pfj_config_merge(pfj_test_pool, outer, inner);
     ck_assert_str_eq(pfj_conf_base(m), "/inner");
     ck_assert_int_eq(pfj_conf_max_body(m), 20);
+    ck_assert_str_eq(pfj_conf_log_dir(m), "/srv/other");
+    ck_assert_int_eq(pfj_conf_max_log_size(m), 40);
 }
 END_TEST
 
@@ -54,6 +64,8 @@ START_TEST(merge_of_two_unset_sections_stays_unset)
 
     ck_assert_ptr_null(m->base);
     ck_assert_int_eq(m->max_body, -1);
+    ck_assert_ptr_null(m->log_dir);
+    ck_assert_int_eq(m->max_log_size, -1);
 }
 END_TEST
 
