@@ -94,7 +94,16 @@ static const char *set_log_dir(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *set_base(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    return pfj_config_parse_base(cmd->pool, arg,
+                                 &((pfj_dir_conf *)dconf)->base);
+}
+
 static const command_rec pfj_directives[] = {
+    AP_INIT_TAKE1("PyFarmJobsBase", set_base, NULL, RSRC_CONF | ACCESS_CONF,
+                  "URL path the API is served under (default /api/v1/jobs): "
+                  "the path of the <Location> with SetHandler pyfarm-jobs"),
     AP_INIT_TAKE1("PyFarmJobsMaxBodySize", set_max_body, NULL, OR_ALL,
                   "Largest JSON request body in bytes (default 1048576); "
                   "larger bodies are answered 413"),

@@ -8,6 +8,7 @@
 #define PFJ_CONFIG_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 
 #define PFJ_DEFAULT_BASE        "/api/v1/jobs"
 #define PFJ_DEFAULT_MAX_BODY    ((apr_off_t)1024 * 1024)
@@ -17,7 +18,7 @@
 #define PFJ_DEFAULT_MAX_LOG_SIZE ((apr_off_t)1024 * 1024 * 1024)
 
 typedef struct pfj_dir_conf {
-    const char *base;       /* URL path of the <Location>; NULL = unset */
+    const char *base;       /* PyFarmJobsBase; NULL = unset */
     apr_off_t max_body;     /* PyFarmJobsMaxBodySize; -1 = unset */
     int autocreate_users;   /* PyFarmJobsAutocreateUsers; -1 = unset */
     const char *user_email; /* PyFarmJobsAutocreateUserEmail; NULL = unset,
@@ -44,6 +45,12 @@ const char *pfj_config_parse_size(apr_pool_t *p, const char *arg,
 const char *pfj_config_parse_count(apr_pool_t *p, const char *arg,
                                    apr_int64_t *out);
 
+/* Parses PyFarmJobsBase: a URL path ("/farm/api/v1/jobs"), kept without
+ * its trailing slashes; NULL on success, else the error message. */
+const char *pfj_config_parse_base(apr_pool_t *p, const char *arg,
+                                  const char **out);
+
+/* The URL path the API is served under (default /api/v1/jobs). */
 const char *pfj_conf_base(const pfj_dir_conf *c);
 apr_off_t pfj_conf_max_body(const pfj_dir_conf *c);
 int pfj_conf_autocreate_users(const pfj_dir_conf *c);       /* default on */

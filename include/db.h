@@ -25,7 +25,7 @@ typedef struct pfj_stmt {
 typedef struct pfj_db {
     request_rec *r;
     ap_dbd_t *dbd;
-    apr_dbd_transaction_t *txn;
+    int in_transaction;     /* BEGIN was sent, COMMIT or ROLLBACK not yet */
     int failed;             /* a statement failed: nothing will be committed */
     int transient;          /* ... and trying again later may succeed */
     int nrun;               /* statements run (in the transaction, if any) */

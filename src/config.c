@@ -5,29 +5,10 @@
 #include <apr_strings.h>
 #include "config.h"
 
-/* The URL prefix the handler serves is the path of the <Location> that set
- * it up; anything else (server context, <LocationMatch> regexes) falls back
- * to the default prefix.  A trailing slash is dropped so that both
- * <Location /api/v1/jobs> and <Location /api/v1/jobs/> work. */
-static const char *base_from_section(apr_pool_t *p, const char *dir)
-{
-    apr_size_t len;
-
-    if (dir == NULL || dir[0] != '/') {
-        return NULL;
-    }
-    len = strlen(dir);
-    while (len > 1 && dir[len - 1] == '/') {
-        len--;
-    }
-    return apr_pstrmemdup(p, dir, len);
-}
-
 void *pfj_config_create(apr_pool_t *p, char *dir)
 {
     pfj_dir_conf *c = apr_pcalloc(p, sizeof(*c));
 
-    c->base = base_from_section(p, dir);
     c->max_body = -1;
     c->autocreate_users = -1;
     c->max_tasks = -1;
@@ -81,6 +62,22 @@ const char *pfj_config_parse_count(apr_pool_t *p, const char *arg,
         return apr_psprintf(p, "'%s' is not a positive number", arg);
     }
     *out = v;
+    return NULL;
+}
+
+const char *pfj_config_parse_base(apr_pool_t *p, const char *arg,
+                                  const char **out)
+{
+    apr_size_t len = strlen(arg);
+
+    if (arg[0] != '/') {
+        return apr_psprintf(p, "'%s' is not a URL path (it must start "
+                            "with /)", arg);
+    }
+    while (len > 0 && arg[len - 1] == '/') {
+        len--;
+    }
+    *out = apr_pstrmemdup(p, arg, len);
     return NULL;
 }
 

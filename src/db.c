@@ -166,25 +166,29 @@ pfj_db *pfj_db_open(request_rec *r)
     return db;
 }
 
+/* Transaction control goes through apr_dbd_query() with these fixed
+ * statements, not apr_dbd_transaction_start(): the PostgreSQL driver of
+ * apr-util 1.6 dereferences a NULL pointer when BEGIN fails on a
+ * connection whose session is gone (a PostgreSQL restart), which takes
+ * the whole httpd child down. */
+static int control(pfj_db *db, const char *sql)
+{
+    int nrows = 0;
+
+    return apr_dbd_query(db->dbd->driver, db->dbd->handle, &nrows, sql);
+}
+
 /* Ends a transaction the handler left open (an error path): a pooled
  * connection must go back to the pool outside any transaction. */
 static apr_status_t end_forgotten_transaction(void *data)
 {
     pfj_db *db = data;
 
-    if (db->txn) {
-        apr_dbd_transaction_mode_set(db->dbd->driver, db->txn,
-                                     APR_DBD_TRANSACTION_ROLLBACK);
-        apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->txn);
-        db->txn = NULL;
+    if (db->in_transaction) {
+        control(db, "ROLLBACK");
+        db->in_transaction = 0;
     }
     return APR_SUCCESS;
-}
-
-static int start_transaction(pfj_db *db)
-{
-    return apr_dbd_transaction_start(db->dbd->driver, db->r->pool,
-                                     db->dbd->handle, &db->txn);
 }
 
 /* A session lost to a PostgreSQL restart: reconnects (libpq's reset, via
@@ -193,17 +197,12 @@ static int start_transaction(pfj_db *db)
  * again. */
 static int recover_session(pfj_db *db)
 {
-    int in_transaction = db->txn != NULL;
-
-    if (in_transaction) {
-        apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->txn);
-    }
     if (apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle)
         != APR_SUCCESS) {
         return -1;
     }
     repair_statements(db);
-    return in_transaction ? start_transaction(db) : 0;
+    return db->in_transaction ? control(db, "BEGIN") : 0;
 }
 
 /* Whether a failure may be repaired and the statement run again: only for
@@ -218,15 +217,15 @@ static int may_retry(pfj_db *db, int rv)
 
 int pfj_db_begin(pfj_db *db)
 {
-    int rv = start_transaction(db);
+    int rv = control(db, "BEGIN");
 
     if (rv != 0 && may_retry(db, rv)) {
-        rv = start_transaction(db);
+        rv = control(db, "BEGIN");
     }
     if (rv != 0) {
-        db->txn = NULL;
         return fail(db, "BEGIN", rv);
     }
+    db->in_transaction = 1;
     db->nrun = 0;
     apr_pool_cleanup_register(db->r->pool, db, end_forgotten_transaction,
                               apr_pool_cleanup_null);
@@ -241,19 +240,15 @@ void pfj_db_rollback(pfj_db *db)
 
 int pfj_db_end(pfj_db *db)
 {
+    const char *sql = db->failed ? "ROLLBACK" : "COMMIT";
     int rv;
 
-    if (db->txn == NULL) {
+    if (!db->in_transaction) {
         return db->failed ? -1 : 0;
     }
-    if (db->failed) {
-        apr_dbd_transaction_mode_set(db->dbd->driver, db->txn,
-                                     APR_DBD_TRANSACTION_ROLLBACK);
-    }
-    rv = apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->txn);
-    db->txn = NULL;
-    if (rv != 0) {
-        return fail(db, db->failed ? "ROLLBACK" : "COMMIT", rv);
+    db->in_transaction = 0;
+    if ((rv = control(db, sql)) != 0) {
+        return fail(db, sql, rv);
     }
     return db->failed ? -1 : 0;
 }

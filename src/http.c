@@ -382,13 +382,27 @@ static int dispatch(pfj_req *q, const pfj_handler_fn *handlers)
     return fn(q);
 }
 
+/* Routes the path after the API's prefix (PyFarmJobsBase). */
+static pfj_route_result route_request(pfj_req *q, const char *path)
+{
+    const char *base = pfj_conf_base(q->conf);
+    apr_size_t len = strlen(base);
+
+    if (strncmp(path, base, len) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, q->r,
+                      "%s is outside the API prefix %s (see "
+                      "PyFarmJobsBase)", path, base);
+        return PFJ_ROUTE_NOT_FOUND;
+    }
+    return pfj_route(q->r->pool, path + len, pfj_method_bit(q->r->method),
+                     &q->route);
+}
+
 int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
                        const pfj_handler_fn *handlers)
 {
     pfj_req *q = apr_pcalloc(r->pool, sizeof(*q));
     const char *path = raw_path(r);
-    const char *base = pfj_conf_base(conf);
-    apr_size_t blen = strlen(base);
     int rc;
 
     q->r = r;
@@ -400,14 +414,7 @@ int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
             return rc;
         }
     }
-    if (strncmp(path, base, blen) != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      "%s is outside the API prefix %s (serve the API from a "
-                      "<Location>)", path, base);
-        return send_not_found(q);
-    }
-    switch (pfj_route(r->pool, path + blen, pfj_method_bit(r->method),
-                      &q->route)) {
+    switch (route_request(q, path)) {
     case PFJ_ROUTE_FOUND:
         return dispatch(q, handlers);
     case PFJ_ROUTE_REDIRECT:

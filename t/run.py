@@ -29,19 +29,25 @@ sys.path.insert(0, os.path.join(T_DIR, "lib"))
 import farm as farmlib  # noqa: E402  (needs the path above)
 
 TMP_DIR = os.path.join(T_DIR, "tmp")
-EXTRA_CONF = "PyFarmJobsMaxBodySize 65536"
+EXTRA_CONF = """\
+PyFarmJobsMaxBodySize 65536
+# the API mounted a second time under another path (t/test_routing.py)
+<Location /farm/api/v1/jobs>
+    SetHandler pyfarm-jobs
+    PyFarmJobsBase /farm/api/v1/jobs
+</Location>"""
 # Task logs (t/test_task_logs.py): a directory of the run, which the module
 # creates at startup; downloads through sendfile; and one task whose
-# uploads are capped low, served without sendfile (a regex section: a
-# nested <Location> would become the API prefix).
+# uploads are capped low, served without sendfile (a <Location> nested in
+# the API's own: the module routes under the prefix that names something).
 LOG_DIR_NAME = "task_logs"
 LOG_CONF = """\
 PyFarmJobsLogDir "{log_dir}"
 EnableSendfile On
-<LocationMatch "^/api/v1/jobs/2/tasks/14/">
+<Location "/api/v1/jobs/2/tasks/14/">
     PyFarmJobsMaxLogSize 1000
     EnableSendfile Off
-</LocationMatch>"""
+</Location>"""
 TEST_TIMEOUT = 120  # seconds for one test, reset included
 
 

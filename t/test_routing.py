@@ -464,7 +464,17 @@ def test_database_restart_between_requests_is_invisible(farm):
     farm.pg.start()
     for _ in range(3):
         for client in clients:
-            expect_job(client.get(f"{API}/1"), 1, "Demo shot 010")
+            # a transaction first: its BEGIN meets the dead session
             expect(client.post(f"{API}/", json={"title": "t", "jobtype": "Blender"}), 201)
+            expect_job(client.get(f"{API}/1"), 1, "Demo shot 010")
     for client in clients:
         client.close()
+
+
+def test_the_api_can_be_served_under_another_path(farm):
+    # PyFarmJobsBase names the <Location> the API is served from
+    expect_job(farm.client.get("/farm/api/v1/jobs/1"), 1, "Demo shot 010")
+    resp = farm.client.get("/farm/api/v1/jobs")
+    expect(resp, 308, headers={"Location": url(farm, "/farm/api/v1/jobs/")})
+    path = "/farm/api/v1/jobs/1/nothing"
+    expect_not_found(farm, farm.client.get(path), path)

@@ -1,6 +1,7 @@
 /* check_config.c - per-directory configuration: defaults, parsing, and a
  * merge that keeps every field of the innermost section that set it. */
 #include "suites.h"
+#include <apr_strings.h>
 #include "config.h"
 
 START_TEST(defaults_when_unset)
@@ -9,50 +10,78 @@ START_TEST(defaults_when_unset)
 
     ck_assert_str_eq(pfj_conf_base(c), "/api/v1/jobs");
     ck_assert_int_eq(pfj_conf_max_body(c), 1048576);
+    ck_assert_int_eq(pfj_conf_autocreate_users(c), 1);
+    ck_assert_ptr_null(pfj_conf_user_email(c));
+    ck_assert_int_eq(pfj_conf_max_tasks(c), 1000000);
+    ck_assert_int_eq(pfj_conf_list_limit(c), 1000);
+    ck_assert_ptr_null(pfj_conf_autodelete(pfj_test_pool, c));
     ck_assert_str_eq(pfj_conf_log_dir(c), "/var/lib/pyfarm/task_logs");
     ck_assert_int_eq(pfj_conf_max_log_size(c), 1073741824);
 }
 END_TEST
 
-START_TEST(base_comes_from_location)
+START_TEST(base_parsing)
 {
-    ck_assert_str_eq(pfj_conf_base(pfj_config_create(pfj_test_pool,
-                                                     "/farm/api/v1/jobs")),
-                     "/farm/api/v1/jobs");
-    ck_assert_str_eq(pfj_conf_base(pfj_config_create(pfj_test_pool,
-                                                     "/api/v1/jobs/")),
-                     "/api/v1/jobs");
-    /* a <LocationMatch> regex is no prefix */
-    ck_assert_str_eq(pfj_conf_base(pfj_config_create(pfj_test_pool,
-                                                     "^/x(.*)$")),
-                     "/api/v1/jobs");
+    const char *base = NULL;
+
+    ck_assert_ptr_null(pfj_config_parse_base(pfj_test_pool,
+                                             "/farm/api/v1/jobs/", &base));
+    ck_assert_str_eq(base, "/farm/api/v1/jobs");
+    ck_assert_ptr_null(pfj_config_parse_base(pfj_test_pool, "/", &base));
+    ck_assert_str_eq(base, "");
+    ck_assert_str_eq(pfj_config_parse_base(pfj_test_pool, "api", &base),
+                     "'api' is not a URL path (it must start with /)");
 }
 END_TEST
 
-START_TEST(merge_takes_each_field_from_the_inner_section)
+/* A section that sets every field (values depending on seed). */
+static pfj_dir_conf *section_setting_everything(int seed)
 {
-    pfj_dir_conf *outer = pfj_config_create(pfj_test_pool, "/outer");
-    pfj_dir_conf *inner = pfj_config_create(pfj_test_pool, NULL);
-    pfj_dir_conf *m;
+    pfj_dir_conf *c = pfj_config_create(pfj_test_pool, NULL);
 
-    outer->max_body = 10;
-    outer->log_dir = "/srv/logs";
-    outer->max_log_size = 30;
-    m = pfj_config_merge(pfj_test_pool, outer, inner);
-    ck_assert_str_eq(pfj_conf_base(m), "/outer");
-    ck_assert_int_eq(pfj_conf_max_body(m), 10);
-    ck_assert_str_eq(pfj_conf_log_dir(m), "/srv/logs");
-    ck_assert_int_eq(pfj_conf_max_log_size(m), 30);
+    c->base = seed % 2 ? "/a" : "/b";
+    c->max_body = seed + 1;
+    c->autocreate_users = seed % 2;
+    c->user_email = seed % 2 ? "a@example.com" : "b@example.com";
+    c->max_tasks = seed + 2;
+    c->list_limit = seed + 3;
+    c->autodelete = seed + 4;
+    c->log_dir = seed % 2 ? "/srv/a" : "/srv/b";
+    c->max_log_size = seed + 5;
+    return c;
+}
 
-    inner = pfj_config_create(pfj_test_pool, "/inner");
-    inner->max_body = 20;
-    inner->log_dir = "/srv/other";
-    inner->max_log_size = 40;
-    m = pfj_config_merge(pfj_test_pool, outer, inner);
-    ck_assert_str_eq(pfj_conf_base(m), "/inner");
-    ck_assert_int_eq(pfj_conf_max_body(m), 20);
-    ck_assert_str_eq(pfj_conf_log_dir(m), "/srv/other");
-    ck_assert_int_eq(pfj_conf_max_log_size(m), 40);
+static void assert_everything_from(const pfj_dir_conf *m, int seed)
+{
+    ck_assert_str_eq(pfj_conf_base(m), seed % 2 ? "/a" : "/b");
+    ck_assert_int_eq(pfj_conf_max_body(m), seed + 1);
+    ck_assert_int_eq(pfj_conf_autocreate_users(m), seed % 2);
+    ck_assert_str_eq(pfj_conf_user_email(m),
+                     seed % 2 ? "a@example.com" : "b@example.com");
+    ck_assert_int_eq(pfj_conf_max_tasks(m), seed + 2);
+    ck_assert_int_eq(pfj_conf_list_limit(m), seed + 3);
+    ck_assert_str_eq(pfj_conf_autodelete(pfj_test_pool, m),
+                     apr_psprintf(pfj_test_pool, "%d", seed + 4));
+    ck_assert_str_eq(pfj_conf_log_dir(m), seed % 2 ? "/srv/a" : "/srv/b");
+    ck_assert_int_eq(pfj_conf_max_log_size(m), seed + 5);
+}
+
+START_TEST(merge_keeps_every_field_an_inner_section_leaves_unset)
+{
+    pfj_dir_conf *outer = section_setting_everything(10);
+
+    assert_everything_from(pfj_config_merge(pfj_test_pool, outer,
+                                            pfj_config_create(pfj_test_pool,
+                                                              NULL)), 10);
+}
+END_TEST
+
+START_TEST(merge_takes_every_field_an_inner_section_sets)
+{
+    assert_everything_from(pfj_config_merge(pfj_test_pool,
+                                            section_setting_everything(10),
+                                            section_setting_everything(21)),
+                           21);
 }
 END_TEST
 
@@ -64,6 +93,11 @@ START_TEST(merge_of_two_unset_sections_stays_unset)
 
     ck_assert_ptr_null(m->base);
     ck_assert_int_eq(m->max_body, -1);
+    ck_assert_int_eq(m->autocreate_users, -1);
+    ck_assert_ptr_null(m->user_email);
+    ck_assert_int_eq(m->max_tasks, -1);
+    ck_assert_int_eq(m->list_limit, -1);
+    ck_assert_int_eq(m->autodelete, -1);
     ck_assert_ptr_null(m->log_dir);
     ck_assert_int_eq(m->max_log_size, -1);
 }
@@ -92,8 +126,9 @@ Suite *pfj_suite_config(void)
     tcase_add_checked_fixture(tc, pfj_test_pool_setup,
                               pfj_test_pool_teardown);
     tcase_add_test(tc, defaults_when_unset);
-    tcase_add_test(tc, base_comes_from_location);
-    tcase_add_test(tc, merge_takes_each_field_from_the_inner_section);
+    tcase_add_test(tc, base_parsing);
+    tcase_add_test(tc, merge_keeps_every_field_an_inner_section_leaves_unset);
+    tcase_add_test(tc, merge_takes_every_field_an_inner_section_sets);
     tcase_add_test(tc, merge_of_two_unset_sections_stays_unset);
     tcase_add_test(tc, size_parsing);
     suite_add_tcase(s, tc);
