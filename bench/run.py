@@ -743,7 +743,6 @@ class Bench:
         if "memory" in self.cases:
             self.leak_pass()
             self.list_big_job()
-        self.load_after = os.getloadavg()
         self.problems = self.farm.httpd.error_log_problems()
 
     # ---- the report
@@ -759,8 +758,8 @@ class Bench:
         subset = f" of cases {self.args.cases}" if self.args.cases else ""
         add(f"Commit {commit}; {'--quick' if self.args.quick else 'full'} run{subset}; "
             f"{cpu_name()}, {os.cpu_count()} cores shared by servers and load "
-            f"generators; load average {self.load_before[0]:.2f} before, "
-            f"{self.load_after[0]:.2f} after.  wrk -t{THREADS} -c{CONNECTIONS} and "
+            f"generators; load average {self.load_before[0]:.2f} before the run (the run "
+            f"itself raises it).  wrk -t{THREADS} -c{CONNECTIONS} and "
             f"pgbench -M prepared -c{CONNECTIONS} -j{THREADS}; every figure is a measured "
             f"run of {p['measure']} s after a {p['warm']} s warm-up (static-file ceilings "
             f"{p['static_measure']} s after {p['static_warm']} s).")
@@ -948,9 +947,12 @@ def main():
         text = bench.report()
         print()
         print(text, end="", flush=True)
-        with open(REPORT_FILE, "w", encoding="utf-8") as f:
-            f.write(text)
-        log(f"written to {os.path.relpath(REPORT_FILE)}")
+        if args.cases:
+            log(f"a subset of cases: {os.path.relpath(REPORT_FILE)} left as it was")
+        else:
+            with open(REPORT_FILE, "w", encoding="utf-8") as f:
+                f.write(text)
+            log(f"written to {os.path.relpath(REPORT_FILE)}")
         ok = True
     except (BenchError, farmlib.CommandError, RuntimeError, TimeoutError) as exc:
         print(f"bench: FAILED: {exc}", file=sys.stderr)
