@@ -47,6 +47,10 @@ json_object *pfj_json_pooled(apr_pool_t *p, json_object *o);
  * a body that is not a JSON object. */
 const char *pfj_json_not_object(apr_pool_t *p, json_object *o);
 
+/* Python's `key in body` for a body that is not an object: a list that
+ * holds the string key, or a string that contains it. */
+int pfj_json_mentions(json_object *body, const char *key);
+
 /* Python's truth value of a JSON value: null, false, 0, 0.0, "", [] and {}
  * are false. */
 int pfj_json_truthy(json_object *o);

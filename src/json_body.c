@@ -266,3 +266,24 @@ apr_size_t pfj_utf8_length(const char *s)
     }
     return n;
 }
+
+int pfj_json_mentions(json_object *body, const char *key)
+{
+    size_t i;
+    json_object *item;
+
+    if (json_object_is_type(body, json_type_string)) {
+        return strstr(json_object_get_string(body), key) != NULL;
+    }
+    if (!json_object_is_type(body, json_type_array)) {
+        return 0;
+    }
+    for (i = 0; i < json_object_array_length(body); i++) {
+        item = json_object_array_get_idx(body, i);
+        if (json_object_is_type(item, json_type_string)
+            && strcmp(json_object_get_string(item), key) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -138,27 +138,6 @@ int pfj_notified_users_list(pfj_req *q)
     return pfj_end_json(q, w);
 }
 
-/* A list or a string answers the reference's `"username" in body`: the
- * list holds that string, the string contains it. */
-static int mentions_username(json_object *body)
-{
-    apr_size_t i, n;
-    json_object *item;
-
-    if (json_object_is_type(body, json_type_string)) {
-        return strstr(json_object_get_string(body), "username") != NULL;
-    }
-    n = json_object_array_length(body);
-    for (i = 0; i < n; i++) {
-        item = json_object_array_get_idx(body, i);
-        if (json_object_is_type(item, json_type_string)
-            && strcmp(json_object_get_string(item), "username") == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* The reference answers a list or a string without "username" with "No
  * username specified"; it crashes on every other body that is not an
  * object (we answer 400 instead). */
@@ -166,7 +145,7 @@ static const char *non_object_error(apr_pool_t *p, json_object *body)
 {
     if ((json_object_is_type(body, json_type_array)
          || json_object_is_type(body, json_type_string))
-        && !mentions_username(body)) {
+        && !pfj_json_mentions(body, "username")) {
         return "No username specified";
     }
     return pfj_json_not_object(p, body);

@@ -411,28 +411,6 @@ int pfj_task_log_get(pfj_req *q)
 
 /* ---- §11.4 ---- */
 
-/* Where the reference evaluates `"state" in body` on a body that is not a
- * JSON object: an array holding "state", or a string containing it, gets
- * past it (and then crashes); anything else does not. */
-static int mentions_state(json_object *body)
-{
-    apr_size_t i, n;
-    json_object *item;
-
-    if (json_object_is_type(body, json_type_string)) {
-        return strstr(json_object_get_string(body), "state") != NULL;
-    }
-    n = json_object_array_length(body);
-    for (i = 0; i < n; i++) {
-        item = json_object_array_get_idx(body, i);
-        if (json_object_is_type(item, json_type_string)
-            && strcmp(json_object_get_string(item), "state") == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* A body that is not a JSON object: an array or a string without "state"
  * changes nothing (200); any other body crashes the reference (400 here). */
 static int update_without_object(pfj_req *q, const pfj_rows *log)
@@ -441,13 +419,11 @@ static int update_without_object(pfj_req *q, const pfj_rows *log)
 
     if ((json_object_is_type(body, json_type_array)
          || json_object_is_type(body, json_type_string))
-        && !mentions_state(body)) {
+        && !pfj_json_mentions(body, "state")) {
         return send_log(q, HTTP_OK, log);
     }
     return pfj_send_error(q, HTTP_BAD_REQUEST,
-                          apr_psprintf(q->r->pool, "dictionary expected but "
-                                       "got %s instead",
-                                       pfj_json_type_name(body)));
+                          pfj_json_not_object(q->r->pool, body));
 }
 
 /* The state to store: *code is its number as text, NULL for queued

@@ -107,6 +107,35 @@ START_TEST(python_type_names)
 }
 END_TEST
 
+START_TEST(python_in_for_lists_and_strings)
+{
+    json_object *o;
+
+    parse("[\"x\", \"state\"]", &o);
+    ck_assert(pfj_json_mentions(o, "state"));
+    ck_assert(!pfj_json_mentions(o, "stat"));
+    parse("\"a state of mind\"", &o);
+    ck_assert(pfj_json_mentions(o, "state"));
+    parse("[[\"state\"]]", &o);
+    ck_assert(!pfj_json_mentions(o, "state"));
+    parse("5", &o);
+    ck_assert(!pfj_json_mentions(o, "state"));
+    ck_assert(!pfj_json_mentions(NULL, "state"));
+}
+END_TEST
+
+START_TEST(not_an_object_message)
+{
+    json_object *o;
+
+    parse("[1]", &o);
+    ck_assert_str_eq(pfj_json_not_object(pfj_test_pool, o),
+                     "dictionary expected but got list instead");
+    ck_assert_str_eq(pfj_json_not_object(pfj_test_pool, NULL),
+                     "dictionary expected but got NoneType instead");
+}
+END_TEST
+
 Suite *pfj_suite_body(void)
 {
     Suite *s = suite_create("body");
@@ -119,6 +148,8 @@ Suite *pfj_suite_body(void)
     tcase_add_test(tc, json_rejects);
     tcase_add_test(tc, json_depth_is_bounded);
     tcase_add_test(tc, python_type_names);
+    tcase_add_test(tc, python_in_for_lists_and_strings);
+    tcase_add_test(tc, not_an_object_message);
     suite_add_tcase(s, tc);
     return s;
 }
