@@ -480,7 +480,8 @@ class Bench:
         f = dict(kv.split("=") for kv in m.group(1).split())
         status, sockets = int(f["status_errors"]), int(f["socket_errors"])
         note = ", ".join(f"{n} {what}" for n, what in ((status, "non-2xx answers"),
-                                                        (sockets, "socket errors")) if n)
+                                                        (sockets, f"socket errors: {f['socket_detail']}"))
+                         if n)
         return Result(float(f["rps"]), int(f["p50_us"]) / 1000, int(f["p99_us"]) / 1000,
                       int(f["requests"]), status + sockets, note)
 
@@ -846,20 +847,25 @@ class Bench:
         def verdict(ok):
             return "met" if ok else "**missed**"
 
+        def pct(a, b):
+            """a / b in percent, cut (not rounded) to one decimal, so that
+            the figure never contradicts the verdict next to it."""
+            return f"{math.floor(1000 * a / b) / 10:.1f}%"
+
         if "1" in rows:
             r, c = rows["1"]
             http = [v for k, v in c.items() if k.startswith("HTTP")][0]
             db = [v for k, v in c.items() if k.startswith("DB")][0]
             out.append(f"GET single job >= 50% of the static-file ceiling: "
-                       f"{100 * r.rps / http.rps:.0f}%, {verdict(r.rps >= TARGET_HTTP_RATIO * http.rps)}")
+                       f"{pct(r.rps, http.rps)}, {verdict(r.rps >= TARGET_HTTP_RATIO * http.rps)}")
             out.append(f"GET single job >= 50% of its pgbench ceiling: "
-                       f"{100 * r.rps / db.rps:.0f}%, {verdict(r.rps >= TARGET_DB_RATIO * db.rps)}")
+                       f"{pct(r.rps, db.rps)}, {verdict(r.rps >= TARGET_DB_RATIO * db.rps)}")
         for case in ("4a", "4b"):
             if case in rows and rows[case][1]:
                 r, c = rows[case]
                 db = list(c.values())[0]
                 out.append(f"task state changes ({case}) >= 50% of their pgbench ceiling: "
-                           f"{100 * r.rps / db.rps:.0f}%, "
+                           f"{pct(r.rps, db.rps)}, "
                            f"{verdict(r.rps >= TARGET_DB_RATIO * db.rps)}")
         if "5" in rows:
             r = rows["5"][0]
