@@ -24,29 +24,31 @@
  * No task left unfinished: done, or failed when one failed.  Otherwise
  * (unless paused): running when an agent that is neither offline nor
  * disabled holds a queued or running task, else queued (NULL).  Times
- * follow the new state.  The caller must hold the job's row lock from an
+ * follow the new state.  Each question is an EXISTS asked only when the
+ * answer matters (CASE evaluates lazily), so a job of 100,000 tasks is not
+ * counted on every state change; task_states must be NOT MATERIALIZED for
+ * the EXISTS to reach the indexes.  The caller must hold the job's row lock from an
  * earlier statement, so that task_states sees every change committed
  * before it (two agents finishing a job's last two tasks at once).
  */
 #define PFJ_JOB_STATE_CTES(job_id) \
-    " counts AS (" \
-    "  SELECT count(*) FILTER (WHERE ts.state IS NULL" \
-    "                             OR ts.state NOT IN (106, 107)) AS active," \
-    "         count(*) FILTER (WHERE ts.state = 107) AS failed," \
-    "         count(*) FILTER (WHERE ts.agent_id IS NOT NULL" \
-    "                            AND (ts.state IS NULL OR ts.state = 105)" \
-    "                            AND a.state NOT IN (200, 201)) AS running" \
-    "    FROM task_states ts LEFT JOIN agents a ON a.id = ts.agent_id)," \
     " next_state AS (" \
     "  SELECT j.id, j.state AS old," \
-    "         CASE WHEN c.active = 0 THEN" \
-    "                   CASE WHEN c.failed = 0 THEN 106 ELSE 107 END" \
+    "         CASE WHEN NOT EXISTS (SELECT 1 FROM task_states ts" \
+    "                                WHERE ts.state IS NULL" \
+    "                                   OR ts.state NOT IN (106, 107))" \
+    "              THEN CASE WHEN EXISTS (SELECT 1 FROM task_states ts" \
+    "                                      WHERE ts.state = 107)" \
+    "                        THEN 107 ELSE 106 END" \
     "              WHEN j.state = 100 THEN 100" \
-    "              WHEN c.running = 0 THEN NULL" \
-    "              ELSE 105 END AS new," \
+    "              WHEN EXISTS (SELECT 1 FROM task_states ts" \
+    "                             JOIN agents a ON a.id = ts.agent_id" \
+    "                            WHERE (ts.state IS NULL OR ts.state = 105)" \
+    "                              AND a.state NOT IN (200, 201))" \
+    "              THEN 105 ELSE NULL END AS new," \
     "         COALESCE(j.state IN (100, 105), false)" \
     "           AND j.time_started IS NOT NULL AS was_started" \
-    "    FROM jobs j, counts c WHERE j.id = " job_id ")"
+    "    FROM jobs j WHERE j.id = " job_id ")"
 
 #define PFJ_JOB_STATE_UPDATE \
     " UPDATE jobs j SET state = n.new," \

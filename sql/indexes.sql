@@ -137,4 +137,10 @@ CREATE INDEX IF NOT EXISTS pfj_jobs_job_queue_id_idx
 CREATE INDEX IF NOT EXISTS pfj_jobs_job_group_id_idx
     ON jobs (job_group_id);
 
+--   GET /jobs/<job>, GET /jobs/        (is a task of the job assigned?)
+--   POST /jobs/<job>/tasks/<id>        (§9.2: does an agent run a task of
+--                                       the job?)
+CREATE INDEX IF NOT EXISTS pfj_tasks_assigned_idx
+    ON tasks (job_id) WHERE agent_id IS NOT NULL;
+
 COMMIT;

@@ -62,7 +62,15 @@ const pfj_stmt pfj_jobs_stmts[] = {
      "       j.time_finished, j.by, j.data, j.environ,"
      "       jt.name, jv.version, u.username,"
      "       (SELECT path FROM queue_paths WHERE id = j.job_queue_id),"
-     "       g.title, f.first, f.last, f.assigned,"
+     "       g.title,"
+     /* first and last frame and "assigned" read one index entry each, not
+      * every task of the job */
+     "       (SELECT frame FROM tasks WHERE job_id = j.id"
+     "         ORDER BY frame LIMIT 1),"
+     "       (SELECT frame FROM tasks WHERE job_id = j.id"
+     "         ORDER BY frame DESC LIMIT 1),"
+     "       EXISTS (SELECT 1 FROM tasks WHERE job_id = j.id"
+     "                 AND agent_id IS NOT NULL),"
      "       (SELECT json_agg(t.tag ORDER BY t.id)"
      "          FROM job_tag_associations a JOIN tags t ON t.id = a.tag_id"
      "         WHERE a.job_id = j.id),"
@@ -101,9 +109,6 @@ const pfj_stmt pfj_jobs_stmts[] = {
      "  JOIN jobtypes jt ON jt.id = jv.jobtype_id"
      "  LEFT JOIN users u ON u.id = j.user_id"
      "  LEFT JOIN job_groups g ON g.id = j.job_group_id"
-     " CROSS JOIN LATERAL (SELECT min(frame) AS first, max(frame) AS last,"
-     "                            bool_or(agent_id IS NOT NULL) AS assigned"
-     "                       FROM tasks WHERE job_id = j.id) f"
      " WHERE j.id = " PFJ_JOB_REF_SQL},
     /* §7, §9.3, §9.4: the job and its direct children go, with their
      * tasks and every row that refers to them, and job groups left empty.
@@ -143,8 +148,8 @@ const pfj_stmt pfj_jobs_stmts[] = {
      "SELECT count(*) FROM target"},
     /* §9.2 for one job, after a change made by an earlier statement. */
     {"pfj_job_recompute",
-     "WITH task_states AS (SELECT state, agent_id FROM tasks"
-     "                      WHERE job_id = %lld),"
+     "WITH task_states AS NOT MATERIALIZED ("
+     "       SELECT state, agent_id FROM tasks WHERE job_id = %lld),"
      PFJ_JOB_STATE_CTES("%lld") PFJ_JOB_STATE_UPDATE},
     {NULL, NULL}
 };

@@ -161,6 +161,18 @@ static char *escape_code_point(char *out, unsigned cp)
 }
 
 /* A quoted, escaped string, written one chunk at a time. */
+/* Length of the run of bytes json.dumps writes as they are. */
+static apr_size_t plain_run(const unsigned char *s, apr_size_t len)
+{
+    apr_size_t n = 0;
+
+    while (n < len && s[n] >= 0x20 && s[n] < 0x7f && s[n] != '"'
+           && s[n] != '\\') {
+        n++;
+    }
+    return n;
+}
+
 static void put_quoted(pfj_jw *w, const char *s, apr_size_t len)
 {
     const unsigned char *in = (const unsigned char *)s;
@@ -171,6 +183,16 @@ static void put_quoted(pfj_jw *w, const char *s, apr_size_t len)
 
     *out++ = '"';
     while (i < len) {
+        apr_size_t plain = plain_run(in + i, len - i);
+
+        if (plain > 0) {
+            /* printable ASCII needs no escaping: copied in one piece */
+            put(w, chunk, out - chunk);
+            put(w, s + i, plain);
+            out = chunk;
+            i += plain;
+            continue;
+        }
         if (out > chunk + sizeof(chunk) - MAX_ESCAPE_LEN - 1) {
             put(w, chunk, out - chunk);
             out = chunk;
