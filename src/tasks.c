@@ -275,36 +275,20 @@ static int write_page(pfj_db *db, pfj_jw *w, const char *job,
     return n;
 }
 
-/* Sends what the writer holds down the output filters: once per full
- * page, not every 8 KB (a pass through the filters costs more than a
- * page's buffer). */
-static int pass_page(pfj_req *q, pfj_jw *w)
-{
-    apr_status_t rv = ap_pass_brigade(q->r->output_filters, w->bb);
-
-    apr_brigade_cleanup(w->bb);
-    return rv == APR_SUCCESS ? 0 : -1;
-}
-
 /* All the job's tasks, page by page; what formatting a page allocates is
  * released after it. */
 static int write_tasks(pfj_req *q, pfj_db *db, pfj_jw *w, const char *job)
 {
     page_end after = {"", "0"};
-    apr_brigade_flush flush = w->flush;
     int n;
 
     apr_pool_create(&w->pool, q->r->pool);
-    w->flush = NULL;
     do {
         apr_pool_clear(w->pool);
         n = write_page(db, w, job, &after);
-        /* a last page goes out with the end of the answer, so that a
-         * short list gets its Content-Length */
-    } while (n == TASK_PAGE_ROWS && pass_page(q, w) == 0);
+    } while (n == TASK_PAGE_ROWS);
     apr_pool_destroy(w->pool);
     w->pool = q->r->pool;
-    w->flush = flush;
     return n < 0 ? -1 : 0;
 }
 
