@@ -25,6 +25,7 @@ typedef struct pfj_req {
     const char *json_text;  /* ... and its bytes as sent (json_len of them) */
     apr_size_t json_len;
     pfj_db *db;             /* opened by pfj_req_db() */
+    apr_table_t *query;     /* parsed by pfj_req_query() */
 } pfj_req;
 
 /* An endpoint handler: sends its response and returns OK (or an HTTP
@@ -35,12 +36,14 @@ typedef int (*pfj_handler_fn)(pfj_req *q);
 int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
                        const pfj_handler_fn *handlers);
 
+/* The request's query string, parsed once (see pfj_parse_query). */
+apr_table_t *pfj_req_query(pfj_req *q);
+
 /* The optional ?limit=&offset= of a list (beyond the reference): both
  * non-negative integers, limit at most PyFarmJobsMaxListLimit.  *limit and
  * *offset are the SQL parameters (NULL: the whole list).  Returns DECLINED
  * to go on, else the 400 that was sent. */
-int pfj_req_page(pfj_req *q, apr_table_t *query, const char **limit,
-                 const char **offset);
+int pfj_req_page(pfj_req *q, const char **limit, const char **offset);
 
 /* §0.5, a validated endpoint's checks: the media type (415), then the
  * body against the model (400).  Returns DECLINED when the body passes,

@@ -123,8 +123,7 @@ int pfj_failed_on_agents_list(pfj_req *q)
     if (db == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
-    if ((rc = pfj_req_page(q, pfj_parse_query(q->r->pool, q->r->args),
-                           &args[0], &args[1])) != DECLINED) {
+    if ((rc = pfj_req_page(q, &args[0], &args[1])) != DECLINED) {
         return rc;
     }
     if ((args[2] = task_id_arg(q)) == NULL) {

@@ -144,9 +144,17 @@ static int page_value(const char *text, apr_int64_t *v)
     return (pfj_is_digits(text) && errno == 0) ? 1 : -1;
 }
 
-int pfj_req_page(pfj_req *q, apr_table_t *query, const char **limit,
-                 const char **offset)
+apr_table_t *pfj_req_query(pfj_req *q)
 {
+    if (q->query == NULL) {
+        q->query = pfj_parse_query(q->r->pool, q->r->args);
+    }
+    return q->query;
+}
+
+int pfj_req_page(pfj_req *q, const char **limit, const char **offset)
+{
+    apr_table_t *query = pfj_req_query(q);
     apr_int64_t max = pfj_conf_list_limit(q->conf), n;
     int has;
 

@@ -412,7 +412,7 @@ static const char *queue_values(apr_pool_t *p, apr_table_t *query)
 /* Returns DECLINED to go on, else the 400 sent for a bad page. */
 static int read_filters(pfj_req *q, job_filters *f)
 {
-    apr_table_t *query = pfj_parse_query(q->r->pool, q->r->args);
+    apr_table_t *query = pfj_req_query(q);
 
     memset(f, 0, sizeof(*f));
     f->jobtype = apr_table_get(query, "jobtype");
@@ -422,7 +422,7 @@ static int read_filters(pfj_req *q, job_filters *f)
     if (f->title && *f->title == '\0') {
         f->title = NULL;
     }
-    return pfj_req_page(q, query, &f->limit, &f->offset);
+    return pfj_req_page(q, &f->limit, &f->offset);
 }
 
 /* Looks the filters up; sends the reference's 404 for the first one that

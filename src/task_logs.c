@@ -226,8 +226,7 @@ int pfj_task_logs_list(pfj_req *q)
     if (db == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
-    if ((rc = pfj_req_page(q, pfj_parse_query(q->r->pool, q->r->args),
-                           &args[1], &args[2])) != DECLINED) {
+    if ((rc = pfj_req_page(q, &args[1], &args[2])) != DECLINED) {
         return rc;
     }
     if ((rc = pfj_db_select_row(db, "pfj_task_logs_list", 5, args,
