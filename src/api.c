@@ -4,7 +4,9 @@
  */
 #include "api.h"
 #include "jobs.h"
-#include "job_write.h"
+#include "job_input.h"
+#include "job_submit.h"
+#include "job_update.h"
 #include "tasks.h"
 #include "failed_on_agents.h"
 #include "notified_users.h"
@@ -36,7 +38,9 @@ const pfj_handler_fn pfj_api_handlers[PFJ_EP_COUNT] = {
 
 const pfj_stmt *const pfj_api_statements[] = {
     pfj_jobs_stmts,
-    pfj_job_write_stmts,
+    pfj_job_input_stmts,
+    pfj_job_submit_stmts,
+    pfj_job_update_stmts,
     pfj_tasks_stmts,
     pfj_failed_on_agents_stmts,
     pfj_notified_users_stmts,
