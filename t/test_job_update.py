@@ -21,7 +21,7 @@ Spec sections covered (shared/spec/api.md):
         start/end change the tasks
 
 Deliberate improvements over the reference, asserted as such and marked
-"ours" below (src/job_write.c): `by` is applied (the reference answers 200
+"ours" below (src/job_update.c): `by` is applied (the reference answers 200
 with an error); a failing update changes nothing, not even the tasks out of
 range; tiled frames that stay in range keep all their tiles and new frames
 get num_tiles tiles; wrong types the reference crashes on (500) are 400;
