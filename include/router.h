@@ -87,6 +87,10 @@ char *pfj_decode_segment(apr_pool_t *p, const char *seg, apr_size_t len);
  * (and NUL) become U+FFFD.  args may be NULL. */
 apr_table_t *pfj_parse_query(apr_pool_t *p, const char *args);
 
+/* digits (an {int} placeholder's value) when its number is at most max,
+ * else NULL: an id beyond the column's range matches no row. */
+const char *pfj_id_within(const char *digits, apr_int64_t max);
+
 /* 1 when s is a non-empty run of ASCII digits. */
 int pfj_is_digits(const char *s);
 

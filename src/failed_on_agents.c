@@ -3,7 +3,6 @@
  * The job id of the URL is ignored, as the reference ignores it: the task
  * is found by tasks.id alone.  Every request is one statement.
  */
-#include <errno.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <httpd.h>
@@ -65,12 +64,7 @@ static int task_not_found(pfj_req *q)
  * so that no task can have it. */
 static const char *task_id_arg(pfj_req *q)
 {
-    const char *arg = q->route.args[1];
-    char *end;
-
-    errno = 0;
-    apr_strtoi64(arg, &end, 10);
-    return errno == ERANGE ? NULL : arg;
+    return pfj_id_within(q->route.args[1], APR_INT64_MAX);
 }
 
 /*

@@ -1,7 +1,6 @@
 /*
  * jobs.c - the jobs resource (spec api.md §2-§7).
  */
-#include <errno.h>
 #include <apr_strings.h>
 #include <httpd.h>
 #include <http_protocol.h>
@@ -213,22 +212,14 @@ static const struct {
 
 int pfj_job_ref(const char *arg, const char **id, const char **title)
 {
-    apr_int64_t v;
-    char *end;
-
     *id = NULL;
     *title = NULL;
     if (!pfj_is_digits(arg)) {
         *title = arg;
         return 1;
     }
-    errno = 0;
-    v = apr_strtoi64(arg, &end, 10);
-    if (errno == ERANGE || v < 0) {
-        return 0;
-    }
-    *id = arg;
-    return 1;
+    *id = pfj_id_within(arg, APR_INT64_MAX);
+    return *id != NULL;
 }
 
 /* §0.7, job rule: a queued job with an assigned task shows "running". */

@@ -2,6 +2,7 @@
  * router.c - the route table of the /api/v1/jobs subtree and the matching
  * rules of the reference (see router.h).
  */
+#include <errno.h>
 #include <apr_strings.h>
 #include "router.h"
 
@@ -65,6 +66,19 @@ int pfj_is_digits(const char *s)
         }
     }
     return 1;
+}
+
+const char *pfj_id_within(const char *digits, apr_int64_t max)
+{
+    apr_int64_t v;
+    char *end;
+
+    if (!pfj_is_digits(digits)) {
+        return NULL;
+    }
+    errno = 0;
+    v = apr_strtoi64(digits, &end, 10);
+    return (errno == 0 && v <= max) ? digits : NULL;
 }
 
 /* Length of the UTF-8 sequence at s (at most avail bytes), 0 if invalid:

@@ -8,7 +8,6 @@
  * agent is: §11's 404s, in the reference's order, all come from it.  The
  * files themselves are logfile.c's, the names logname.c's.
  */
-#include <errno.h>
 #include <apr_strings.h>
 #include <apr_uuid.h>
 #include <httpd.h>
@@ -99,23 +98,13 @@ typedef struct log_ref {
     const char *attempt;
 } log_ref;
 
-static const char *bounded(const char *digits, apr_int64_t max)
-{
-    apr_int64_t v;
-    char *end;
-
-    errno = 0;
-    v = apr_strtoi64(digits, &end, 10);
-    return (errno == 0 && v <= max) ? digits : NULL;
-}
-
 static log_ref url_ref(pfj_req *q)
 {
     log_ref ref;
 
-    ref.job = bounded(q->route.args[ARG_JOB], APR_INT64_MAX);
-    ref.task = bounded(q->route.args[ARG_TASK], APR_INT64_MAX);
-    ref.attempt = bounded(q->route.args[ARG_ATTEMPT], APR_INT32_MAX);
+    ref.job = pfj_id_within(q->route.args[ARG_JOB], APR_INT64_MAX);
+    ref.task = pfj_id_within(q->route.args[ARG_TASK], APR_INT64_MAX);
+    ref.attempt = pfj_id_within(q->route.args[ARG_ATTEMPT], APR_INT32_MAX);
     return ref;
 }
 

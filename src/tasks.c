@@ -330,9 +330,7 @@ int pfj_tasks_list(pfj_req *q)
 /* The task id of the URL, or NULL when it cannot exist. */
 static const char *task_id(pfj_req *q)
 {
-    const char *id, *title;
-
-    return pfj_job_ref(q->route.args[1], &id, &title) ? id : NULL;
+    return pfj_id_within(q->route.args[1], APR_INT64_MAX);
 }
 
 int pfj_tasks_get(pfj_req *q)

@@ -203,6 +203,21 @@ START_TEST(digits)
 }
 END_TEST
 
+START_TEST(ids_within_their_column)
+{
+    ck_assert_str_eq(pfj_id_within("0042", APR_INT64_MAX), "0042");
+    ck_assert_str_eq(pfj_id_within("9223372036854775807", APR_INT64_MAX),
+                     "9223372036854775807");
+    ck_assert_ptr_null(pfj_id_within("9223372036854775808", APR_INT64_MAX));
+    ck_assert_str_eq(pfj_id_within("2147483647", APR_INT32_MAX),
+                     "2147483647");
+    ck_assert_ptr_null(pfj_id_within("2147483648", APR_INT32_MAX));
+    ck_assert_ptr_null(pfj_id_within("12a", APR_INT64_MAX));
+    ck_assert_ptr_null(pfj_id_within("-1", APR_INT64_MAX));
+    ck_assert_ptr_null(pfj_id_within("", APR_INT64_MAX));
+}
+END_TEST
+
 Suite *pfj_suite_router(void)
 {
     Suite *s = suite_create("router");
@@ -222,6 +237,7 @@ Suite *pfj_suite_router(void)
     tcase_add_test(tc, allow_header);
     tcase_add_test(tc, query_strings);
     tcase_add_test(tc, digits);
+    tcase_add_test(tc, ids_within_their_column);
     suite_add_tcase(s, tc);
     return s;
 }
