@@ -20,12 +20,25 @@ extern module AP_MODULE_DECLARE_DATA pyfarm_jobs_module;
 
 #define HANDLER_NAME "pyfarm-jobs"
 
-static const char *set_max_body(cmd_parms *cmd, void *dconf, const char *arg)
+/* Byte counts and counts go into the field of pfj_dir_conf whose offset
+ * the directive's table entry carries (like httpd's ap_set_*_slot). */
+static const char *set_size_slot(cmd_parms *cmd, void *dconf,
+                                 const char *arg)
 {
-    pfj_dir_conf *c = dconf;
-
-    return pfj_config_parse_size(cmd->pool, arg, &c->max_body);
+    return pfj_config_parse_size(cmd->pool, arg,
+                                 (apr_off_t *)((char *)dconf
+                                               + (apr_size_t)cmd->info));
 }
+
+static const char *set_count_slot(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    return pfj_config_parse_count(cmd->pool, arg,
+                                  (apr_int64_t *)((char *)dconf
+                                                  + (apr_size_t)cmd->info));
+}
+
+#define SLOT(field) ((void *)APR_OFFSETOF(pfj_dir_conf, field))
 
 static const char *set_autocreate_users(cmd_parms *cmd, void *dconf,
                                         int on)
@@ -41,20 +54,6 @@ static const char *set_user_email(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-static const char *set_max_tasks(cmd_parms *cmd, void *dconf,
-                                 const char *arg)
-{
-    return pfj_config_parse_count(cmd->pool, arg,
-                                  &((pfj_dir_conf *)dconf)->max_tasks);
-}
-
-static const char *set_list_limit(cmd_parms *cmd, void *dconf,
-                                  const char *arg)
-{
-    return pfj_config_parse_count(cmd->pool, arg,
-                                  &((pfj_dir_conf *)dconf)->list_limit);
-}
-
 static const char *set_autodelete(cmd_parms *cmd, void *dconf,
                                   const char *arg)
 {
@@ -65,13 +64,6 @@ static const char *set_autodelete(cmd_parms *cmd, void *dconf,
         return NULL;
     }
     return pfj_config_parse_count(cmd->pool, arg, &c->autodelete);
-}
-
-static const char *set_max_log_size(cmd_parms *cmd, void *dconf,
-                                    const char *arg)
-{
-    return pfj_config_parse_size(cmd->pool, arg,
-                                 &((pfj_dir_conf *)dconf)->max_log_size);
 }
 
 /* Relative paths are taken from ServerRoot; the directory is made at
@@ -104,7 +96,8 @@ static const command_rec pfj_directives[] = {
     AP_INIT_TAKE1("PyFarmJobsBase", set_base, NULL, RSRC_CONF | ACCESS_CONF,
                   "URL path the API is served under (default /api/v1/jobs): "
                   "the path of the <Location> with SetHandler pyfarm-jobs"),
-    AP_INIT_TAKE1("PyFarmJobsMaxBodySize", set_max_body, NULL, OR_ALL,
+    AP_INIT_TAKE1("PyFarmJobsMaxBodySize", set_size_slot, SLOT(max_body),
+                  OR_ALL,
                   "Largest JSON request body in bytes (default 1048576); "
                   "larger bodies are answered 413"),
     AP_INIT_FLAG("PyFarmJobsAutocreateUsers", set_autocreate_users, NULL,
@@ -113,10 +106,12 @@ static const command_rec pfj_directives[] = {
     AP_INIT_TAKE1("PyFarmJobsAutocreateUserEmail", set_user_email, NULL,
                   OR_ALL, "E-mail of autocreated users, {username} replaced "
                   "by the name (default none)"),
-    AP_INIT_TAKE1("PyFarmJobsMaxTasksPerJob", set_max_tasks, NULL, OR_ALL,
+    AP_INIT_TAKE1("PyFarmJobsMaxTasksPerJob", set_count_slot, SLOT(max_tasks),
+                  OR_ALL,
                   "Most tasks one job submission or update may create "
                   "(default 1000000)"),
-    AP_INIT_TAKE1("PyFarmJobsMaxListLimit", set_list_limit, NULL, OR_ALL,
+    AP_INIT_TAKE1("PyFarmJobsMaxListLimit", set_count_slot, SLOT(list_limit),
+                  OR_ALL,
                   "Largest ?limit= a list accepts (default 1000); without "
                   "?limit= lists are complete"),
     AP_INIT_TAKE1("PyFarmJobsDefaultAutodeleteTime", set_autodelete, NULL,
@@ -126,7 +121,8 @@ static const command_rec pfj_directives[] = {
                   RSRC_CONF | ACCESS_CONF, "Directory of the task log files, "
                   "writable by httpd's User (default "
                   PFJ_DEFAULT_LOG_DIR "; made at startup)"),
-    AP_INIT_TAKE1("PyFarmJobsMaxLogSize", set_max_log_size, NULL, OR_ALL,
+    AP_INIT_TAKE1("PyFarmJobsMaxLogSize", set_size_slot, SLOT(max_log_size),
+                  OR_ALL,
                   "Largest task log file upload in bytes (default "
                   "1073741824); larger uploads are answered 413"),
     {NULL}
