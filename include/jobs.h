@@ -86,7 +86,7 @@ int pfj_job_has_tasks(const pfj_rows *job);
 
 /* Writes the job object of spec §0.8.  start/end: the tokens to show, or
  * NULL for the first/last task frame.  update_shape: the job-update answer
- * (no notified_users, jobqueue always null). */
+ * (no notified_users). */
 void pfj_job_render(pfj_jw *w, const pfj_rows *job, const char *start,
                     const char *end, int update_shape);
 

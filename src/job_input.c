@@ -24,9 +24,18 @@ const pfj_stmt pfj_job_input_stmts[] = {
     /* Everything the checks of §3 and §6 look up, for one JSON document:
      * {"jobtype", "version", "software": [{"software", "min_version",
      * "max_version"}], "parents": [id], "user", "queue": [name],
-     * "notified": [username], "group", "id", "user_id", "queue_id"}. */
+     * "notified": [username], "group", "id", "user_id", "queue_id",
+     * "job": the job an update changes}. */
     {"pfj_job_lookup",
      "WITH RECURSIVE input AS (SELECT %s::json AS j),"
+     /* the jobs that depend on the updated one, directly or not: none of
+      * them can become its parent */
+     " descendants(id) AS ("
+     "  SELECT d.childid FROM job_dependencies d, input"
+     "   WHERE d.parentid = (input.j->>'job')::bigint"
+     "  UNION"
+     "  SELECT d.childid FROM job_dependencies d JOIN descendants s"
+     "    ON d.parentid = s.id),"
      " queue_walk(depth, id) AS ("
      "  SELECT 1, q.id FROM job_queues q, input"
      "   WHERE q.parent_jobqueue_id IS NULL AND q.name = input.j->'queue'->>0"
@@ -60,6 +69,11 @@ const pfj_stmt pfj_job_input_stmts[] = {
      " (SELECT e.v FROM json_array_elements_text(input.j->'parents')"
      "         WITH ORDINALITY AS e(v, n)"
      "   WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE id = e.v::bigint)"
+     "   ORDER BY e.n LIMIT 1),"
+     " (SELECT e.v FROM json_array_elements_text(input.j->'parents')"
+     "         WITH ORDINALITY AS e(v, n)"
+     "   WHERE e.v::bigint = (input.j->>'job')::bigint"
+     "      OR e.v::bigint IN (SELECT id FROM descendants)"
      "   ORDER BY e.n LIMIT 1),"
      " (SELECT id FROM users WHERE username = input.j->>'user'),"
      " (SELECT id FROM queue_walk"
@@ -212,6 +226,13 @@ int pfj_input_collect_parents(pfj_job_input *s)
     apr_int64_t id;
 
     pfj_input_put(s->lookup, "parents", ids);
+    if (pfj_input_has_field(s, "parents")
+        && !json_object_is_type(parents, json_type_array)) {
+        /* what submission's model check says; an update has none */
+        return pfj_input_fail(s, HTTP_BAD_REQUEST, "field 'parents' has type "
+                              "%s but we expected type(s) <class 'list'>",
+                              pfj_py_class(parents));
+    }
     for (i = 0; i < pfj_input_list_length(parents); i++) {
         json_object *entry = json_object_array_get_idx(parents, i);
         if (!pfj_json_int64(json_object_object_get(entry, "id"), &id)) {
@@ -221,7 +242,9 @@ int pfj_input_collect_parents(pfj_job_input *s)
         }
         json_object_array_add(ids, json_object_new_int64(id));
     }
-    pfj_input_put(s->plan, "parents", json_object_get(ids));
+    if (pfj_input_has_field(s, "parents")) {
+        pfj_input_put(s->plan, "parents", json_object_get(ids));
+    }
     return DECLINED;
 }
 

@@ -25,7 +25,14 @@ APLOG_USE_MODULE(pyfarm_jobs);
 #define WAS_STARTED \
     "(COALESCE(j.state IN (100, 105), false) AND j.time_started IS NOT NULL)"
 
+/* Taken before an update that changes a job's parents: two such updates
+ * at once could otherwise each pass the cycle check and make a cycle
+ * together.  (A new job has no children, so submissions cannot.) */
+#define DEPENDENCY_LOCK_KEY "7377349101187360112"
+
 const pfj_stmt pfj_job_update_stmts[] = {
+    {"pfj_update_lock_dependencies",
+     "SELECT pg_advisory_xact_lock(" DEPENDENCY_LOCK_KEY ")"},
     /* §6: the job to update, locked for the rest of the transaction, with
      * its frame range and jobtype. */
     {"pfj_update_target",
@@ -39,8 +46,8 @@ const pfj_stmt pfj_job_update_stmts[] = {
      * "columns": {new column values by name}, "state": the state set (or
      * absent), "range": {"start", "end", "by"} (or absent), "software":
      * [{"software_id", "min_version_id", "max_version_id"}] and
-     * "tag_requirements": [{"tag", "negate"}] (each replaces the job's,
-     * or is absent), "all_tags": [names]}.  Tasks of frames outside a new
+     * "tag_requirements": [{"tag", "negate"}] and "parents": [id] (each
+     * replaces the job's, or is absent), "all_tags": [names]}.  Tasks of frames outside a new
      * range go, tasks of its new frames come; creating frames resets the
      * state unless one is set.  Returns the counts of deleted and created
      * tasks. */
@@ -96,6 +103,17 @@ const pfj_stmt pfj_job_update_stmts[] = {
      "      AND r.tag_id NOT IN (SELECT t.id FROM tags t"
      "            JOIN json_array_elements(plan.p->'tag_requirements') AS e"
      "              ON t.tag = e->>'tag')),"
+     " parents_dropped AS ("
+     "   DELETE FROM job_dependencies d USING plan"
+     "    WHERE d.childid = (plan.p->>'job')::bigint"
+     "      AND plan.p->'parents' IS NOT NULL"
+     "      AND d.parentid NOT IN (SELECT v::bigint"
+     "            FROM json_array_elements_text(plan.p->'parents') AS v)),"
+     " parents_added AS ("
+     "   INSERT INTO job_dependencies (parentid, childid)"
+     "   SELECT DISTINCT v::bigint, job.id"
+     "     FROM job, plan, json_array_elements_text(plan.p->'parents') AS v"
+     "   ON CONFLICT DO NOTHING),"
      " updated AS ("
      "   UPDATE jobs j SET"
      "     state = CASE WHEN plan.p->>'state' IS NOT NULL THEN r.state"
@@ -158,8 +176,8 @@ static const struct {
 
 /* Keys steps 1-14 consume; whatever else is left is an unknown column. */
 static const char *const update_handled[] = {
-    "start", "end", "by", "user", "jobqueue", "software_requirements",
-    "tag_requirements", "jobtype_version", NULL
+    "start", "end", "by", "parents", "user", "jobqueue",
+    "software_requirements", "tag_requirements", "jobtype_version", NULL
 };
 
 static const char *const class_names[] = {
@@ -243,6 +261,7 @@ static int collect_update_lookup(pfj_job_input *s)
     apr_int64_t v;
     int rc;
 
+    pfj_input_put_string(s->lookup, "job", target(s, TC_ID));
     pfj_input_put_string(s->lookup, "jobtype", target(s, TC_JOBTYPE));
     if (pfj_json_int64(pfj_input_field(s, "jobtype_version"), &v)
         && v >= INT32_MIN && v <= INT32_MAX) {
@@ -266,16 +285,32 @@ static int collect_update_lookup(pfj_job_input *s)
     return DECLINED;
 }
 
-/* §6 steps 5-7: parents (always refused later), the owner, the queue. */
-static int update_references(pfj_job_input *s)
+/* §6 step 5: the new parents exist, and none is the job or depends on
+ * it. */
+static int update_parents(pfj_job_input *s)
 {
     const char *missing = pfj_input_found(s, PFJ_LC_MISSING_PARENT);
+    const char *cyclic = pfj_input_found(s, PFJ_LC_CYCLIC_PARENT);
 
     if (missing) {
         return pfj_send_json_string(s->q, HTTP_NOT_FOUND,
                                     apr_psprintf(s->p, "Parent job %s not "
                                                  "found", missing));
     }
+    if (cyclic && strcmp(cyclic, target(s, TC_ID)) == 0) {
+        return pfj_input_fail(s, HTTP_BAD_REQUEST,
+                              "A job cannot be its own parent");
+    }
+    if (cyclic) {
+        return pfj_input_fail(s, HTTP_BAD_REQUEST, "Job %s depends on this "
+                              "job and cannot be its parent", cyclic);
+    }
+    return DECLINED;
+}
+
+/* §6 steps 6-7: the owner, the queue. */
+static int update_references(pfj_job_input *s)
+{
     if (json_object_object_get(s->lookup, "user")) {
         if (pfj_input_found(s, PFJ_LC_USER_ID) == NULL) {
             return pfj_input_fail(s, HTTP_NOT_FOUND, "User %s not found",
@@ -458,8 +493,9 @@ static int value_has_kind(update_kind kind, json_object *v)
     return 0;
 }
 
-/* A value of the wrong type: the reference answers 200 with an error and
- * saves nothing when it can convert the value, 500 when it cannot. */
+/* A value of the wrong type: 400 quoting the value converted to the
+ * column's type where the reference can convert it (it answers 200 with
+ * that error), else quoting the value's own type (it crashes). */
 static int wrong_type(pfj_job_input *s, const char *name, update_kind kind,
                       json_object *v)
 {
@@ -473,8 +509,8 @@ static int wrong_type(pfj_job_input *s, const char *name, update_kind kind,
         return pfj_input_fail(s, HTTP_BAD_REQUEST, "Column `%s` is of type %s, but we "
                     "expected %s", name, pfj_py_class(v), class_names[kind]);
     }
-    return pfj_input_fail(s, HTTP_OK, "Column `%s` is of type %s, but we expected %s",
-                name, repr, class_names[kind]);
+    return pfj_input_fail(s, HTTP_BAD_REQUEST, "Column `%s` is of type %s, "
+                          "but we expected %s", name, repr, class_names[kind]);
 }
 
 /* The value of a column once its type is right: ranges, references. */
@@ -584,7 +620,7 @@ static int is_update_handled(const char *key)
     return 0;
 }
 
-/* §6 step 15: {'parents': [...], 'tags': [...]} as a Python dict. */
+/* §6 step 15: {'tags': [...], 'jobtype': ...} as a Python dict. */
 static int update_unknown_columns(pfj_job_input *s)
 {
     json_object *rest = pfj_json_pooled(s->p, json_object_new_object());
@@ -609,6 +645,7 @@ static int check_update(pfj_job_input *s, pfj_db *db)
     if ((rc = update_range(s)) != DECLINED
         || (rc = collect_update_lookup(s)) != DECLINED
         || (rc = pfj_input_run_lookup(s, db)) != DECLINED
+        || (rc = update_parents(s)) != DECLINED
         || (rc = update_references(s)) != DECLINED
         || (rc = update_read_only(s)) != DECLINED
         || (rc = update_columns_step(s)) != DECLINED
@@ -622,7 +659,7 @@ static int check_update(pfj_job_input *s, pfj_db *db)
 }
 
 /* Applies the update, recomputes the state after a range change, and
- * answers with the job (§6: no notified_users, jobqueue null). */
+ * answers with the job (§6: no notified_users). */
 static int apply_update(pfj_job_input *s, pfj_db *db)
 {
     const char *args[1];
@@ -656,6 +693,13 @@ static int lock_target(pfj_job_input *s, pfj_db *db)
 
     if (!pfj_job_ref(s->q->route.args[0], &args[0], &args[1])) {
         return pfj_input_fail(s, HTTP_NOT_FOUND, "Job not found");
+    }
+    /* before the job's row lock, so that two such updates never hold one
+     * lock each while waiting for the other's */
+    if (pfj_input_has_field(s, "parents")
+        && pfj_db_select_row(db, "pfj_update_lock_dependencies", 0, NULL,
+                             &s->target) < 0) {
+        return pfj_send_db_failure(s->q, db);
     }
     got = pfj_db_select_row(db, "pfj_update_target", 2, args, &s->target);
     if (got < 0) {

@@ -244,8 +244,7 @@ void pfj_job_render(pfj_jw *w, const pfj_rows *job, const char *start,
     pfj_jw_kv_string(w, "state",
                      job_state(pfj_db_col(job, JC_STATE),
                                pfj_db_bool(pfj_db_col(job, JC_ASSIGNED))));
-    pfj_jw_kv_db(w, "jobqueue", PFJ_DB_TEXT,
-                 update_shape ? NULL : pfj_db_col(job, JC_JOBQUEUE));
+    pfj_jw_kv_db(w, "jobqueue", PFJ_DB_TEXT, pfj_db_col(job, JC_JOBQUEUE));
     pfj_jw_kv_raw(w, "start", start ? start
                   : pfj_fmt_numeric(w->pool, pfj_db_col(job, JC_FIRST_FRAME)));
     pfj_jw_kv_raw(w, "end", end ? end

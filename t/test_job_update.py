@@ -5,8 +5,8 @@ Spec sections covered (shared/spec/api.md):
         tasks, 4 start/end/by, 5 parents, 6 user, 7 jobqueue, 8-10 read-only
         keys, 11 column types and values, 12 software requirements, 13 tag
         requirements, 14 jobtype version, 15 unknown columns, 16 the 200
-        answer (the job object without notified_users, jobqueue null,
-        start/end as floats from step 4)
+        answer (the job object without notified_users, start/end as
+        floats from step 4)
   §0.4  a failing request changes nothing
   §0.7  job state input and display
   §0.8  the job object
@@ -22,8 +22,10 @@ Spec sections covered (shared/spec/api.md):
 
 Deliberate improvements over the reference, asserted as such and marked
 "ours" below (src/job_update.c): `by` is applied (the reference answers 200
-with an error); a failing update changes nothing, not even the tasks out of
-range; tiled frames that stay in range keep all their tiles and new frames
+with an error); a wrongly typed column is 400 (the reference: 200 with the
+error); `parents` replaces the job's parents (the reference always ends in
+400 "Unknown columns"); the answer shows the job's queue (the reference:
+null); a failing update changes nothing, not even the tasks out of range; tiled frames that stay in range keep all their tiles and new frames
 get num_tiles tiles; wrong types the reference crashes on (500) are 400;
 `id` changes, unknown job_group_id/user_id/job_queue_id, out-of-range
 priority/ram/cpus and unknown states are 4xx; after a range change the job
@@ -31,10 +33,12 @@ state is recomputed (§9.2) unless the request sets one.
 """
 
 import datetime
+import threading
 import urllib.parse
 from decimal import Decimal
 
 from check import expect
+from farm import Client
 
 API = "/api/v1/jobs"
 JSON_TYPE = {"Content-Type": "application/json"}
@@ -141,8 +145,8 @@ def requirement(farm, software, min_version=None, max_version=None):
 
 
 def demo_job(farm, job_id, **changes):
-    """The update answer (§6: the §0.8 object without notified_users,
-    jobqueue null) of demo job 1 or 2 as sql/demo.sql loads it, with
+    """The update answer (§6: the §0.8 object without notified_users) of
+    demo job 1 or 2 as sql/demo.sql loads it, with
     `changes` applied; time_submitted is read from the database."""
     obj = {
         "id": job_id, "title": "Demo shot 010", "state": "queued",
@@ -156,14 +160,14 @@ def demo_job(farm, job_id, **changes):
         "time_started": None, "time_finished": None,
         "by": 1.0, "start": 1.0, "end": 10.0,
         "data": {"scene": "shot010.blend"}, "environ": None,
-        "jobtype": "Blender", "jobtype_version": 1, "user": "alice", "jobqueue": None,
+        "jobtype": "Blender", "jobtype_version": 1, "user": "alice", "jobqueue": "/render",
         "tags": ["workstation"],
         "software_requirements": [requirement(farm, "blender", "2.79")],
         "tag_requirements": [], "parents": [], "children": [],
     }
     if job_id == 2:
         obj.update(title="Demo shot 020", end=4.0, data=None, jobtype_version=2, user=None,
-                   tags=[], software_requirements=[])
+                   jobqueue=None, tags=[], software_requirements=[])
     assert len(obj) == 39
     unknown = changes.keys() - obj.keys()
     assert not unknown, f"not keys of the update answer: {unknown}"
@@ -242,6 +246,14 @@ def add_job_group(farm, title):
                             f"({sql_text(title)}, (SELECT id FROM jobtypes)) RETURNING id"))
 
 
+def add_job(farm, title):
+    """A job without tasks (enough to be a parent); returns its id."""
+    return int(scalar(farm, "INSERT INTO jobs (title, jobtype_version_id, weight, hidden, "
+                            "to_be_deleted, completion_notify_sent, notes, time_submitted) "
+                            f"VALUES ({sql_text(title)}, (SELECT min(id) FROM jobtype_versions), "
+                            "10, false, false, false, '', now()) RETURNING id"))
+
+
 def queue_id(farm, path):
     return int(scalar(farm, f"SELECT id FROM job_queues WHERE fullpath = {sql_text(path)}"))
 
@@ -297,10 +309,10 @@ def test_empty_object_changes_nothing_and_answers_the_job(farm):
     assert snapshot(farm) == before
 
 
-def test_answer_lacks_notified_users_and_jobqueue_but_get_has_them(farm):
+def test_answer_lacks_notified_users_but_get_has_them(farm):
     resp = updated(farm, {})
     assert "notified_users" not in resp.json()
-    assert get_job(farm, 1) == {**resp.json(), "jobqueue": "/render", "notified_users": []}
+    assert get_job(farm, 1) == {**resp.json(), "notified_users": []}
 
 
 # ------------------------------------------------ §6 step 4 and §9.1: range
@@ -551,10 +563,90 @@ def test_unknown_parent_is_a_bare_string(farm):
     expect(resp, 404, body='"Parent job 99 not found"')
 
 
-def test_known_parents_end_as_unknown_columns(farm):
-    refused(farm, {"parents": [{"id": 2}], "notes": "x"}, 400,
-            error("Unknown columns: {'parents': [{'id': 2}]}"))
-    refused(farm, {"parents": []}, 400, error("Unknown columns: {'parents': []}"))
+def parents_of(farm, job_id):
+    return [int(r[0]) for r in farm.pg.query(
+        f"SELECT parentid FROM job_dependencies WHERE childid = {job_id} ORDER BY parentid")]
+
+
+def test_parents_replace_the_jobs_parents(farm):
+    # ours: the reference always ends in 400 "Unknown columns"
+    third = add_job(farm, "Third")
+    updated(farm, {"parents": [{"id": 2}], "notes": "x"}, notes="x",
+            parents=[{"id": 2, "title": "Demo shot 020"}])
+    assert parents_of(farm, 1) == [2]
+    assert get_job(farm, 2)["children"] == [{"id": 1, "title": "Demo shot 010"}]
+    updated(farm, {"parents": [{"id": third}, {"id": 2}, {"id": third}]}, notes="x",
+            parents=[{"id": 2, "title": "Demo shot 020"}, {"id": third, "title": "Third"}])
+    assert parents_of(farm, 1) == [2, third]
+    updated(farm, {"parents": [{"id": third}]}, notes="x",
+            parents=[{"id": third, "title": "Third"}])
+    assert parents_of(farm, 1) == [third]
+    updated(farm, {"parents": []}, notes="x")
+    assert parents_of(farm, 1) == []
+
+
+def test_parents_leave_the_other_jobs_dependencies_alone(farm):
+    third = add_job(farm, "Third")
+    farm.pg.psql(f"INSERT INTO job_dependencies (parentid, childid) VALUES (1, {third}), "
+                 f"(2, {third})")
+    updated(farm, {"parents": [{"id": 2}]}, parents=[{"id": 2, "title": "Demo shot 020"}],
+            children=[{"id": third, "title": "Third"}])
+    assert parents_of(farm, third) == [1, 2]
+    updated(farm, {"parents": []}, job_id=2,
+            children=[{"id": 1, "title": "Demo shot 010"}, {"id": third, "title": "Third"}])
+    assert parents_of(farm, third) == [1, 2]
+
+
+def test_a_job_cannot_be_its_own_parent(farm):
+    refused(farm, {"parents": [{"id": 2}, {"id": 1}]}, 400,
+            error("A job cannot be its own parent"))
+    refused(farm, {"parents": [{"id": 1}]}, 400, error("A job cannot be its own parent"),
+            ref="Demo shot 010")
+
+
+def test_a_parent_cycle_is_refused(farm):
+    third = add_job(farm, "Third")
+    # 1 -> 2 -> third: neither 2 nor third can become a parent of 1
+    farm.pg.psql(f"INSERT INTO job_dependencies (parentid, childid) VALUES (1, 2), "
+                 f"(2, {third})")
+    refused(farm, {"parents": [{"id": third}]}, 400,
+            error(f"Job {third} depends on this job and cannot be its parent"))
+    refused(farm, {"parents": [{"id": 2}]}, 400,
+            error("Job 2 depends on this job and cannot be its parent"))
+    # an existing cycle elsewhere does not hang the check
+    farm.pg.psql(f"INSERT INTO job_dependencies (parentid, childid) VALUES ({third}, 2)")
+    refused(farm, {"parents": [{"id": 2}]}, 400,
+            error("Job 2 depends on this job and cannot be its parent"))
+
+
+def test_simultaneous_parent_changes_make_no_cycle(farm):
+    # 1 <- 2 and 2 <- 1 sent at once: each alone is fine, together a cycle
+    def send(job, parent, answers):
+        client = Client(farm.httpd.port)
+        answers[job] = client.post(job_path(job), json={"parents": [{"id": parent}]})
+        client.close()
+
+    for _ in range(10):
+        farm.pg.psql("DELETE FROM job_dependencies")
+        answers = {}
+        threads = [threading.Thread(target=send, args=(job, 3 - job, answers))
+                   for job in (1, 2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(a.status for a in answers.values()) == [200, 400], answers
+        assert len(farm.pg.query("SELECT 1 FROM job_dependencies")) == 1
+
+
+def test_malformed_parents_are_refused_as_on_submit(farm):
+    for value, kind in ((None, "NoneType"), ({"id": 2}, "dict"), (2, "int"), ("2", "str")):
+        refused(farm, {"parents": value}, 400,
+                error(f"field 'parents' has type <class '{kind}'> but we expected type(s) "
+                      "<class 'list'>"))
+    for value in ([2], [{"id": "2"}], [{"id": True}], [{}], [{"id": None}]):
+        refused(farm, {"parents": value}, 400,
+                error("every parent must be an object with an integer `id`"))
 
 
 # ------------------------------------------------ §6 steps 6-7: user, queue
@@ -576,8 +668,10 @@ def test_falsy_user_is_ignored(farm):
         assert job_row(farm, 1, ("user_id",)) == {"user_id": str(user_id(farm, "alice"))}
 
 
-def test_jobqueue_changes_the_queue_but_the_answer_shows_null(farm):
-    updated(farm, {"jobqueue": "render/hi"})
+def test_jobqueue_changes_the_queue_and_the_answer_shows_it(farm):
+    # ours: the reference's answer shows null
+    updated(farm, {"jobqueue": "render/hi"}, jobqueue="/render/hi")
+    updated(farm, {"jobqueue": "render"}, job_id=2, jobqueue="/render")
     assert job_row(farm, 1, ("job_queue_id",)) == {"job_queue_id": str(queue_id(farm,
                                                                                 "/render/hi"))}
     assert get_job(farm, 1)["jobqueue"] == "/render/hi"
@@ -627,8 +721,9 @@ def test_every_column_takes_a_valid_value(farm):
               "to_be_deleted": True, "completion_notify_sent": True,
               "autodelete_time": 3600}
     shown = {k: v for k, v in fields.items() if k not in ("job_queue_id", "user_id")}
-    resp = updated(farm, fields, job_id=2, jobgroup="shots", user="alice", **shown)
-    assert get_job(farm, 2) == {**resp.json(), "jobqueue": "/render/hi", "notified_users": []}
+    resp = updated(farm, fields, job_id=2, jobgroup="shots", user="alice",
+                   jobqueue="/render/hi", **shown)
+    assert get_job(farm, 2) == {**resp.json(), "notified_users": []}
     row = job_row(farm, 2, ("state", "priority", "job_queue_id", "job_group_id", "user_id",
                             "minimum_agents", "maximum_agents", "weight", "title", "notes",
                             "output_link", "num_tiles", "batch", "requeue", "cpus", "ram",
@@ -648,10 +743,11 @@ def test_every_column_takes_a_valid_value(farm):
 
 
 def test_null_clears_no_column(farm):
-    # null is never of a column's type: str columns take 'None' (200 with an
-    # error), the others cannot convert it (the reference: 500, ours 400)
+    # null is never of a column's type: str columns take 'None' (the
+    # reference: 200 with the error), the others cannot convert it (the
+    # reference: 500); ours: 400 either way
     set_job(farm, 1, "minimum_agents = 2, output_link = 'x'")
-    refused(farm, {"output_link": None}, 200, misfit("output_link", "'None'", "<class 'str'>"))
+    refused(farm, {"output_link": None}, 400, misfit("output_link", "'None'", "<class 'str'>"))
     refused(farm, {"minimum_agents": None}, 400,
             misfit("minimum_agents", "<class 'NoneType'>", "<class 'int'>"))
 
@@ -663,8 +759,9 @@ def test_dict_columns_are_stored_as_python_json_text(farm):
         "data": '{"b": [1, 2.5, true], "a": "\\u00e9", "n": null, "o": {}}', "environ": "{}"}
 
 
-def test_values_the_reference_converts_answer_200_and_save_nothing(farm):
-    # R is the repr of the value converted to the column's Python type
+def test_values_the_reference_converts_are_refused_with_its_message(farm):
+    # R is the repr of the value converted to the column's Python type; the
+    # reference answers 200 with this error, ours 400
     cases = [("priority", 64.7, int), ("priority", "12", int), ("priority", -3.9, int),
              ("weight", " 7 ", int), ("job_group_id", 1.5, int), ("id", "1", int),
              ("title", 5, str), ("title", None, str), ("title", True, str),
@@ -677,13 +774,13 @@ def test_values_the_reference_converts_answer_200_and_save_nothing(farm):
              ("environ", [["PATH", "/bin"], ["A", None]], dict),
              ("data", [["b", 1], ["a", 2], ["b", 3]], dict)]
     for key, value, kind in cases:
-        refused(farm, {key: value}, 200,
+        refused(farm, {key: value}, 400,
                 misfit(key, repr(kind(value)), f"<class '{kind.__name__}'>"))
 
 
 def test_int_conversion_of_a_large_float_is_exact(farm):
     # Python's int(1e20) is 100000000000000000000
-    refused(farm, {"priority": 1e20}, 200,
+    refused(farm, {"priority": 1e20}, 400,
             misfit("priority", "100000000000000000000", "<class 'int'>"))
 
 
@@ -691,7 +788,7 @@ def test_dict_conversion_takes_any_pairs(farm):
     # §6: an array of 2-element arrays converts, whatever the keys; Python's
     # dict() also takes two-character strings as pairs
     for value in ([[1, 2]], ["ab"], [[None, True], ["k", "v"]]):
-        refused(farm, {"data": value}, 200, misfit("data", repr(dict(value)), "<class 'dict'>"))
+        refused(farm, {"data": value}, 400, misfit("data", repr(dict(value)), "<class 'dict'>"))
 
 
 def test_values_the_reference_crashes_on_are_refused(farm):
@@ -709,8 +806,8 @@ def test_values_the_reference_crashes_on_are_refused(farm):
 
 
 def test_first_misfit_in_document_order_is_named(farm):
-    refused(farm, '{"notes": 5, "priority": 64.7}', 200, misfit("notes", "'5'", "<class 'str'>"))
-    refused(farm, '{"priority": 64.7, "notes": 5}', 200, misfit("priority", "64",
+    refused(farm, '{"notes": 5, "priority": 64.7}', 400, misfit("notes", "'5'", "<class 'str'>"))
+    refused(farm, '{"priority": 64.7, "notes": 5}', 400, misfit("priority", "64",
                                                                  "<class 'int'>"))
 
 
@@ -936,7 +1033,7 @@ def test_checks_run_in_the_reference_order(farm):
         ("time_finished", None, 400, error("`time_finished` cannot be set manually")),
         ("jobtype_version_id", 1, 400, error("`jobtype_version_id` cannot be set manually")),
         ("jobgroup", "g", 400, error("`jobgroup` cannot be set directly, use  job_group_id.")),
-        ("priority", 64.7, 200, misfit("priority", "64", "<class 'int'>")),
+        ("priority", 64.7, 400, misfit("priority", "64", "<class 'int'>")),
         ("software_requirements", "blender", 400,
          requirement_error("software_requirements must be a list")),
         ("tag_requirements", [{"tag": "x"}], 400,
@@ -964,6 +1061,6 @@ def test_a_request_failing_at_the_last_step_changes_nothing(farm):
             error("Unknown columns: {'foo': 1}"))
 
 
-def test_a_200_with_error_changes_no_task(farm):
+def test_a_misfit_changes_no_task(farm):
     # the reference deletes frames 1-4 and answers 200 with the error
-    refused(farm, {"start": 5, "priority": 64.7}, 200, misfit("priority", "64", "<class 'int'>"))
+    refused(farm, {"start": 5, "priority": 64.7}, 400, misfit("priority", "64", "<class 'int'>"))
