@@ -510,9 +510,10 @@ static int collect_tag_requirement(pfj_job_input *s, json_object *r,
     return DECLINED;
 }
 
-/* tag_requirements: [{"tag", "negate"}], unknown tags created; a falsy
- * value is ignored as the reference does (on update too: it cannot clear
- * the requirements). */
+/* tag_requirements: [{"tag", "negate"}], unknown tags created; a list,
+ * even an empty one, replaces the job's requirements (the reference
+ * ignores an empty list, so an update could not clear them); any other
+ * falsy value is ignored. */
 int pfj_input_collect_tag_requirements(pfj_job_input *s)
 {
     json_object *reqs = pfj_input_field(s, "tag_requirements");
@@ -520,10 +521,10 @@ int pfj_input_collect_tag_requirements(pfj_job_input *s)
     size_t i;
     int rc;
 
-    if (!pfj_json_truthy(reqs)) {
-        return DECLINED;
-    }
     if (!json_object_is_type(reqs, json_type_array)) {
+        if (!pfj_json_truthy(reqs)) {
+            return DECLINED;
+        }
         return pfj_input_fail(s, HTTP_BAD_REQUEST, "tag_requirements must be a list");
     }
     list = json_object_new_array();

@@ -62,8 +62,7 @@ const pfj_stmt pfj_job_submit_stmts[] = {
      "     r.state, r.priority, now() AT TIME ZONE 'utc',"
      "     CASE WHEN plan.p->>'state' = 'running'"
      "          THEN now() AT TIME ZONE 'utc' END,"
-     "     CASE WHEN plan.p->>'state' IN ('done', 'failed')"
-     "          THEN now() AT TIME ZONE 'utc' END,"
+     "     NULL,"
      "     r.jobtype_version_id, r.job_queue_id, r.job_group_id,"
      "     (SELECT id FROM user_ids WHERE username = plan.p->>'user'),"
      "     r.minimum_agents, r.maximum_agents, r.weight, r.title, r.notes,"
@@ -546,6 +545,7 @@ static void build_row(pfj_job_input *s)
     json_object *state = pfj_input_field(s, "state");
     const char *autodelete = pfj_conf_autodelete(s->p, s->q->conf);
     apr_size_t i;
+    int code;
 
     json_object_object_foreach(s->body, key, val) {
         if (strcmp(key, "state") && strcmp(key, "data")
@@ -562,9 +562,12 @@ static void build_row(pfj_job_input *s)
     if (!pfj_input_has_field(s, "autodelete_time") && autodelete) {
         pfj_input_put(s->row, "autodelete_time", json_tokener_parse(autodelete));
     }
-    /* only "running" survives the creation of the tasks (§9.1 step 5) */
-    if (state && strcmp(json_object_get_string(state), "running") == 0) {
-        pfj_input_put(s->row, "state", json_object_new_int(PFJ_STATE_RUNNING));
+    /* running and paused survive the creation of the tasks; a new job
+     * cannot be done or failed (§9.1 step 5: the reference keeps only
+     * running, and stamps a finish time on a queued job for those two) */
+    code = state ? pfj_state_code(json_object_get_string(state)) : -1;
+    if (code == PFJ_STATE_RUNNING || code == PFJ_STATE_PAUSED) {
+        pfj_input_put(s->row, "state", json_object_new_int(code));
     }
     pfj_input_put_string(s->plan, "state", state ? json_object_get_string(state) : NULL);
     pfj_input_put_string(s->row, "by", s->by);

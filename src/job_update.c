@@ -49,7 +49,7 @@ const pfj_stmt pfj_job_update_stmts[] = {
      * "tag_requirements": [{"tag", "negate"}] and "parents": [id] (each
      * replaces the job's, or is absent), "all_tags": [names]}.  Tasks of frames outside a new
      * range go, tasks of its new frames come; creating frames resets the
-     * state unless one is set.  Returns the counts of deleted and created
+     * state unless one is set or the job is paused.  Returns the counts of deleted and created
      * tasks. */
     {"pfj_update_apply",
      "WITH plan AS (SELECT %s::json AS p),"
@@ -117,7 +117,8 @@ const pfj_stmt pfj_job_update_stmts[] = {
      " updated AS ("
      "   UPDATE jobs j SET"
      "     state = CASE WHEN plan.p->>'state' IS NOT NULL THEN r.state"
-     "                  WHEN EXISTS (SELECT 1 FROM new_frames) THEN NULL"
+     "                  WHEN EXISTS (SELECT 1 FROM new_frames)"
+     "                   AND j.state IS DISTINCT FROM 100 THEN NULL"
      "                  ELSE j.state END,"
      "     time_started = CASE WHEN plan.p->>'state' = 'running'"
      "                          AND NOT " WAS_STARTED
@@ -596,7 +597,9 @@ static int update_jobtype_version(pfj_job_input *s)
     }
     if (json_object_object_get(s->lookup, "version") == NULL
         || pfj_input_found(s, PFJ_LC_JOBTYPE_VERSION_ID) == NULL) {
-        return pfj_input_fail(s, HTTP_BAD_REQUEST, "Unknown jobtype version: None");
+        /* the reference names None here, whatever was asked for */
+        return pfj_input_fail(s, HTTP_BAD_REQUEST, "Unknown jobtype version: %s",
+                              pfj_py_repr(s->p, pfj_input_field(s, "jobtype_version")));
     }
     pfj_input_put_string(s->columns, "jobtype_version_id",
                pfj_input_found(s, PFJ_LC_JOBTYPE_VERSION_ID));

@@ -341,8 +341,9 @@ def test_end_adds_frames_with_the_job_priority_and_task_defaults(farm):
 
 
 def test_new_frames_reset_the_state(farm):
-    # §9.1 step 5: on update even a running job goes back to queued
-    for code in (100, 105, 106, 107):
+    # §9.1 step 5: on update even a running job goes back to queued (a
+    # paused one stays paused: see below)
+    for code in (105, 106, 107):
         farm.reset()
         set_job(farm, 1, f"state = {code}")
         updated(farm, {"end": 11}, end=11.0)
@@ -537,6 +538,14 @@ def test_running_job_without_running_tasks_is_requeued(farm):
 def test_paused_job_with_unfinished_tasks_stays_paused(farm):
     set_job(farm, 1, "state = 100")
     updated(farm, {"end": 9}, end=9.0, state="paused")
+
+
+def test_paused_job_with_new_frames_stays_paused(farm):
+    # ours: the reference's new frames reset the state, unpausing the job
+    set_job(farm, 1, "state = 100")
+    updated(farm, {"end": 12}, end=12.0, state="paused")
+    assert job_row(farm, 1, ("state",)) == {"state": "100"}
+    assert len(task_ids(farm, 1)) == 12
 
 
 def test_paused_job_left_with_finished_tasks_is_done(farm):
@@ -966,10 +975,18 @@ def test_relisting_a_required_tag_updates_negate(farm):
             tag_requirements=[{"tag": "workstation", "negate": True}])
 
 
-def test_empty_or_null_tag_requirements_are_ignored(farm):
+def test_an_empty_list_clears_the_tag_requirements(farm):
+    # ours: the reference ignores it, so requirements could not be cleared
     farm.pg.psql("INSERT INTO job_tag_requirements (tag_id, job_id, negate) "
                  "SELECT id, 1, true FROM tags WHERE tag = 'workstation'")
-    for value in ([], None, {}, "", 0):
+    updated(farm, {"tag_requirements": []})
+    assert farm.pg.query("SELECT 1 FROM job_tag_requirements WHERE job_id = 1") == []
+
+
+def test_other_falsy_tag_requirements_are_ignored(farm):
+    farm.pg.psql("INSERT INTO job_tag_requirements (tag_id, job_id, negate) "
+                 "SELECT id, 1, true FROM tags WHERE tag = 'workstation'")
+    for value in (None, {}, "", 0):
         updated(farm, {"tag_requirements": value},
                 tag_requirements=[{"tag": "workstation", "negate": True}])
 
@@ -991,9 +1008,11 @@ def test_jobtype_version_switches(farm):
         farm, "SELECT id FROM jobtype_versions WHERE version = 2")}
 
 
-def test_unknown_jobtype_version_names_none(farm):
-    for version in (7, -1):
-        refused(farm, {"jobtype_version": version}, 400, error("Unknown jobtype version: None"))
+def test_unknown_jobtype_version_is_named(farm):
+    # ours: the reference names None whatever was asked for
+    for version, shown in ((7, "7"), (-1, "-1"), ("2", "'2'"), (1.5, "1.5")):
+        refused(farm, {"jobtype_version": version}, 400,
+                error(f"Unknown jobtype version: {shown}"))
 
 
 def test_falsy_jobtype_version_is_ignored(farm):
@@ -1039,7 +1058,7 @@ def test_checks_run_in_the_reference_order(farm):
         ("tag_requirements", [{"tag": "x"}], 400,
          error("every tag requirement needs a `tag` string of at most 64 characters and "
                "`negate`")),
-        ("jobtype_version", 7, 400, error("Unknown jobtype version: None")),
+        ("jobtype_version", 7, 400, error("Unknown jobtype version: 7")),
         ("foo", 1, 400, error("Unknown columns: {'foo': 1}")),
     ]
     for i, (_, _, status, answer) in enumerate(steps):
