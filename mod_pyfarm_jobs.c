@@ -9,11 +9,11 @@
 #include <http_log.h>
 #include <http_request.h>
 #include <apr_strings.h>
-#include "config.h"
-#include "db.h"
-#include "http.h"
-#include "api.h"
-#include "logfile.h"
+#include "core/dir_config.h"
+#include "http/db.h"
+#include "http/request.h"
+#include "http/dispatch.h"
+#include "resources/logfile.h"
 
 /* Defined by AP_DECLARE_MODULE at the end of this file. */
 extern module AP_MODULE_DECLARE_DATA pyfarm_jobs_module;

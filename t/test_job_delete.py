@@ -11,7 +11,7 @@ Spec sections covered (shared/spec/api.md):
         associations and dependencies (both directions) go with it; a job
         group left without jobs is deleted (the reference crashes there)
 
-Ours (src/jobs.c, pfj_job_delete): everything goes at once in one
+Ours (src/resources/jobs.c, pfj_job_delete): everything goes at once in one
 statement, tasks an agent is running included -- there is no scheduler to
 finish the deletion later, so the job is never left behind marked
 to_be_deleted.

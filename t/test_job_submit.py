@@ -17,7 +17,7 @@ Spec sections covered (shared/spec/api.md):
   schema.md §3 application-side defaults (the database has none)
 
 Where the reference crashes (500) or hangs, the module answers 4xx with its
-own messages (src/job_submit.c); those deliberate improvements are asserted
+own messages (src/resources/job_submit.c); those deliberate improvements are asserted
 as such and marked "ours" below.  So is num_tiles creating num_tiles tiles
 (the reference creates one fewer).
 """

@@ -21,7 +21,7 @@ Spec sections covered (shared/spec/api.md):
         start/end change the tasks
 
 Deliberate improvements over the reference, asserted as such and marked
-"ours" below (src/job_update.c): `by` is applied (the reference answers 200
+"ours" below (src/resources/job_update.c): `by` is applied (the reference answers 200
 with an error); a wrongly typed column is 400 (the reference: 200 with the
 error); `parents` replaces the job's parents (the reference always ends in
 400 "Unknown columns"); the answer shows the job's queue (the reference:

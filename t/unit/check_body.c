@@ -1,7 +1,7 @@
 /* check_body.c - request-body media types and strict JSON (§0.2). */
 #include <string.h>
 #include "suites.h"
-#include "json_body.h"
+#include "core/json_body.h"
 
 static const char *mimetype;
 

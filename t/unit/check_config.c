@@ -2,7 +2,7 @@
  * merge that keeps every field of the innermost section that set it. */
 #include "suites.h"
 #include <apr_strings.h>
-#include "config.h"
+#include "core/dir_config.h"
 
 START_TEST(defaults_when_unset)
 {

@@ -1,11 +1,11 @@
-/* check_pyrepr.c - Python reprs (src/pyrepr.c) against the exact text
+/* check_pyrepr.c - Python reprs (src/core/pyrepr.c) against the exact text
  * Python 3.11 prints for the same values. */
 #include <math.h>
 #include <string.h>
 
 #include <apr_strings.h>
 
-#include "pyrepr.h"
+#include "core/pyrepr.h"
 #include "suites.h"
 
 #define N_CASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -196,7 +196,7 @@ START_TEST(test_json_repr_string_len)
 }
 END_TEST
 
-#define SHOWN_LISTS 100     /* MAX_REPR_DEPTH of src/pyrepr.c */
+#define SHOWN_LISTS 100     /* MAX_REPR_DEPTH of src/core/pyrepr.c */
 
 /* Nesting deeper than any parsed body is cut short, the way Python prints
  * a list that holds itself: 100 lists shown, the 101st as [...]. */

@@ -1,11 +1,11 @@
-/* check_render.c - the JSON writer (src/json_render.c) against the exact
+/* check_render.c - the JSON writer (src/core/json_writer.c) against the exact
  * text Python 3's json.dumps() produces for the same values. */
 #include <math.h>
 #include <string.h>
 
 #include <apr_strings.h>
 
-#include "json_render.h"
+#include "core/json_writer.h"
 #include "suites.h"
 
 #define N_CASES(a) ((int)(sizeof(a) / sizeof((a)[0])))

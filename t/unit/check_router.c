@@ -1,6 +1,6 @@
 /* check_router.c - routes, methods, redirects, decoding (spec api.md §0.1). */
 #include "suites.h"
-#include "router.h"
+#include "core/router.h"
 
 static pfj_route_match m;
 

@@ -1,11 +1,11 @@
-/* check_task_logs.c - task log names (src/logname.c): which identifiers
+/* check_task_logs.c - task log names (src/core/log_identifier.c): which identifiers
  * may reach the disk, the content type of a download, the agent URL of a
  * log that is not here (spec api.md §10.6, §11). */
 #include <string.h>
 
 #include <apr_strings.h>
 
-#include "logname.h"
+#include "core/log_identifier.h"
 #include "suites.h"
 
 #define N_CASES(a) ((int)(sizeof(a) / sizeof((a)[0])))

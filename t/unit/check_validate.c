@@ -1,12 +1,12 @@
-/* check_validate.c - the validated endpoints' model checks (src/validate.c)
+/* check_validate.c - the validated endpoints' model checks (src/core/model_check.c)
  * against the reference's messages (spec api.md §0.5, §3, §11.2). */
 #include <string.h>
 
 #include <apr_uuid.h>
 
 #include "suites.h"
-#include "json_body.h"
-#include "validate.h"
+#include "core/json_body.h"
+#include "core/model_check.h"
 
 #define N_CASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

@@ -1,11 +1,11 @@
-/* check_values.c - value rendering (src/values.c) against the strings
+/* check_values.c - value rendering (src/core/db_values.c) against the strings
  * Python prints for the same values (spec api.md §0.6, §0.7). */
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
 
 #include "suites.h"
-#include "values.h"
+#include "core/db_values.h"
 
 /* An input text and the rendering expected for it (NULL: rejected). */
 typedef struct {

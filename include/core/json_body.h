@@ -1,0 +1,69 @@
+/*
+ * json_body.h - the reference's request-body rules (spec api.md §0.2):
+ * which media types are parsed as JSON, which pass through unparsed, which
+ * are refused; and a strict JSON parser whose result lives as long as a
+ * pool.  Pure: APR and json-c only.
+ */
+#ifndef PFJ_CORE_JSON_BODY_H
+#define PFJ_CORE_JSON_BODY_H
+
+#include <apr_pools.h>
+#include <json-c/json.h>
+
+typedef enum pfj_media {
+    PFJ_MEDIA_JSON,         /* application/json: parsed */
+    PFJ_MEDIA_PASS,         /* form, multipart, zip, csv: left to handlers */
+    PFJ_MEDIA_OTHER         /* refused (415) when the body is not empty */
+} pfj_media;
+
+/* Classifies a Content-Type header value (NULL when absent).  *mimetype
+ * receives the lower-cased type without parameters ("" when absent), which
+ * is what error messages quote. */
+pfj_media pfj_media_classify(apr_pool_t *p, const char *content_type,
+                             const char **mimetype);
+
+/* Parses exactly one JSON document (surrounding white space allowed) as
+ * Python's json.loads would accept it.  On success *out is the value (NULL
+ * for JSON null) and a cleanup on p releases it; returns 0.  Returns -1 on
+ * any syntax error, trailing data or invalid UTF-8. */
+int pfj_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
+                   json_object **out);
+
+/* What a parsed document holds that the reference would keep but neither
+ * json-c nor PostgreSQL can: integers beyond 64 bits (json-c clamps them)
+ * and strings with a NUL character.  Returns the message to refuse the
+ * request with (400), or NULL when the document is fine. */
+const char *pfj_json_unstorable(json_object *o);
+
+/* Python's type name of a JSON value for error messages: "dict", "list",
+ * "str", "int", "float", "bool", "NoneType". */
+const char *pfj_json_type_name(json_object *o);
+
+/* Ties o to the pool: json_object_put() runs when p is cleared.  Returns
+ * o, so new objects can be made and pooled in one expression. */
+json_object *pfj_json_pooled(apr_pool_t *p, json_object *o);
+
+/* "dictionary expected but got list instead": the reference's message for
+ * a body that is not a JSON object. */
+const char *pfj_json_not_object(apr_pool_t *p, json_object *o);
+
+/* Python's `key in body` for a body that is not an object: a list that
+ * holds the string key, or a string that contains it. */
+int pfj_json_mentions(json_object *body, const char *key);
+
+/* Python's truth value of a JSON value: null, false, 0, 0.0, "", [] and {}
+ * are false. */
+int pfj_json_truthy(json_object *o);
+
+/* 1 when o is a JSON integer (not a boolean) that fits in 64 bits, with its
+ * value in *out. */
+int pfj_json_int64(json_object *o, apr_int64_t *out);
+
+/* 1 when o is a JSON number (integer or float, not a boolean) with a finite
+ * value. */
+int pfj_json_is_number(json_object *o);
+
+/* Number of Unicode characters of a valid UTF-8 string. */
+apr_size_t pfj_utf8_length(const char *s);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * db.h - named prepared statements over mod_dbd's pool, one transaction per
+ * request.
+ *
+ * Statements are registered with mod_dbd at configuration time (labels
+ * prefixed "pfj_"); at request time they are looked up by label in the
+ * pooled connection.  The first failed statement marks the request's
+ * database work failed: later statements are not run and pfj_db_end() rolls
+ * back.  Whether a failure is transient (connection lost, deadlock, lock or
+ * statement timeout: answered 503 so agents retry) or not (500) is
+ * recorded for the response.
+ */
+#ifndef PFJ_HTTP_DB_H
+#define PFJ_HTTP_DB_H
+
+#include <httpd.h>
+#include <apr_dbd.h>
+#include <mod_dbd.h>
+
+typedef struct pfj_stmt {
+    const char *label;
+    const char *sql;        /* apr_dbd placeholders: %s %d %lld, %% for % */
+} pfj_stmt;
+
+typedef struct pfj_db {
+    request_rec *r;
+    ap_dbd_t *dbd;
+    int in_transaction;     /* BEGIN was sent, COMMIT or ROLLBACK not yet */
+    int failed;             /* a statement failed: nothing will be committed */
+    int transient;          /* ... and trying again later may succeed */
+    int nrun;               /* statements run (in the transaction, if any) */
+} pfj_db;
+
+typedef struct pfj_rows {
+    pfj_db *db;
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row;
+} pfj_rows;
+
+/* Config time: 1 when mod_dbd's functions are available. */
+int pfj_db_bind_mod_dbd(void);
+
+/* Config time: registers every statement of the NULL-terminated tables
+ * with mod_dbd, for the server s and all its virtual hosts. */
+void pfj_db_prepare(apr_pool_t *ptemp, server_rec *s,
+                    const pfj_stmt *const *tables);
+
+/* A pooled connection for the request (released with the request pool), or
+ * NULL when the database cannot be reached (logged). */
+pfj_db *pfj_db_open(request_rec *r);
+
+/* Starts the request's transaction; 0 on success. */
+int pfj_db_begin(pfj_db *db);
+
+/* Commits, or rolls back when a statement failed; 0 when committed. */
+int pfj_db_end(pfj_db *db);
+
+/* Rolls the transaction back without a database error: a request refused
+ * half-way through its work. */
+void pfj_db_rollback(pfj_db *db);
+
+/* Runs a row-returning statement; args[i] NULL is SQL NULL.  0 on success:
+ * rows is ready for pfj_db_next(). */
+int pfj_db_select(pfj_db *db, const char *label, int nargs,
+                  const char *const *args, pfj_rows *rows);
+
+/* Runs a statement returning no rows; *nrows (may be NULL) gets the count
+ * of affected rows.  0 on success. */
+int pfj_db_exec(pfj_db *db, const char *label, int nargs,
+                const char *const *args, int *nrows);
+
+/* Advances to the next row: 1 when there is one, 0 at the end. */
+int pfj_db_next(pfj_rows *rows);
+
+/* Column n of the current row as text; NULL for SQL NULL. */
+const char *pfj_db_col(const pfj_rows *rows, int n);
+
+/* Convenience: runs a statement expected to return at most one row and
+ * leaves rows on it.  Returns 1 when a row is there, 0 when none, -1 on a
+ * database error. */
+int pfj_db_select_row(pfj_db *db, const char *label, int nargs,
+                      const char *const *args, pfj_rows *rows);
+
+/* 1 for PostgreSQL's true ("t"). */
+int pfj_db_bool(const char *v);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * request.h - one API request from httpd's point of view: the request-body
+ * rules (spec api.md §0.2), routing to a handler, and the JSON responses
+ * every handler sends (§0.3, §0.4).
+ */
+#ifndef PFJ_HTTP_REQUEST_H
+#define PFJ_HTTP_REQUEST_H
+
+#include <httpd.h>
+#include <json-c/json.h>
+#include "core/dir_config.h"
+#include "core/router.h"
+#include "core/json_writer.h"
+#include "http/db.h"
+#include "core/model_check.h"
+
+typedef struct pfj_req {
+    request_rec *r;
+    const pfj_dir_conf *conf;
+    pfj_route_match route;
+    const char *url;        /* full request URL, as error messages quote it */
+    const char *mimetype;   /* lower-cased, no parameters; "" if absent */
+    json_object *body;      /* parsed JSON body; NULL if none or JSON null */
+    int has_json;           /* a JSON body was parsed (even a null one) */
+    const char *json_text;  /* ... and its bytes as sent (json_len of them) */
+    apr_size_t json_len;
+    pfj_db *db;             /* opened by pfj_req_db() */
+    apr_table_t *query;     /* parsed by pfj_req_query() */
+} pfj_req;
+
+/* An endpoint handler: sends its response and returns OK (or an HTTP
+ * status for httpd to answer itself when nothing could be sent). */
+typedef int (*pfj_handler_fn)(pfj_req *q);
+
+/* The handler hook's work for a request httpd gave to "pyfarm-jobs". */
+int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
+                       const pfj_handler_fn *handlers);
+
+/* The request's query string, parsed once (see pfj_parse_query). */
+apr_table_t *pfj_req_query(pfj_req *q);
+
+/* The optional ?limit=&offset= of a list (beyond the reference): both
+ * non-negative integers, limit at most PyFarmJobsMaxListLimit.  *limit and
+ * *offset are the SQL parameters (NULL: the whole list).  Returns DECLINED
+ * to go on, else the 400 that was sent. */
+int pfj_req_page(pfj_req *q, const char **limit, const char **offset);
+
+/* §0.5, a validated endpoint's checks: the media type (415), then the
+ * body against the model (400).  Returns DECLINED when the body passes,
+ * else the answer that was sent. */
+int pfj_req_validate(pfj_req *q, const pfj_model *model);
+
+/* 1 when the request's Content-Length announces more than max bytes (a
+ * body to refuse before reading any of it). */
+int pfj_req_declares_more_than(pfj_req *q, apr_off_t max);
+
+/* The answer to a request body that could not be read (status from the
+ * reading: 413 when it is larger than max, or httpd's mapping of the read
+ * error; AP_FILTER_ERROR is returned as is, httpd has answered).  The
+ * connection is closed so that httpd does not read the rest of the body. */
+int pfj_send_body_failure(pfj_req *q, int status, apr_off_t max);
+
+/* The request's database connection (opened on first use); NULL when the
+ * database is unavailable: send pfj_send_db_failure(). */
+pfj_db *pfj_req_db(pfj_req *q);
+
+/* Starts a JSON response with this status; write the value with the
+ * returned writer, then call pfj_end_json(). */
+pfj_jw *pfj_begin_json(pfj_req *q, int status);
+int pfj_end_json(pfj_req *q, pfj_jw *w);
+
+/* {"error": msg} with this status. */
+int pfj_send_error(pfj_req *q, int status, const char *msg);
+
+/* A bare JSON string (some reference errors are just that). */
+int pfj_send_json_string(pfj_req *q, int status, const char *s);
+
+/* An empty text/html answer with this status (what Werkzeug sends for
+ * OPTIONS and for a handler returning ("", status)). */
+int pfj_send_empty_html(pfj_req *q, int status);
+
+/* A redirect to target (an absolute URL) with Werkzeug's little HTML page
+ * as the body. */
+int pfj_send_redirect(pfj_req *q, int status, const char *target);
+
+/* Sends bb (status and headers set by the caller) and ends the response;
+ * for bodies that are not JSON, e.g. a file bucket. */
+int pfj_send_brigade(pfj_req *q, apr_bucket_brigade *bb);
+
+/* 204: no body, Content-Type application/json. */
+int pfj_send_no_content(pfj_req *q);
+
+/* 500 {"error": "unhandled error while accessing <url>"} (the reference's
+ * answer to anything it did not expect). */
+int pfj_send_unhandled(pfj_req *q);
+
+/* The answer to a failed database operation: 503 with a JSON error when
+ * trying again may help (database down, deadlock, timeouts), else
+ * pfj_send_unhandled().  db may be NULL (no connection). */
+int pfj_send_db_failure(pfj_req *q, pfj_db *db);
+
+#endif

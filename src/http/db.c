@@ -1,0 +1,361 @@
+/*
+ * db.c - prepared statements and the request's transaction over mod_dbd
+ * (see db.h).
+ */
+#include <apr_strings.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include "http/db.h"
+
+APLOG_USE_MODULE(pyfarm_jobs);
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire_fn;
+
+/* Every statement table, kept to prepare them again on a connection that
+ * lost them (see repair_statements). */
+static const pfj_stmt *const *all_tables;
+
+/* Substrings of PostgreSQL errors after which the same request may succeed
+ * later: the answer is 503, which agents retry, never a 4xx or 500. */
+static const char *const transient_errors[] = {
+    "deadlock detected",
+    "could not serialize access",
+    "lock timeout",
+    "statement timeout",
+    "the database system is",
+    "could not connect",
+    "too many connections",
+    NULL
+};
+
+/* Errors of a session that is gone: after a PostgreSQL restart a pooled
+ * connection first fails with one of these, then libpq reconnects it
+ * (mod_dbd's check on acquiring it) and the new session has none of the
+ * prepared statements.  Both are repaired and the statement run again. */
+static const char *const lost_session_errors[] = {
+    "prepared statement \"pfj_",
+    "terminating connection",
+    "server closed the connection",
+    "no connection to the server",
+    "connection to server was lost",
+    "could not receive data from server",
+    NULL
+};
+
+static int matches_any(const char *msg, const char *const *patterns)
+{
+    int i;
+
+    for (i = 0; patterns[i]; i++) {
+        if (strstr(msg, patterns[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int pfj_db_bind_mod_dbd(void)
+{
+    dbd_prepare_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    dbd_acquire_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    return dbd_prepare_fn != NULL && dbd_acquire_fn != NULL;
+}
+
+static void prepare_for_server(server_rec *s, const pfj_stmt *const *tables)
+{
+    const pfj_stmt *const *t;
+    const pfj_stmt *st;
+
+    for (t = tables; *t; t++) {
+        for (st = *t; st->label; st++) {
+            dbd_prepare_fn(s, st->sql, st->label);
+        }
+    }
+}
+
+/* Virtual hosts without DBD directives of their own share the main
+ * server's mod_dbd configuration: statements go once into each distinct
+ * configuration (mod_dbd warns about a label prepared twice). */
+void pfj_db_prepare(apr_pool_t *ptemp, server_rec *s,
+                    const pfj_stmt *const *tables)
+{
+    module *dbd = ap_find_linked_module("mod_dbd.c");
+    apr_hash_t *seen = apr_hash_make(ptemp);
+    server_rec *sp;
+    void *cfg;
+
+    all_tables = tables;
+    for (sp = s; sp; sp = sp->next) {
+        cfg = dbd ? ap_get_module_config(sp->module_config, dbd) : NULL;
+        if (cfg && apr_hash_get(seen, &cfg, sizeof(cfg))) {
+            continue;
+        }
+        apr_hash_set(seen, apr_pmemdup(ptemp, &cfg, sizeof(cfg)),
+                     sizeof(cfg), sp);
+        prepare_for_server(sp, tables);
+    }
+}
+
+/* Prepares every statement again on this connection and replaces the
+ * handles mod_dbd keeps for it. */
+static void repair_statements(pfj_db *db)
+{
+    const pfj_stmt *const *t;
+    const pfj_stmt *st;
+    apr_dbd_prepared_t *stmt;
+
+    for (t = all_tables; *t; t++) {
+        for (st = *t; st->label; st++) {
+            stmt = NULL;
+            if (apr_dbd_prepare(db->dbd->driver, db->dbd->pool,
+                                db->dbd->handle, st->sql, st->label,
+                                &stmt) != 0) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
+                              "DBD: cannot prepare %s again: %s", st->label,
+                              apr_dbd_error(db->dbd->driver,
+                                            db->dbd->handle, 1));
+                return;
+            }
+            apr_hash_set(db->dbd->prepared, st->label, APR_HASH_KEY_STRING,
+                         stmt);
+        }
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, db->r,
+                  "prepared statements restored on a reconnected "
+                  "database connection");
+}
+
+static const char *error_text(pfj_db *db, int rv)
+{
+    const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rv);
+
+    return msg ? msg : "(no message)";
+}
+
+/* Records a failed statement: logged with the database's own words. */
+static int fail(pfj_db *db, const char *label, int rv)
+{
+    const char *msg = error_text(db, rv);
+
+    db->failed = 1;
+    db->transient = db->transient || matches_any(msg, transient_errors)
+                    || matches_any(msg, lost_session_errors)
+                    || apr_dbd_check_conn(db->dbd->driver, db->r->pool,
+                                          db->dbd->handle) != APR_SUCCESS;
+    ap_log_rerror(APLOG_MARK, db->transient ? APLOG_WARNING : APLOG_ERR, 0,
+                  db->r, "DBD: %s failed: %s", label, msg);
+    return -1;
+}
+
+pfj_db *pfj_db_open(request_rec *r)
+{
+    pfj_db *db;
+    ap_dbd_t *dbd = dbd_acquire_fn(r);
+
+    if (dbd == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "DBD: no database connection (check DBDriver, "
+                      "DBDParams and that PostgreSQL is up)");
+        return NULL;
+    }
+    db = apr_pcalloc(r->pool, sizeof(*db));
+    db->r = r;
+    db->dbd = dbd;
+    return db;
+}
+
+/* Transaction control goes through apr_dbd_query() with these fixed
+ * statements, not apr_dbd_transaction_start(): the PostgreSQL driver of
+ * apr-util 1.6 dereferences a NULL pointer when BEGIN fails on a
+ * connection whose session is gone (a PostgreSQL restart), which takes
+ * the whole httpd child down. */
+static int control(pfj_db *db, const char *sql)
+{
+    int nrows = 0;
+
+    return apr_dbd_query(db->dbd->driver, db->dbd->handle, &nrows, sql);
+}
+
+/* Ends a transaction the handler left open (an error path): a pooled
+ * connection must go back to the pool outside any transaction. */
+static apr_status_t end_forgotten_transaction(void *data)
+{
+    pfj_db *db = data;
+
+    if (db->in_transaction) {
+        control(db, "ROLLBACK");
+        db->in_transaction = 0;
+    }
+    return APR_SUCCESS;
+}
+
+/* A session lost to a PostgreSQL restart: reconnects (libpq's reset, via
+ * apr_dbd_check_conn), prepares the statements again, and reopens the
+ * transaction the request had started.  0 when the connection works
+ * again. */
+static int recover_session(pfj_db *db)
+{
+    if (apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle)
+        != APR_SUCCESS) {
+        return -1;
+    }
+    repair_statements(db);
+    return db->in_transaction ? control(db, "BEGIN") : 0;
+}
+
+/* Whether a failure may be repaired and the statement run again: only for
+ * a lost session, and only before anything else ran on it for this
+ * request (a half-done transaction cannot be replayed). */
+static int may_retry(pfj_db *db, int rv)
+{
+    return db->nrun == 0
+           && matches_any(error_text(db, rv), lost_session_errors)
+           && recover_session(db) == 0;
+}
+
+int pfj_db_begin(pfj_db *db)
+{
+    int rv = control(db, "BEGIN");
+
+    if (rv != 0 && may_retry(db, rv)) {
+        rv = control(db, "BEGIN");
+    }
+    if (rv != 0) {
+        return fail(db, "BEGIN", rv);
+    }
+    db->in_transaction = 1;
+    db->nrun = 0;
+    apr_pool_cleanup_register(db->r->pool, db, end_forgotten_transaction,
+                              apr_pool_cleanup_null);
+    return 0;
+}
+
+void pfj_db_rollback(pfj_db *db)
+{
+    db->failed = 1;
+    pfj_db_end(db);
+}
+
+int pfj_db_end(pfj_db *db)
+{
+    const char *sql = db->failed ? "ROLLBACK" : "COMMIT";
+    int rv;
+
+    if (!db->in_transaction) {
+        return db->failed ? -1 : 0;
+    }
+    db->in_transaction = 0;
+    if ((rv = control(db, sql)) != 0) {
+        return fail(db, sql, rv);
+    }
+    return db->failed ? -1 : 0;
+}
+
+/* Runs a prepared statement: rows for a select (rows != NULL), the count
+ * of affected rows otherwise. */
+static int run(pfj_db *db, const char *label, int nargs,
+               const char *const *args, pfj_rows *rows, int *nrows)
+{
+    apr_dbd_prepared_t *st;
+
+    st = apr_hash_get(db->dbd->prepared, label, APR_HASH_KEY_STRING);
+    if (st == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, db->r,
+                      "DBD: statement %s is not prepared on this "
+                      "connection (see earlier DBD errors)", label);
+        return -1;
+    }
+    if (rows) {
+        return apr_dbd_pselect(db->dbd->driver, db->r->pool,
+                               db->dbd->handle, &rows->res, st, 1, nargs,
+                               (const char **)args);
+    }
+    return apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle,
+                          nrows, st, nargs, (const char **)args);
+}
+
+/* run(), once more after repairing a lost session; failures recorded. */
+static int execute(pfj_db *db, const char *label, int nargs,
+                   const char *const *args, pfj_rows *rows, int *nrows)
+{
+    int rv;
+
+    if (db->failed) {
+        return -1;
+    }
+    rv = run(db, label, nargs, args, rows, nrows);
+    if (rv > 0 && may_retry(db, rv)) {
+        rv = run(db, label, nargs, args, rows, nrows);
+    }
+    if (rv < 0) {
+        db->failed = 1;
+        return -1;
+    }
+    if (rv > 0) {
+        return fail(db, label, rv);
+    }
+    db->nrun++;
+    return 0;
+}
+
+int pfj_db_select(pfj_db *db, const char *label, int nargs,
+                  const char *const *args, pfj_rows *rows)
+{
+    memset(rows, 0, sizeof(*rows));
+    rows->db = db;
+    return execute(db, label, nargs, args, rows, NULL);
+}
+
+int pfj_db_exec(pfj_db *db, const char *label, int nargs,
+                const char *const *args, int *nrows)
+{
+    int n = 0, rc = execute(db, label, nargs, args, NULL, &n);
+
+    if (nrows) {
+        *nrows = n;
+    }
+    return rc;
+}
+
+int pfj_db_next(pfj_rows *rows)
+{
+    if (rows->res == NULL) {
+        return 0;
+    }
+    if (apr_dbd_get_row(rows->db->dbd->driver, rows->db->r->pool, rows->res,
+                        &rows->row, -1) != 0) {
+        rows->res = NULL;
+        rows->row = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+/* apr_dbd_get_entry() gives "" for SQL NULL; apr_dbd_datum_get() tells
+ * the two apart (APR_ENOENT for NULL). */
+const char *pfj_db_col(const pfj_rows *rows, int n)
+{
+    char *value = NULL;
+
+    if (apr_dbd_datum_get(rows->db->dbd->driver, rows->row, n,
+                          APR_DBD_TYPE_STRING, &value) != APR_SUCCESS) {
+        return NULL;
+    }
+    return value;
+}
+
+int pfj_db_select_row(pfj_db *db, const char *label, int nargs,
+                      const char *const *args, pfj_rows *rows)
+{
+    if (pfj_db_select(db, label, nargs, args, rows) != 0) {
+        return -1;
+    }
+    return pfj_db_next(rows);
+}
+
+int pfj_db_bool(const char *v)
+{
+    return v != NULL && v[0] == 't';
+}

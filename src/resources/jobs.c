@@ -1,0 +1,504 @@
+/*
+ * jobs.c - the jobs resource (spec api.md §2-§7).
+ */
+#include <apr_strings.h>
+#include <httpd.h>
+#include <http_protocol.h>
+#include <http_log.h>
+#include "resources/jobs.h"
+#include "core/db_values.h"
+
+APLOG_USE_MODULE(pyfarm_jobs);
+
+/* Path of every job queue: its cached fullpath, else the parent's path and
+ * its own name (spec §9.6). */
+#define QUEUE_PATHS_CTE \
+    "WITH RECURSIVE queue_paths(id, path) AS (" \
+    " SELECT id, COALESCE(fullpath, '/' || name)::text FROM job_queues" \
+    "  WHERE parent_jobqueue_id IS NULL" \
+    " UNION ALL" \
+    " SELECT q.id, COALESCE(q.fullpath, p.path || '/' || q.name)::text" \
+    "  FROM job_queues q JOIN queue_paths p ON q.parent_jobqueue_id = p.id) "
+
+const pfj_stmt pfj_jobs_stmts[] = {
+    /* §2 filters, resolved in one round trip: the jobtype's id, the user's
+     * id, the first queue path that does not exist and the ids of those
+     * that do. */
+    {"pfj_jobs_filters",
+     QUEUE_PATHS_CTE
+     "SELECT (SELECT id FROM jobtypes WHERE name = %s),"
+     "       (SELECT id FROM users WHERE username = %s),"
+     "       (SELECT v FROM json_array_elements_text(%s::json)"
+     "                       WITH ORDINALITY AS wanted(v, n)"
+     "         WHERE NOT EXISTS (SELECT 1 FROM queue_paths"
+     "                            WHERE path = wanted.v)"
+     "         ORDER BY n LIMIT 1),"
+     "       (SELECT array_agg(id) FROM queue_paths"
+     "         WHERE path IN (SELECT json_array_elements_text(%s::json)))"},
+    /* §2 list; the "assigned" display needs to know whether any task of
+     * the job has an agent. */
+    {"pfj_jobs_list",
+     "SELECT j.id, j.title, j.state,"
+     "       EXISTS (SELECT 1 FROM tasks t"
+     "                WHERE t.job_id = j.id AND t.agent_id IS NOT NULL)"
+     "  FROM jobs j"
+     " WHERE (%lld::bigint IS NULL OR j.jobtype_version_id IN"
+     "          (SELECT id FROM jobtype_versions WHERE jobtype_id = %lld))"
+     "   AND (%d::integer IS NULL OR j.user_id = %d)"
+     "   AND (%s::bigint[] IS NULL OR j.job_queue_id = ANY(%s::bigint[]))"
+     "   AND (%s::text IS NULL OR strpos(lower(j.title), lower(%s)) > 0)"
+     " ORDER BY j.id"
+     " LIMIT %lld OFFSET %lld"},
+    /* §5 one job, with everything its JSON object shows, by id or by
+     * title (the oldest job of that title). */
+    {"pfj_job_get",
+     QUEUE_PATHS_CTE
+     "SELECT j.id, j.title, j.state, j.priority, j.weight, j.minimum_agents,"
+     "       j.maximum_agents, j.job_group_id, j.notes, j.output_link,"
+     "       j.num_tiles, j.batch, j.requeue, j.cpus, j.ram, j.ram_warning,"
+     "       j.ram_max, j.hidden, j.to_be_deleted, j.completion_notify_sent,"
+     "       j.autodelete_time, j.time_submitted, j.time_started,"
+     "       j.time_finished, j.by, j.data, j.environ,"
+     "       jt.name, jv.version, u.username,"
+     "       (SELECT path FROM queue_paths WHERE id = j.job_queue_id),"
+     "       g.title,"
+     /* first and last frame and "assigned" read one index entry each, not
+      * every task of the job */
+     "       (SELECT frame FROM tasks WHERE job_id = j.id"
+     "         ORDER BY frame LIMIT 1),"
+     "       (SELECT frame FROM tasks WHERE job_id = j.id"
+     "         ORDER BY frame DESC LIMIT 1),"
+     "       EXISTS (SELECT 1 FROM tasks WHERE job_id = j.id"
+     "                 AND agent_id IS NOT NULL),"
+     "       (SELECT json_agg(t.tag ORDER BY t.id)"
+     "          FROM job_tag_associations a JOIN tags t ON t.id = a.tag_id"
+     "         WHERE a.job_id = j.id),"
+     "       (SELECT json_agg(json_build_object("
+     "                 'software_id', r.software_id, 'software', s.software,"
+     "                 'min_version_id', r.min_version_id,"
+     "                 'min_version', vmin.version,"
+     "                 'max_version_id', r.max_version_id,"
+     "                 'max_version', vmax.version) ORDER BY r.id)"
+     "          FROM job_software_requirements r"
+     "          JOIN software s ON s.id = r.software_id"
+     "          LEFT JOIN software_versions vmin ON vmin.id = r.min_version_id"
+     "          LEFT JOIN software_versions vmax ON vmax.id = r.max_version_id"
+     "         WHERE r.job_id = j.id),"
+     "       (SELECT json_agg(json_build_object('tag', t.tag,"
+     "                                          'negate', r.negate)"
+     "                        ORDER BY r.id)"
+     "          FROM job_tag_requirements r JOIN tags t ON t.id = r.tag_id"
+     "         WHERE r.job_id = j.id),"
+     "       (SELECT json_agg(json_build_object('id', p.id, 'title', p.title)"
+     "                        ORDER BY p.id)"
+     "          FROM job_dependencies d JOIN jobs p ON p.id = d.parentid"
+     "         WHERE d.childid = j.id),"
+     "       (SELECT json_agg(json_build_object('id', c.id, 'title', c.title)"
+     "                        ORDER BY c.id)"
+     "          FROM job_dependencies d JOIN jobs c ON c.id = d.childid"
+     "         WHERE d.parentid = j.id),"
+     "       (SELECT json_agg(json_build_object('id', nu.id,"
+     "                 'username', nu.username, 'email', nu.email,"
+     "                 'on_success', n.on_success, 'on_failure', n.on_failure,"
+     "                 'on_deletion', n.on_deletion) ORDER BY nu.id)"
+     "          FROM notified_users n JOIN users nu ON nu.id = n.user_id"
+     "         WHERE n.job_id = j.id)"
+     "  FROM jobs j"
+     "  JOIN jobtype_versions jv ON jv.id = j.jobtype_version_id"
+     "  JOIN jobtypes jt ON jt.id = jv.jobtype_id"
+     "  LEFT JOIN users u ON u.id = j.user_id"
+     "  LEFT JOIN job_groups g ON g.id = j.job_group_id"
+     " WHERE j.id = " PFJ_JOB_REF_SQL},
+    /* §7, §9.3, §9.4: the job and its direct children go, with their
+     * tasks and every row that refers to them, and job groups left empty.
+     * One statement: the foreign keys are checked at its end, when all the
+     * referring rows are gone.  Returns how many jobs matched (0 or 1). */
+    {"pfj_job_delete",
+     "WITH target AS (SELECT id FROM jobs WHERE id = " PFJ_JOB_REF_SQL
+     "                 FOR UPDATE),"
+     " doomed AS (SELECT id FROM target"
+     "            UNION SELECT d.childid FROM job_dependencies d"
+     "                    JOIN target t ON d.parentid = t.id),"
+     " doomed_tasks AS (SELECT id FROM tasks"
+     "                   WHERE job_id IN (SELECT id FROM doomed)),"
+     " failures AS (DELETE FROM failed_tasks_in_agents"
+     "               WHERE task_id IN (SELECT id FROM doomed_tasks)),"
+     " tasks_gone AS (DELETE FROM tasks"
+     "                 WHERE id IN (SELECT id FROM doomed_tasks)),"
+     " notified AS (DELETE FROM notified_users"
+     "               WHERE job_id IN (SELECT id FROM doomed)),"
+     " software AS (DELETE FROM job_software_requirements"
+     "               WHERE job_id IN (SELECT id FROM doomed)),"
+     " tag_requirements AS (DELETE FROM job_tag_requirements"
+     "                       WHERE job_id IN (SELECT id FROM doomed)),"
+     " tags AS (DELETE FROM job_tag_associations"
+     "           WHERE job_id IN (SELECT id FROM doomed)),"
+     " dependencies AS (DELETE FROM job_dependencies"
+     "                   WHERE parentid IN (SELECT id FROM doomed)"
+     "                      OR childid IN (SELECT id FROM doomed)),"
+     " jobs_gone AS (DELETE FROM jobs WHERE id IN (SELECT id FROM doomed)"
+     "               RETURNING job_group_id),"
+     " groups AS (DELETE FROM job_groups g"
+     "             WHERE g.id IN (SELECT job_group_id FROM jobs_gone)"
+     "               AND NOT EXISTS (SELECT 1 FROM jobs j"
+     "                                WHERE j.job_group_id = g.id"
+     "                                  AND j.id NOT IN (SELECT id"
+     "                                                   FROM doomed)))"
+     "SELECT count(*) FROM target"},
+    /* §9.2 for one job, after a change made by an earlier statement. */
+    {"pfj_job_recompute",
+     "WITH task_states AS NOT MATERIALIZED ("
+     "       SELECT state, agent_id FROM tasks WHERE job_id = %lld),"
+     PFJ_JOB_STATE_CTES("%lld") PFJ_JOB_STATE_UPDATE},
+    {NULL, NULL}
+};
+
+/* Columns of pfj_job_get, in order. */
+enum job_column {
+    JC_ID, JC_TITLE, JC_STATE, JC_PRIORITY, JC_WEIGHT, JC_MINIMUM_AGENTS,
+    JC_MAXIMUM_AGENTS, JC_JOB_GROUP_ID, JC_NOTES, JC_OUTPUT_LINK,
+    JC_NUM_TILES, JC_BATCH, JC_REQUEUE, JC_CPUS, JC_RAM, JC_RAM_WARNING,
+    JC_RAM_MAX, JC_HIDDEN, JC_TO_BE_DELETED, JC_COMPLETION_NOTIFY_SENT,
+    JC_AUTODELETE_TIME, JC_TIME_SUBMITTED, JC_TIME_STARTED,
+    JC_TIME_FINISHED, JC_BY, JC_DATA, JC_ENVIRON,
+    JC_JOBTYPE, JC_JOBTYPE_VERSION, JC_USER, JC_JOBQUEUE,
+    JC_JOBGROUP, JC_FIRST_FRAME, JC_LAST_FRAME, JC_ASSIGNED,
+    JC_TAGS, JC_SOFTWARE_REQUIREMENTS, JC_TAG_REQUIREMENTS, JC_PARENTS,
+    JC_CHILDREN, JC_NOTIFIED_USERS
+};
+
+/* The job object's fields that are one column each (spec §0.8). */
+static const struct {
+    const char *key;
+    enum job_column column;
+    pfj_db_kind kind;
+} job_fields[] = {
+    {"id", JC_ID, PFJ_DB_INT},
+    {"title", JC_TITLE, PFJ_DB_TEXT},
+    {"priority", JC_PRIORITY, PFJ_DB_INT},
+    {"weight", JC_WEIGHT, PFJ_DB_INT},
+    {"minimum_agents", JC_MINIMUM_AGENTS, PFJ_DB_INT},
+    {"maximum_agents", JC_MAXIMUM_AGENTS, PFJ_DB_INT},
+    {"job_group_id", JC_JOB_GROUP_ID, PFJ_DB_INT},
+    {"notes", JC_NOTES, PFJ_DB_TEXT},
+    {"output_link", JC_OUTPUT_LINK, PFJ_DB_TEXT},
+    {"num_tiles", JC_NUM_TILES, PFJ_DB_INT},
+    {"batch", JC_BATCH, PFJ_DB_INT},
+    {"requeue", JC_REQUEUE, PFJ_DB_INT},
+    {"cpus", JC_CPUS, PFJ_DB_INT},
+    {"ram", JC_RAM, PFJ_DB_INT},
+    {"ram_warning", JC_RAM_WARNING, PFJ_DB_INT},
+    {"ram_max", JC_RAM_MAX, PFJ_DB_INT},
+    {"hidden", JC_HIDDEN, PFJ_DB_BOOL},
+    {"to_be_deleted", JC_TO_BE_DELETED, PFJ_DB_BOOL},
+    {"completion_notify_sent", JC_COMPLETION_NOTIFY_SENT, PFJ_DB_BOOL},
+    {"autodelete_time", JC_AUTODELETE_TIME, PFJ_DB_INT},
+    {"time_submitted", JC_TIME_SUBMITTED, PFJ_DB_TIMESTAMP},
+    {"time_started", JC_TIME_STARTED, PFJ_DB_TIMESTAMP},
+    {"time_finished", JC_TIME_FINISHED, PFJ_DB_TIMESTAMP},
+    {"by", JC_BY, PFJ_DB_NUMERIC},
+    {"data", JC_DATA, PFJ_DB_JSON},
+    {"environ", JC_ENVIRON, PFJ_DB_JSON},
+    {"jobtype", JC_JOBTYPE, PFJ_DB_TEXT},
+    {"jobtype_version", JC_JOBTYPE_VERSION, PFJ_DB_INT},
+    {"user", JC_USER, PFJ_DB_TEXT},
+    {"jobgroup", JC_JOBGROUP, PFJ_DB_TEXT},
+    {"tags", JC_TAGS, PFJ_DB_JSON_LIST},
+    {"software_requirements", JC_SOFTWARE_REQUIREMENTS, PFJ_DB_JSON_LIST},
+    {"tag_requirements", JC_TAG_REQUIREMENTS, PFJ_DB_JSON_LIST},
+    {"parents", JC_PARENTS, PFJ_DB_JSON_LIST},
+    {"children", JC_CHILDREN, PFJ_DB_JSON_LIST},
+};
+
+int pfj_job_ref(const char *arg, const char **id, const char **title)
+{
+    *id = NULL;
+    *title = NULL;
+    if (!pfj_is_digits(arg)) {
+        *title = arg;
+        return 1;
+    }
+    *id = pfj_id_within(arg, APR_INT64_MAX);
+    return *id != NULL;
+}
+
+/* §0.7, job rule: a queued job with an assigned task shows "running". */
+static const char *job_state(const char *code, int assigned)
+{
+    if (code == NULL) {
+        return assigned ? "running" : "queued";
+    }
+    return pfj_state_name(code);
+}
+
+void pfj_job_render(pfj_jw *w, const pfj_rows *job, const char *start,
+                    const char *end, int update_shape)
+{
+    apr_size_t i;
+
+    pfj_jw_object_begin(w);
+    for (i = 0; i < sizeof(job_fields) / sizeof(job_fields[0]); i++) {
+        pfj_jw_kv_db(w, job_fields[i].key, job_fields[i].kind,
+                     pfj_db_col(job, job_fields[i].column));
+    }
+    pfj_jw_kv_string(w, "state",
+                     job_state(pfj_db_col(job, JC_STATE),
+                               pfj_db_bool(pfj_db_col(job, JC_ASSIGNED))));
+    pfj_jw_kv_db(w, "jobqueue", PFJ_DB_TEXT, pfj_db_col(job, JC_JOBQUEUE));
+    pfj_jw_kv_raw(w, "start", start ? start
+                  : pfj_fmt_numeric(w->pool, pfj_db_col(job, JC_FIRST_FRAME)));
+    pfj_jw_kv_raw(w, "end", end ? end
+                  : pfj_fmt_numeric(w->pool, pfj_db_col(job, JC_LAST_FRAME)));
+    if (!update_shape) {
+        pfj_jw_kv_db(w, "notified_users", PFJ_DB_JSON_LIST,
+                     pfj_db_col(job, JC_NOTIFIED_USERS));
+    }
+    pfj_jw_object_end(w);
+}
+
+int pfj_job_select(pfj_db *db, const char *id, const char *title,
+                   pfj_rows *job)
+{
+    const char *args[2] = {id, title};
+
+    return pfj_db_select_row(db, "pfj_job_get", 2, args, job);
+}
+
+int pfj_job_has_tasks(const pfj_rows *job)
+{
+    return pfj_db_col(job, JC_FIRST_FRAME) != NULL;
+}
+
+/* §5 */
+int pfj_jobs_get(pfj_req *q)
+{
+    pfj_db *db = pfj_req_db(q);
+    const char *id, *title;
+    pfj_rows job;
+    pfj_jw *w;
+    int found;
+
+    if (db == NULL) {
+        return pfj_send_db_failure(q, NULL);
+    }
+    if (!pfj_job_ref(q->route.args[0], &id, &title)) {
+        return pfj_send_error(q, HTTP_NOT_FOUND, "Job not found");
+    }
+    if ((found = pfj_job_select(db, id, title, &job)) < 0) {
+        return pfj_send_db_failure(q, db);
+    }
+    if (!found) {
+        return pfj_send_error(q, HTTP_NOT_FOUND, "Job not found");
+    }
+    if (!pfj_job_has_tasks(&job)) {
+        return pfj_send_error(q, HTTP_INTERNAL_SERVER_ERROR,
+                              "Job does not have any tasks");
+    }
+    w = pfj_begin_json(q, HTTP_OK);
+    pfj_job_render(w, &job, NULL, NULL, 0);
+    return pfj_end_json(q, w);
+}
+
+int pfj_job_recompute(pfj_db *db, const char *id)
+{
+    const char *args[2] = {id, id};
+
+    return pfj_db_exec(db, "pfj_job_recompute", 2, args, NULL);
+}
+
+/* §7 */
+int pfj_jobs_delete(pfj_req *q)
+{
+    pfj_db *db = pfj_req_db(q);
+    const char *args[2];
+    pfj_rows rows;
+
+    if (db == NULL) {
+        return pfj_send_db_failure(q, NULL);
+    }
+    if (!pfj_job_ref(q->route.args[0], &args[0], &args[1])) {
+        return pfj_send_error(q, HTTP_NOT_FOUND, "Job not found");
+    }
+    if (pfj_db_select_row(db, "pfj_job_delete", 2, args, &rows) != 1) {
+        return pfj_send_db_failure(q, db);
+    }
+    if (strcmp(pfj_db_col(&rows, 0), "0") == 0) {
+        return pfj_send_error(q, HTTP_NOT_FOUND, "Job not found");
+    }
+    return pfj_send_no_content(q);
+}
+
+/* §4: the SQL type of every job field, as the reference reports them. */
+static const char *const schema_types[][2] = {
+    {"id", "BIGINT"}, {"job_group_id", "BIGINT"},
+    {"priority", "INTEGER"}, {"minimum_agents", "INTEGER"},
+    {"maximum_agents", "INTEGER"}, {"weight", "INTEGER"},
+    {"num_tiles", "INTEGER"}, {"batch", "INTEGER"}, {"requeue", "INTEGER"},
+    {"cpus", "INTEGER"}, {"ram", "INTEGER"}, {"ram_warning", "INTEGER"},
+    {"ram_max", "INTEGER"}, {"autodelete_time", "INTEGER"},
+    {"jobtype_version", "INTEGER"},
+    {"state", "WorkStateEnum"},
+    {"time_submitted", "DATETIME"}, {"time_started", "DATETIME"},
+    {"time_finished", "DATETIME"},
+    {"title", "VARCHAR(255)"}, {"notes", "TEXT"}, {"output_link", "TEXT"},
+    {"by", "NUMERIC(10, 4)"}, {"start", "NUMERIC(10,4)"},
+    {"end", "NUMERIC(10,4)"},
+    {"hidden", "BOOLEAN"}, {"to_be_deleted", "BOOLEAN"},
+    {"completion_notify_sent", "BOOLEAN"},
+    {"data", "JSONDict"}, {"environ", "JSONDict"},
+    {"user", "VARCHAR(255)"}, {"jobqueue", "VARCHAR(255)"},
+    {"jobtype", "VARCHAR(64)"},
+};
+
+int pfj_jobs_schema(pfj_req *q)
+{
+    pfj_jw *w = pfj_begin_json(q, HTTP_OK);
+    apr_size_t i;
+
+    pfj_jw_object_begin(w);
+    for (i = 0; i < sizeof(schema_types) / sizeof(schema_types[0]); i++) {
+        pfj_jw_kv_string(w, schema_types[i][0], schema_types[i][1]);
+    }
+    pfj_jw_object_end(w);
+    return pfj_end_json(q, w);
+}
+
+/* The list filters of one request (spec §2); NULL = not filtered. */
+typedef struct job_filters {
+    const char *jobtype;
+    const char *user;
+    const char *queues;         /* JSON array of the jobqueue values */
+    const char *title;
+    const char *jobtype_id;
+    const char *user_id;
+    const char *queue_ids;      /* PostgreSQL array of their ids */
+    const char *limit;          /* ?limit=&offset=, NULL: all */
+    const char *offset;
+} job_filters;
+
+static int collect_queue(void *rec, const char *key, const char *value)
+{
+    json_object_array_add(rec, json_object_new_string(value));
+    return 1;
+}
+
+/* Every jobqueue value, in order, as a JSON array; NULL when none. */
+static const char *queue_values(apr_pool_t *p, apr_table_t *query)
+{
+    json_object *a;
+    const char *text;
+
+    if (apr_table_get(query, "jobqueue") == NULL) {
+        return NULL;
+    }
+    a = json_object_new_array();
+    apr_table_do(collect_queue, a, query, "jobqueue", NULL);
+    text = apr_pstrdup(p, json_object_to_json_string_ext(a,
+                                                 JSON_C_TO_STRING_PLAIN));
+    json_object_put(a);
+    return text;
+}
+
+/* Returns DECLINED to go on, else the 400 sent for a bad page. */
+static int read_filters(pfj_req *q, job_filters *f)
+{
+    apr_table_t *query = pfj_req_query(q);
+
+    memset(f, 0, sizeof(*f));
+    f->jobtype = apr_table_get(query, "jobtype");
+    f->user = apr_table_get(query, "user");
+    f->queues = queue_values(q->r->pool, query);
+    f->title = apr_table_get(query, "title");
+    if (f->title && *f->title == '\0') {
+        f->title = NULL;
+    }
+    return pfj_req_page(q, &f->limit, &f->offset);
+}
+
+/* Looks the filters up; sends the reference's 404 for the first one that
+ * names nothing.  Returns DECLINED to go on, else the sent answer. */
+static int resolve_filters(pfj_req *q, pfj_db *db, job_filters *f)
+{
+    const char *args[4] = {f->jobtype, f->user, f->queues, f->queues};
+    const char *missing_queue;
+    pfj_rows rows;
+    apr_pool_t *p = q->r->pool;
+
+    if (!f->jobtype && !f->user && !f->queues) {
+        return DECLINED;
+    }
+    if (pfj_db_select_row(db, "pfj_jobs_filters", 4, args, &rows) != 1) {
+        return pfj_send_db_failure(q, db);
+    }
+    f->jobtype_id = pfj_db_col(&rows, 0);
+    f->user_id = pfj_db_col(&rows, 1);
+    missing_queue = pfj_db_col(&rows, 2);
+    f->queue_ids = pfj_db_col(&rows, 3);
+    if (f->jobtype && f->jobtype_id == NULL) {
+        return pfj_send_error(q, HTTP_NOT_FOUND,
+                              apr_psprintf(p, "Jobtype %s not found",
+                                           f->jobtype));
+    }
+    if (f->user && f->user_id == NULL) {
+        return pfj_send_error(q, HTTP_NOT_FOUND,
+                              apr_psprintf(p, "User %s not found", f->user));
+    }
+    if (missing_queue) {
+        return pfj_send_error(q, HTTP_NOT_FOUND,
+                              apr_psprintf(p, "Jobqueue %s not found",
+                                           missing_queue));
+    }
+    return DECLINED;
+}
+
+/* §0.7, jobs index rule: a queued job with an assigned task is "assigned". */
+static const char *index_state(const char *code, int assigned)
+{
+    if (code == NULL) {
+        return assigned ? "assigned" : "queued";
+    }
+    return pfj_state_name(code);
+}
+
+static int select_jobs(pfj_db *db, const job_filters *f, pfj_rows *rows)
+{
+    const char *args[10] = {
+        f->jobtype_id, f->jobtype_id, f->user_id, f->user_id,
+        f->queue_ids, f->queue_ids, f->title, f->title, f->limit, f->offset
+    };
+
+    return pfj_db_select(db, "pfj_jobs_list", 10, args, rows);
+}
+
+int pfj_jobs_list(pfj_req *q)
+{
+    pfj_db *db = pfj_req_db(q);
+    job_filters f;
+    pfj_rows rows;
+    pfj_jw *w;
+    int rc;
+
+    if (db == NULL) {
+        return pfj_send_db_failure(q, NULL);
+    }
+    if ((rc = read_filters(q, &f)) != DECLINED
+        || (rc = resolve_filters(q, db, &f)) != DECLINED) {
+        return rc;
+    }
+    if (select_jobs(db, &f, &rows) != 0) {
+        return pfj_send_db_failure(q, db);
+    }
+    w = pfj_begin_json(q, HTTP_OK);
+    pfj_jw_array_begin(w);
+    while (pfj_db_next(&rows)) {
+        pfj_jw_object_begin(w);
+        pfj_jw_kv_raw(w, "id", pfj_db_col(&rows, 0));
+        pfj_jw_kv_string(w, "title", pfj_db_col(&rows, 1));
+        pfj_jw_kv_string(w, "state",
+                         index_state(pfj_db_col(&rows, 2),
+                                     pfj_db_bool(pfj_db_col(&rows, 3))));
+        pfj_jw_object_end(w);
+    }
+    pfj_jw_array_end(w);
+    return pfj_end_json(q, w);
+}
