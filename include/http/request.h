@@ -13,6 +13,7 @@
 #include "core/json_writer.h"
 #include "http/db.h"
 #include "core/model_check.h"
+#include "core/refusal.h"
 
 typedef struct pfj_req {
     request_rec *r;
@@ -71,6 +72,9 @@ int pfj_end_json(pfj_req *q, pfj_jw *w);
 
 /* {"error": msg} with this status. */
 int pfj_send_error(pfj_req *q, int status, const char *msg);
+
+/* The answer to a refusal of the core's decisions, in its shape. */
+int pfj_send_refusal(pfj_req *q, const pfj_refusal *no);
 
 /* A bare JSON string (some reference errors are just that). */
 int pfj_send_json_string(pfj_req *q, int status, const char *s);

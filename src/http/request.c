@@ -94,6 +94,35 @@ int pfj_send_error(pfj_req *q, int status, const char *msg)
     return pfj_end_json(q, w);
 }
 
+/* {"error": [message]} */
+static int send_error_list(pfj_req *q, int status, const char *msg)
+{
+    pfj_jw *w = pfj_begin_json(q, status);
+
+    pfj_jw_object_begin(w);
+    pfj_jw_key(w, "error");
+    pfj_jw_array_begin(w);
+    pfj_jw_string(w, msg);
+    pfj_jw_array_end(w);
+    pfj_jw_object_end(w);
+    return pfj_end_json(q, w);
+}
+
+int pfj_send_refusal(pfj_req *q, const pfj_refusal *no)
+{
+    switch (no->shape) {
+    case PFJ_REFUSAL_ERROR_LIST:
+        return send_error_list(q, no->status, no->message);
+    case PFJ_REFUSAL_STRING:
+        return pfj_send_json_string(q, no->status, no->message);
+    case PFJ_REFUSAL_UNHANDLED:
+        return pfj_send_unhandled(q);
+    case PFJ_REFUSAL_ERROR:
+        break;
+    }
+    return pfj_send_error(q, no->status, no->message);
+}
+
 int pfj_send_json_string(pfj_req *q, int status, const char *s)
 {
     pfj_jw *w = pfj_begin_json(q, status);
