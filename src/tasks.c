@@ -34,6 +34,10 @@ APLOG_USE_MODULE(pyfarm_jobs);
 #define FULL_TASK_COLUMNS \
     TASK_COLUMNS ", j.title, a.hostname, a.remote_ip, a.port"
 
+/* The task t of a task URL, by the three parameters of task_ref(): the
+ * task's id, then its job's (PFJ_JOB_REF_SQL). */
+#define TASK_REF_SQL "t.id = %lld AND t.job_id = " PFJ_JOB_REF_SQL
+
 /* Tasks of a list come in pages of this many rows, so a job of 100,000
  * tasks never sits whole in memory. */
 #define TASK_PAGE_ROWS 1000
@@ -48,16 +52,18 @@ const pfj_stmt pfj_tasks_stmts[] = {
      " WHERE t.job_id = %lld"
      "   AND (%s::numeric IS NULL OR (t.frame, t.id) > (%s::numeric, %lld))"
      " ORDER BY t.frame, t.id LIMIT %lld"},
-    /* §10.1 */
+    /* §10.1.  The single-task statements take the URL's task and job
+     * (TASK_REF_SQL): a task under another job is not found. */
     {"pfj_task_get",
      "SELECT " FULL_TASK_COLUMNS " FROM tasks t"
      "  JOIN jobs j ON j.id = t.job_id"
      "  LEFT JOIN agents a ON a.id = t.agent_id"
-     " WHERE t.id = %lld"},
+     " WHERE " TASK_REF_SQL},
     /* §10.2: a state change locks the task's job first (see above). */
     {"pfj_task_lock_job",
      "SELECT id FROM jobs"
-     " WHERE id = (SELECT job_id FROM tasks WHERE id = %lld) FOR UPDATE"},
+     " WHERE id = (SELECT job_id FROM tasks t WHERE " TASK_REF_SQL ")"
+     " FOR UPDATE"},
     /* §10.2: the task as it is, locked, with what its update depends on. */
     {"pfj_task_current",
      "SELECT t.state, t.agent_id, a.remote_ip, t.time_started, t.failures,"
@@ -65,7 +71,7 @@ const pfj_stmt pfj_tasks_stmts[] = {
      "  FROM tasks t JOIN jobs j ON j.id = t.job_id"
      "  JOIN jobtype_versions v ON v.id = j.jobtype_version_id"
      "  LEFT JOIN agents a ON a.id = t.agent_id"
-     " WHERE t.id = %lld FOR UPDATE OF t"},
+     " WHERE " TASK_REF_SQL " FOR UPDATE OF t"},
     /* §10.2-§10.3 in one statement, from one JSON document: {"task": id,
      * "job": id, "set": {column: value} (plain new values),
      * "time_started": "now", "time_finished": "now" | "null" |
@@ -327,16 +333,18 @@ int pfj_tasks_list(pfj_req *q)
 
 /* ---- §10.1 ---- */
 
-/* The task id of the URL, or NULL when it cannot exist. */
-static const char *task_id(pfj_req *q)
+/* The URL's task as the parameters of TASK_REF_SQL: its id, then its
+ * job's id or title.  Returns 0 when a number is too large to exist. */
+static int task_ref(pfj_req *q, const char *ref[3])
 {
-    return pfj_id_within(q->route.args[1], APR_INT64_MAX);
+    ref[0] = pfj_id_within(q->route.args[1], APR_INT64_MAX);
+    return ref[0] != NULL && pfj_job_ref(q->route.args[0], &ref[1], &ref[2]);
 }
 
 int pfj_tasks_get(pfj_req *q)
 {
     pfj_db *db = pfj_req_db(q);
-    const char *args[1] = {task_id(q)};
+    const char *args[3];
     pfj_rows task;
     pfj_jw *w;
     int found;
@@ -344,10 +352,10 @@ int pfj_tasks_get(pfj_req *q)
     if (db == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
-    if (args[0] == NULL) {
+    if (!task_ref(q, args)) {
         return pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
     }
-    if ((found = pfj_db_select_row(db, "pfj_task_get", 1, args, &task)) < 0) {
+    if ((found = pfj_db_select_row(db, "pfj_task_get", 3, args, &task)) < 0) {
         return pfj_send_db_failure(q, db);
     }
     if (!found) {
@@ -410,7 +418,7 @@ typedef struct task_update {
     pfj_req *q;
     apr_pool_t *p;
     json_object *body;
-    const char *id;
+    const char *ref[3];     /* the URL's task (task_ref); ref[0] its id */
     pfj_rows cur;           /* the task as it is, locked */
     json_object *plan;      /* input of pfj_task_apply */
     json_object *set;       /* its new plain column values */
@@ -645,7 +653,7 @@ static int check_value(task_update *u, const char *key, json_object *v)
         return refuse(u, "`%s` is out of range", key);
     }
     if (strcmp(key, "id") == 0 && v && strcmp(json_object_get_string(v),
-                                              u->id) != 0) {
+                                              u->ref[0]) != 0) {
         return refuse(u, "`id` cannot be changed");
     }
     return DECLINED;
@@ -749,15 +757,14 @@ static int apply_values(task_update *u)
 /* Locks what the update needs: the job first when the state changes. */
 static int lock_task(task_update *u, pfj_db *db)
 {
-    const char *args[1] = {u->id};
     pfj_rows job;
     int found;
 
     if (has_field(u, "state") && field(u, "state") != NULL
-        && pfj_db_select_row(db, "pfj_task_lock_job", 1, args, &job) < 0) {
+        && pfj_db_select_row(db, "pfj_task_lock_job", 3, u->ref, &job) < 0) {
         return pfj_send_db_failure(u->q, db);
     }
-    found = pfj_db_select_row(db, "pfj_task_current", 1, args, &u->cur);
+    found = pfj_db_select_row(db, "pfj_task_current", 3, u->ref, &u->cur);
     if (found < 0) {
         return pfj_send_db_failure(u->q, db);
     }
@@ -789,7 +796,7 @@ static int store_and_answer(task_update *u, pfj_db *db)
     pfj_rows task;
     pfj_jw *w;
 
-    plan_string(u, "task", u->id);
+    plan_string(u, "task", u->ref[0]);
     plan_string(u, "job", cur(u, CUR_JOB_ID));
     json_object_object_add(u->plan, "set", json_object_get(u->set));
     args[0] = json_object_to_json_string_ext(u->plan, JSON_C_TO_STRING_PLAIN);
@@ -819,7 +826,7 @@ int pfj_tasks_update(pfj_req *q)
         return pfj_send_error(q, HTTP_BAD_REQUEST,
                               pfj_json_not_object(u.p, u.body));
     }
-    if ((u.id = task_id(q)) == NULL) {
+    if (!task_ref(q, u.ref)) {
         return pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
     }
     u.plan = pfj_json_pooled(u.p, json_object_new_object());

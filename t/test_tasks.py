@@ -4,11 +4,13 @@ the task, its failure records and its agent), §9.2 (the job's state after a
 task's state change); §0.6-§0.8 (16-key task objects in the list, 18-key
 ones with "job" and "agent" from GET and POST; a NULL state shows
 "assigned" when the task has an agent), §0.1 (308 without the trailing
-slash) and §13 rows 8, 9 and 16 (task objects, /tasks/, 404 Task not found
-and the job part of a task URL being ignored).
+slash) and §13 rows 8, 9 and 16 (task objects, /tasks/, 404 Task not found).
 
-Deliberate differences from the reference (which answers 500), asserted
-here as ours:
+Deliberate differences from the reference, asserted here as ours:
+  * a task is found only under its own job (by id or title): under another
+    job, or one that does not exist, it is 404 "Task not found" (the
+    reference ignores the job part of the URL);
+Where the reference answers 500:
   * an unknown state -> 400 "`state` must be one of queued, paused,
     running, done, failed";
   * "failed" on a task without an agent works and records no
@@ -260,6 +262,14 @@ def list_url(job):
     return f"{API}/{job}/tasks/"
 
 
+# Task 3 is job 1's ("Demo shot 010"): the job parts of a URL that find it,
+# and those that do not (another job by id or title, no such job, an id
+# beyond 64 bits).
+OWN_JOB = (1, "001", "Demo%20shot%20010")
+OTHER_JOBS = (2, "0002", "Demo%20shot%20020", 99, 0, "No%20such%20job", "demo%20shot%20010",
+              "9223372036854775808", "18446744073709551617")
+
+
 def task_url(task, job=1):
     return f"{API}/{job}/tasks/{task}"
 
@@ -418,7 +428,7 @@ def test_get_is_the_full_object(farm):
     expect(get_task(farm, 3), 200, json=seed_full(farm, 3), headers=JSON_TYPE)
 
 
-def test_get_task_of_another_job(farm):
+def test_get_task_of_job_2(farm):
     expect(get_task(farm, 12, job=2), 200, json=seed_full(farm, 12))
 
 
@@ -437,10 +447,30 @@ def test_get_renders_agent_addresses(farm):
         assert body["agent"] == {**RENDER01, "remote_ip": shown}, body["agent"]
 
 
-def test_get_finds_the_task_through_any_job(farm):
-    # §10: the job part of the URL is ignored, even for a job that does not exist.
-    for job in (2, 99, "007", "Demo%20shot%20020", "No%20such%20job", "18446744073709551617"):
+def test_get_finds_the_task_through_its_own_job(farm):
+    for job in OWN_JOB:
         expect(get_task(farm, 3, job=job), 200, json=seed_full(farm, 3))
+    for job in (2, "0002", "Demo%20shot%20020"):
+        expect(get_task(farm, 12, job=job), 200, json=seed_full(farm, 12))
+
+
+def test_get_under_another_job_is_404(farm):  # ours (the reference ignores the job)
+    for job in OTHER_JOBS:
+        expect_error(get_task(farm, 3, job=job), 404, "Task not found")
+    for job in (1, "Demo%20shot%20010"):
+        expect_error(get_task(farm, 12, job=job), 404, "Task not found")
+
+
+def test_a_title_names_the_oldest_job_holding_it(farm):
+    # §0.1: titles are not unique; a task of a younger job of the same title
+    # is not under the title.
+    younger = add_job(farm, "Demo shot 010", "SELECT 1, NULL::int, 1")
+    (task,) = (t["id"] for t in rows(farm, "tasks", ("id",), f"job_id = {younger}"))
+    expect(get_task(farm, task, job=younger), 200, json=render_full(farm, task_row(farm, task)))
+    expect_error(get_task(farm, task, job="Demo%20shot%20010"), 404, "Task not found")
+    refused(farm, task, {"state": "running"}, "Task not found", status=404,
+            job="Demo%20shot%20010")
+    expect(get_task(farm, 3, job="Demo%20shot%20010"), 200, json=seed_full(farm, 3))
 
 
 def test_get_unknown_task_is_404(farm):
@@ -462,10 +492,20 @@ def test_update_of_an_unknown_task_is_404(farm):
             refused(farm, task, body, "Task not found", status=404)
 
 
-def test_update_finds_the_task_through_any_job(farm):
-    for job in (2, 99, "No%20such%20job"):
-        _, row = accepted(farm, 3, {"priority": 7}, job=job)
-        assert (row["priority"], row["job_id"]) == (7, 1), row
+def test_update_finds_the_task_through_its_own_job(farm):
+    for priority, job in enumerate(OWN_JOB):
+        _, row = accepted(farm, 3, {"priority": priority, "state": "running"}, job=job)
+        assert (row["priority"], row["state"], row["job_id"]) == (priority, RUNNING, 1), row
+    _, row = accepted(farm, 12, {"state": "paused"}, job="Demo%20shot%20020")
+    assert row["state"] == PAUSED, row
+
+
+def test_update_under_another_job_is_404_and_changes_nothing(farm):  # ours
+    # With and without a state: a state change first locks the task's job.
+    assign(farm, 3, state=RUNNING)
+    for job in OTHER_JOBS:
+        for body in ({"priority": 7}, {"state": "failed"}, {"time_started": "now"}):
+            refused(farm, 3, body, "Task not found", status=404, job=job, agent=True)
 
 
 def test_body_must_be_an_object(farm):  # ours (the reference: 500)
