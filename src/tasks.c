@@ -525,19 +525,30 @@ static void state_done(task_update *u)
     }
 }
 
+/* Whether the failures-th failure of a task is requeued, by its job's
+ * requeue: the first requeue failures are, 0 none, and -1 every one, as
+ * pyfarm's model documents it (the reference's failures <= requeue never
+ * holds for -1).  NULL and other negative values requeue none. */
+#define REQUEUE_ALWAYS -1
+
+static int requeues(const char *requeue, int failures)
+{
+    return requeue && (atoi(requeue) == REQUEUE_ALWAYS
+                       || failures <= atoi(requeue));
+}
+
 /* §10.3 effects of storing state failed: a failure counted against the
  * agent, and a requeue while the job allows more. */
 static void state_failed(task_update *u)
 {
     int failures = atoi(cur(u, CUR_FAILURES)) + 1;
-    const char *requeue = cur(u, CUR_REQUEUE);
 
     plan_string(u, "time_finished", "now_if_null");
     json_object_object_add(u->set, "failures", json_object_new_int(failures));
     if (cur(u, CUR_AGENT_ID)) {
         plan_string(u, "fail_agent", cur(u, CUR_AGENT_ID));
     }
-    if (requeue && failures <= atoi(requeue)) {
+    if (requeues(cur(u, CUR_REQUEUE), failures)) {
         json_object_object_add(u->set, "agent_id", NULL);
         json_object_object_add(u->set, "state", NULL);
         u->state = 0;

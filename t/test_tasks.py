@@ -10,6 +10,8 @@ Deliberate differences from the reference, asserted here as ours:
   * a task is found only under its own job (by id or title): under another
     job, or one that does not exist, it is 404 "Task not found" (the
     reference ignores the job part of the URL);
+  * a job's requeue -1 requeues failed tasks without limit, as pyfarm's
+    model documents it (the reference never requeues them);
 Where the reference answers 500:
   * an unknown state -> 400 "`state` must be one of queued, paused,
     running, done, failed";
@@ -850,7 +852,8 @@ def test_failed_requeues_while_the_job_allows(farm):
 
 
 def test_failed_beyond_requeue_stays_failed(farm):
-    for requeue, failures in ((3, 3), (0, 0), (-1, 0), (-1, 10)):
+    # 0 never requeues; negative values other than -1 neither (as the reference).
+    for requeue, failures in ((3, 3), (0, 0), (1, 1), (-2, 0), (-5, 10)):
         farm.reset()
         set_job(farm, requeue=requeue)
         assign(farm, 1, state=RUNNING, failures=failures)
@@ -859,6 +862,18 @@ def test_failed_beyond_requeue_stays_failed(farm):
             (FAILED, AGENT, failures + 1), (requeue, row)
         assert (answer["state"], answer["agent"]) == ("failed", RENDER01), answer
         assert failure_rows(farm) == [(AGENT, 1)]
+
+
+def test_requeue_minus_1_requeues_without_limit(farm):
+    # ours: pyfarm's model documents -1 as "requeue indefinitely"; the
+    # reference's failures <= requeue never requeues it.
+    set_job(farm, requeue=-1)
+    for failures in range(1, 11):
+        assign(farm, 1, state=RUNNING)
+        answer, row = accepted(farm, 1, {"state": "failed"}, agent=True)
+        assert (row["state"], row["agent_id"], row["failures"]) == (None, None, failures), row
+        assert (answer["state"], answer["agent"]) == ("queued", None), answer
+    assert failure_rows(farm) == [(AGENT, 1)]
 
 
 def test_failed_keeps_an_earlier_finish(farm):
