@@ -217,6 +217,7 @@ static void render_full_task(pfj_jw *w, const pfj_rows *t)
         pfj_jw_kv_db(w, "id", PFJ_DB_TEXT, pfj_db_col(t, TK_AGENT_ID));
         pfj_jw_kv_db(w, "hostname", PFJ_DB_TEXT,
                      pfj_db_col(t, TK_AGENT_HOSTNAME));
+        /* null without an address (the reference writes str(None)) */
         pfj_jw_kv_string(w, "remote_ip",
                          pfj_fmt_ipv4(w->pool,
                                       pfj_db_col(t, TK_AGENT_REMOTE_IP)));
@@ -479,18 +480,19 @@ static int check_read_only(task_update *u)
 }
 
 /* Step 7: an agent changes state and progress only of its own tasks (the
- * client address is httpd's, so mod_remoteip behind a proxy works). */
+ * client address is httpd's, so mod_remoteip behind a proxy works).  An
+ * agent without an address (or with one out of range) owns none. */
 static int check_owner(task_update *u)
 {
     const char *ua = apr_table_get(u->q->r->headers_in, "User-Agent");
-    const char *ip = cur(u, CUR_REMOTE_IP);
+    const char *ip = pfj_fmt_ipv4(u->p, cur(u, CUR_REMOTE_IP));
 
     if (!(has_field(u, "state") || has_field(u, "progress"))
         || ua == NULL || strcmp(ua, AGENT_USER_AGENT) != 0) {
         return DECLINED;
     }
     if (cur(u, CUR_AGENT_ID) == NULL || ip == NULL
-        || strcmp(pfj_fmt_ipv4(u->p, ip), u->q->r->useragent_ip) != 0) {
+        || strcmp(ip, u->q->r->useragent_ip) != 0) {
         return refuse(u, "`state` and `progress` can only be changed by the "
                       "agent owning this task");
     }

@@ -12,6 +12,8 @@ Deliberate differences from the reference, asserted here as ours:
     reference ignores the job part of the URL);
   * a job's requeue -1 requeues failed tasks without limit, as pyfarm's
     model documents it (the reference never requeues them);
+  * an agent without an address shows "remote_ip": null (the reference
+    shows the string "None");
 Where the reference answers 500:
   * an unknown state -> 400 "`state` must be one of queued, paused,
     running, done, failed";
@@ -222,13 +224,21 @@ def render_basic(row):
     return obj
 
 
+def shown_address(remote_ip):
+    """agents.remote_ip (text) as task objects show it: the dotted quad, or
+    null for none (ours; the reference shows "None") or one out of range."""
+    if remote_ip is None or not 0 <= int(remote_ip) < 2 ** 32:
+        return None
+    return str(ipaddress.IPv4Address(int(remote_ip)))
+
+
 def render_agent(farm, agent_id):
     if agent_id is None:
         return None
     ((hostname, remote_ip, port),) = farm.pg.query(
         f"SELECT hostname, remote_ip, port FROM agents WHERE id = '{agent_id}'")
-    shown = "None" if remote_ip is None else str(ipaddress.IPv4Address(int(remote_ip)))
-    return {"id": agent_id, "hostname": hostname, "remote_ip": shown, "port": int(port)}
+    return {"id": agent_id, "hostname": hostname, "remote_ip": shown_address(remote_ip),
+            "port": int(port)}
 
 
 def render_full(farm, row):
@@ -442,8 +452,10 @@ def test_get_shows_the_agent(farm):
 
 def test_get_renders_agent_addresses(farm):
     assign(farm, 3)
-    for remote_ip, shown in ((None, "None"), (4294967295, "255.255.255.255"),
-                             (167772165, "10.0.0.5"), (0, "0.0.0.0")):
+    # ours: null without an address (the reference: "None"), and out of range
+    for remote_ip, shown in ((None, None), (4294967295, "255.255.255.255"),
+                             (167772165, "10.0.0.5"), (0, "0.0.0.0"),
+                             (4294967296, None), (-1, None)):
         set_agent(farm, remote_ip=remote_ip)
         body = expect(get_task(farm, 3), 200).json()
         assert body["agent"] == {**RENDER01, "remote_ip": shown}, body["agent"]
@@ -564,6 +576,7 @@ def test_checks_come_in_the_spec_order(farm):
 # (what, assigned agent, that agent's remote_ip).
 FOREIGN_TASKS = (("no agent", None, None),
                  ("agent without address", AGENT, None),
+                 ("agent at an address out of range", AGENT, 2 ** 32 + 2130706433),
                  ("agent at 10.0.0.5", AGENT, 167772165),
                  ("agent at 127.0.0.2", AGENT, 2130706434))
 
