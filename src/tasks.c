@@ -630,7 +630,11 @@ static int value_matches(value_kind kind, json_object *v)
     case VK_STR:
         return json_object_is_type(v, json_type_string);
     case VK_FLOAT:
-        return json_object_is_type(v, json_type_double);
+        /* also an integer: JavaScript's JSON.stringify(1.0) writes 1 (the
+         * reference takes float literals only).  true and false are no
+         * integers to json-c: they stay refused. */
+        return json_object_is_type(v, json_type_double)
+               || json_object_is_type(v, json_type_int);
     case VK_UUID:
         return 0;
     case VK_LIST:
@@ -710,16 +714,17 @@ static int apply_value(task_update *u, const char *key, value_kind kind,
     if (kind == VK_LIST || strcmp(key, "agent") == 0) {
         return apply_relation(u, key, v);
     }
+    if (kind == VK_FLOAT && v) {
+        /* the value as read (1e-400 is 0.0, an integer its float), not
+         * json-c's copy of the literal, which PostgreSQL may find out of
+         * range */
+        v = pfj_json_pooled(u->p, json_object_new_double(
+                                      json_object_get_double(v)));
+    }
     if ((rc = check_value(u, key, v)) != DECLINED) {
         return rc;
     }
-    if (kind == VK_FLOAT && v) {
-        /* the value as read (1e-400 is 0.0), not json-c's copy of the
-         * literal, which PostgreSQL may find out of range */
-        json_object_object_add(u->set, key, json_object_new_double(
-                                                json_object_get_double(v)));
-    }
-    else if (strcmp(key, "id") != 0) {
+    if (strcmp(key, "id") != 0) {
         json_object_object_add(u->set, key, json_object_get(v));
     }
     return DECLINED;

@@ -14,6 +14,8 @@ Deliberate differences from the reference, asserted here as ours:
     model documents it (the reference never requeues them);
   * an agent without an address shows "remote_ip": null (the reference
     shows the string "None");
+  * progress takes an integer too, stored as a float (the reference takes
+    float literals only: JavaScript's JSON.stringify(1.0) sends 1);
 Where the reference answers 500:
   * an unknown state -> 400 "`state` must be one of queued, paused,
     running, done, failed";
@@ -622,7 +624,7 @@ def test_owning_agent_may_change_its_task(farm):
 
 def test_progress_of_a_done_task_cannot_change(farm):
     set_task(farm, 1, state=DONE, progress=1.0)
-    for value in (0.5, 0.0, 1.5, 0.9999999, "1.0"):
+    for value in (0.5, 0.0, 1.5, 0.9999999, "1.0", 0, 2, False):
         refused(farm, 1, {"progress": value}, DONE_PROGRESS_ERROR)
 
 
@@ -638,12 +640,15 @@ def test_progress_of_a_done_task_may_be_set_to_1(farm):
     assert row["progress"] == 1.0, row
 
 
-def test_integer_1_as_progress_of_a_done_task_is_a_type_error(farm):
+def test_integer_1_as_progress_of_a_done_task_is_accepted(farm):  # ours
     # Step 8 compares in Python: 1 == 1.0 (and True == 1.0), so these pass
-    # step 8 and fail step 10's type check.
-    set_task(farm, 1, state=DONE, progress=1.0)
-    refused(farm, 1, {"progress": 1}, type_error("progress", "int", "float"))
+    # step 8; step 10 takes the integer (the reference refuses it) and still
+    # refuses the boolean.
+    set_task(farm, 1, state=DONE, progress=0.5)
     refused(farm, 1, {"progress": True}, type_error("progress", "bool", "float"))
+    answer, row = accepted(farm, 1, {"progress": 1})
+    assert (row["progress"], answer["progress"]) == (1.0, 1.0), row
+    assert isinstance(answer["progress"], float), answer
 
 
 def test_progress_check_looks_at_the_state_before_the_update(farm):
@@ -669,7 +674,8 @@ def test_null_state_changes_nothing(farm):
 # ------------------------------------------------ step 10: value types
 
 TYPE_ERRORS = (
-    ("progress", 1, "int", "float"), ("progress", "0.5", "str", "float"),
+    ("progress", True, "bool", "float"), ("progress", False, "bool", "float"),
+    ("progress", "0.5", "str", "float"),
     ("progress", [0.5], "list", "float"),
     ("agent_id", AGENT, "str", "uuid.UUID"), ("agent_id", 5, "int", "uuid.UUID"),
     ("hidden", "x", "str", "bool"), ("hidden", 1, "int", "bool"),
@@ -709,6 +715,14 @@ def test_valid_values_are_stored(farm):
                                 "attempts", "failures", "sent_to_agent")} == \
         {"priority": -1000, "hidden": True, "tile": 3, "last_error": "it's \u00e9",
          "progress": 0.35, "attempts": 4, "failures": 2, "sent_to_agent": True}, row
+
+
+def test_integer_progress_is_stored_as_a_float(farm):  # ours (the reference: 400)
+    # JavaScript's JSON.stringify(1.0) is "1": a dashboard sends integers.
+    for value in (0, 1, -3, 2 ** 63):
+        answer, row = accepted(farm, 1, {"progress": value})
+        assert (row["progress"], answer["progress"]) == (float(value), float(value)), row
+        assert isinstance(answer["progress"], float), answer
 
 
 def test_progress_too_small_for_a_double_is_zero(farm):
