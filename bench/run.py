@@ -396,10 +396,12 @@ class Bench:
                                 "no DB ceiling for 4a and 4b")
                 return None
             params = dict(group[1:-1])
-            task = int(params["pfj_task_lock_job"][0])
-            if params["pfj_task_current"] != [str(task)]:
-                self.flag_drift(f"pfj_task_current got {params['pfj_task_current']}, "
-                                f"expected the task {task}")
+            task, job = (int(v) for v in params["pfj_task_lock_job"][:2])
+            if params["pfj_task_lock_job"][2:] != [None] \
+                    or params["pfj_task_current"] != [str(task), str(job), None]:
+                self.flag_drift(f"pfj_task_lock_job got {params['pfj_task_lock_job']}, "
+                                f"pfj_task_current {params['pfj_task_current']}, "
+                                f"expected the task {task}, its job {job} and no title")
             state = seen.get(task, 0)
             seen[task] = state + 1
             plans[(task, state)] = params["pfj_task_apply"][0]
@@ -555,10 +557,11 @@ class Bench:
                f"\\set cnt ({n} - 1 - :client_id) / {clients} + 1",
                f"\\set i :client_id + {clients} * (:n % :cnt)",
                "\\set k 2 * :i + (:n / :cnt) % 2"]
-        for i, (_, task) in enumerate(tasks):
-            out += [f"\\{'if' if i == 0 else 'elif'} :i = {i}", f"\\set task {task}"]
+        for i, (job, task) in enumerate(tasks):
+            out += [f"\\{'if' if i == 0 else 'elif'} :i = {i}", f"\\set task {task}",
+                    f"\\set job {job}"]
         out.append("\\endif")
-        defines = {"n": 0}
+        defines = {"n": 0, "title": "-"}
         for cmd in read_script(os.path.join(SQL_DIR, "task_update.sql")):
             if cmd.label != "pfj_task_apply":
                 out.append(cmd.text)

@@ -1,16 +1,18 @@
 """/api/v1/jobs/<int:job_id>/tasks/<int:task_id>/failed_on_agents/: spec
-api.md §10 (the job id of the URL is ignored: the task is found by tasks.id
-alone), §10.4 (list, add, remove) and §0.3 (JSON answers, 204 without a
+api.md §10.4 (list, add, remove) and §0.3 (JSON answers, 204 without a
 body).
 
-Where the reference crashes (500) the module answers 400; these deliberate
-differences are marked "ours" below:
+Deliberate differences from the reference are marked "ours" below:
+  * the task must belong to the URL's job: under another job, one that does
+    not exist or an id beyond 64 bits it is 404 "Task not found" and nothing
+    changes (the reference ignores the job id and finds the task by
+    tasks.id alone);
   * an agent id that is not a UUID (or not a string) -> 400 "Agent id is not
-    a valid UUID".  Only the canonical 8-4-4-4-12 spelling (hex digits of
-    either case) is taken: the reference also parses braces, "urn:uuid:"
-    and ids without hyphens, which agents never send;
+    a valid UUID" (reference: 500).  Only the canonical 8-4-4-4-12 spelling
+    (hex digits of either case) is taken: the reference also parses braces,
+    "urn:uuid:" and ids without hyphens, which agents never send;
   * a POST body that is not a JSON object -> 400 "dictionary expected but
-    got <type> instead";
+    got <type> instead" (reference: 500);
   * DELETE removes the pair (the reference never commits the removal; its
     own tests expect it gone);
   * GET takes ?limit=&offset= (every list does).
@@ -29,6 +31,11 @@ UNKNOWN_AGENT = "11111111-2222-4333-8444-555555555555"
 
 
 # ---------------------------------------------------------------- helpers
+
+# Task 11 is job 2's: job ids that do not name its job (another job, with or
+# without leading zeros, no such job, beyond 64 bits).
+OTHER_JOBS = (1, "0001", 999, 0, "9223372036854775808", "99999999999999999999")
+
 
 def url(task, job=1, agent=None):
     path = f"{API}/{job}/tasks/{task}/failed_on_agents/"
@@ -98,11 +105,17 @@ def test_list_shows_agent_ids_in_lowercase(farm):
            json=[{"id": upper.lower(), "hostname": "render02"}])
 
 
-def test_list_ignores_the_job_of_the_url(farm):
+def test_list_through_the_tasks_own_job(farm):
     record_sql(farm, 11)  # task 11 belongs to job 2
     want = [{"id": AGENT, "hostname": "render01"}]
-    for job in (2, 1, 999, "0000000000000000000999"):
+    for job in (2, "0000000000000000000002"):
         expect(farm.client.get(url(11, job)), 200, json=want)
+
+
+def test_list_under_another_job_is_404(farm):  # ours
+    record_sql(farm, 11)
+    for job in OTHER_JOBS:
+        expect_error(farm.client.get(url(11, job)), 404, "Task not found")
 
 
 def test_list_of_unknown_task_is_404(farm):
@@ -147,11 +160,19 @@ def test_add_echoes_the_id_as_sent(farm):
     assert pairs(farm) == [(AGENT, "2")]
 
 
-def test_add_ignores_the_job_of_the_url(farm):
-    for job in (1, 2, 999):
+def test_add_through_the_tasks_own_job(farm):
+    for job in (2, "002"):
         expect(post(farm, 11, {"id": AGENT}, job=job), 201,
                json={"id": AGENT, "hostname": "render01"})
     assert pairs(farm) == [(AGENT, "11")]
+
+
+def test_add_under_another_job_is_404(farm):  # ours
+    for job in OTHER_JOBS:
+        # the task comes first, before anything about the body
+        for payload in ({"id": AGENT}, {"id": UNKNOWN_AGENT}, {"id": "nope"}, {}, "[1]"):
+            expect_error(post(farm, 11, payload, job=job), 404, "Task not found")
+    assert pairs(farm) == []
 
 
 def test_add_ignores_other_keys(farm):
@@ -217,10 +238,19 @@ def test_delete_of_a_pair_not_recorded_is_204(farm):
     assert pairs(farm) == [(AGENT, "2")]
 
 
-def test_delete_ignores_the_job_of_the_url(farm):
+def test_delete_through_the_tasks_own_job(farm):
     record_sql(farm, 11)
-    expect_no_content(farm.client.delete(url(11, job=999, agent=AGENT)))
+    expect_no_content(farm.client.delete(url(11, job="02", agent=AGENT)))
     assert pairs(farm) == []
+
+
+def test_delete_under_another_job_is_404_and_keeps_the_pair(farm):  # ours
+    record_sql(farm, 11)
+    for job in OTHER_JOBS:
+        for agent in (AGENT, UNKNOWN_AGENT, "nope"):
+            expect_error(farm.client.delete(url(11, job=job, agent=agent)), 404,
+                         "Task not found")
+    assert pairs(farm) == [(AGENT, "11")]
 
 
 def test_delete_takes_an_upper_case_id(farm):

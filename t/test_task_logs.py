@@ -22,7 +22,9 @@ Deliberate differences from the reference, marked "ours" below:
   * uploads are capped (PyFarmJobsMaxLogSize, 413) and written to a
     temporary file renamed into place; downloads have Content-Length,
     Accept-Ranges, Last-Modified, and Range works;
-  * the list takes ?limit=&offset= and is ordered by log id.
+  * the list takes ?limit=&offset= and is ordered by log id; a log without
+    an agent shows "agent_id": null there, as in the log object (the
+    reference's list shows the string "None").
 A NUL (%00) or an encoded slash (%2F) in the identifier matches no route
 (§0.1, 404 "... was not found"), as the reference's router does for "/".
 """
@@ -202,7 +204,7 @@ def test_list_shows_the_attempts_logs(farm):
     assert resp.json() == [
         {"identifier": "a.csv", "created_on": first["created_on"], "agent_id": AGENT},
         {"identifier": "b.csv", "created_on": resp.json()[1]["created_on"],
-         "agent_id": "None"}]                     # str(None)
+         "agent_id": None}]                       # ours (reference: "None")
     assert TIMESTAMP.match(resp.json()[1]["created_on"])
 
 

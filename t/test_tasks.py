@@ -4,11 +4,19 @@ the task, its failure records and its agent), §9.2 (the job's state after a
 task's state change); §0.6-§0.8 (16-key task objects in the list, 18-key
 ones with "job" and "agent" from GET and POST; a NULL state shows
 "assigned" when the task has an agent), §0.1 (308 without the trailing
-slash) and §13 rows 8, 9 and 16 (task objects, /tasks/, 404 Task not found
-and the job part of a task URL being ignored).
+slash) and §13 rows 8, 9 and 16 (task objects, /tasks/, 404 Task not found).
 
-Deliberate differences from the reference (which answers 500), asserted
-here as ours:
+Deliberate differences from the reference, asserted here as ours:
+  * a task is found only under its own job (by id or title): under another
+    job, or one that does not exist, it is 404 "Task not found" (the
+    reference ignores the job part of the URL);
+  * a job's requeue -1 requeues failed tasks without limit, as pyfarm's
+    model documents it (the reference never requeues them);
+  * an agent without an address shows "remote_ip": null (the reference
+    shows the string "None");
+  * progress takes an integer too, stored as a float (the reference takes
+    float literals only: JavaScript's JSON.stringify(1.0) sends 1);
+Where the reference answers 500:
   * an unknown state -> 400 "`state` must be one of queued, paused,
     running, done, failed";
   * "failed" on a task without an agent works and records no
@@ -218,13 +226,21 @@ def render_basic(row):
     return obj
 
 
+def shown_address(remote_ip):
+    """agents.remote_ip (text) as task objects show it: the dotted quad, or
+    null for none (ours; the reference shows "None") or one out of range."""
+    if remote_ip is None or not 0 <= int(remote_ip) < 2 ** 32:
+        return None
+    return str(ipaddress.IPv4Address(int(remote_ip)))
+
+
 def render_agent(farm, agent_id):
     if agent_id is None:
         return None
     ((hostname, remote_ip, port),) = farm.pg.query(
         f"SELECT hostname, remote_ip, port FROM agents WHERE id = '{agent_id}'")
-    shown = "None" if remote_ip is None else str(ipaddress.IPv4Address(int(remote_ip)))
-    return {"id": agent_id, "hostname": hostname, "remote_ip": shown, "port": int(port)}
+    return {"id": agent_id, "hostname": hostname, "remote_ip": shown_address(remote_ip),
+            "port": int(port)}
 
 
 def render_full(farm, row):
@@ -258,6 +274,14 @@ def seed_full(farm, task, agent=None, **changes):
 
 def list_url(job):
     return f"{API}/{job}/tasks/"
+
+
+# Task 3 is job 1's ("Demo shot 010"): the job parts of a URL that find it,
+# and those that do not (another job by id or title, no such job, an id
+# beyond 64 bits).
+OWN_JOB = (1, "001", "Demo%20shot%20010")
+OTHER_JOBS = (2, "0002", "Demo%20shot%20020", 99, 0, "No%20such%20job", "demo%20shot%20010",
+              "9223372036854775808", "18446744073709551617")
 
 
 def task_url(task, job=1):
@@ -418,7 +442,7 @@ def test_get_is_the_full_object(farm):
     expect(get_task(farm, 3), 200, json=seed_full(farm, 3), headers=JSON_TYPE)
 
 
-def test_get_task_of_another_job(farm):
+def test_get_task_of_job_2(farm):
     expect(get_task(farm, 12, job=2), 200, json=seed_full(farm, 12))
 
 
@@ -430,17 +454,39 @@ def test_get_shows_the_agent(farm):
 
 def test_get_renders_agent_addresses(farm):
     assign(farm, 3)
-    for remote_ip, shown in ((None, "None"), (4294967295, "255.255.255.255"),
-                             (167772165, "10.0.0.5"), (0, "0.0.0.0")):
+    # ours: null without an address (the reference: "None"), and out of range
+    for remote_ip, shown in ((None, None), (4294967295, "255.255.255.255"),
+                             (167772165, "10.0.0.5"), (0, "0.0.0.0"),
+                             (4294967296, None), (-1, None)):
         set_agent(farm, remote_ip=remote_ip)
         body = expect(get_task(farm, 3), 200).json()
         assert body["agent"] == {**RENDER01, "remote_ip": shown}, body["agent"]
 
 
-def test_get_finds_the_task_through_any_job(farm):
-    # §10: the job part of the URL is ignored, even for a job that does not exist.
-    for job in (2, 99, "007", "Demo%20shot%20020", "No%20such%20job", "18446744073709551617"):
+def test_get_finds_the_task_through_its_own_job(farm):
+    for job in OWN_JOB:
         expect(get_task(farm, 3, job=job), 200, json=seed_full(farm, 3))
+    for job in (2, "0002", "Demo%20shot%20020"):
+        expect(get_task(farm, 12, job=job), 200, json=seed_full(farm, 12))
+
+
+def test_get_under_another_job_is_404(farm):  # ours (the reference ignores the job)
+    for job in OTHER_JOBS:
+        expect_error(get_task(farm, 3, job=job), 404, "Task not found")
+    for job in (1, "Demo%20shot%20010"):
+        expect_error(get_task(farm, 12, job=job), 404, "Task not found")
+
+
+def test_a_title_names_the_oldest_job_holding_it(farm):
+    # §0.1: titles are not unique; a task of a younger job of the same title
+    # is not under the title.
+    younger = add_job(farm, "Demo shot 010", "SELECT 1, NULL::int, 1")
+    (task,) = (t["id"] for t in rows(farm, "tasks", ("id",), f"job_id = {younger}"))
+    expect(get_task(farm, task, job=younger), 200, json=render_full(farm, task_row(farm, task)))
+    expect_error(get_task(farm, task, job="Demo%20shot%20010"), 404, "Task not found")
+    refused(farm, task, {"state": "running"}, "Task not found", status=404,
+            job="Demo%20shot%20010")
+    expect(get_task(farm, 3, job="Demo%20shot%20010"), 200, json=seed_full(farm, 3))
 
 
 def test_get_unknown_task_is_404(farm):
@@ -462,10 +508,20 @@ def test_update_of_an_unknown_task_is_404(farm):
             refused(farm, task, body, "Task not found", status=404)
 
 
-def test_update_finds_the_task_through_any_job(farm):
-    for job in (2, 99, "No%20such%20job"):
-        _, row = accepted(farm, 3, {"priority": 7}, job=job)
-        assert (row["priority"], row["job_id"]) == (7, 1), row
+def test_update_finds_the_task_through_its_own_job(farm):
+    for priority, job in enumerate(OWN_JOB):
+        _, row = accepted(farm, 3, {"priority": priority, "state": "running"}, job=job)
+        assert (row["priority"], row["state"], row["job_id"]) == (priority, RUNNING, 1), row
+    _, row = accepted(farm, 12, {"state": "paused"}, job="Demo%20shot%20020")
+    assert row["state"] == PAUSED, row
+
+
+def test_update_under_another_job_is_404_and_changes_nothing(farm):  # ours
+    # With and without a state: a state change first locks the task's job.
+    assign(farm, 3, state=RUNNING)
+    for job in OTHER_JOBS:
+        for body in ({"priority": 7}, {"state": "failed"}, {"time_started": "now"}):
+            refused(farm, 3, body, "Task not found", status=404, job=job, agent=True)
 
 
 def test_body_must_be_an_object(farm):  # ours (the reference: 500)
@@ -522,6 +578,7 @@ def test_checks_come_in_the_spec_order(farm):
 # (what, assigned agent, that agent's remote_ip).
 FOREIGN_TASKS = (("no agent", None, None),
                  ("agent without address", AGENT, None),
+                 ("agent at an address out of range", AGENT, 2 ** 32 + 2130706433),
                  ("agent at 10.0.0.5", AGENT, 167772165),
                  ("agent at 127.0.0.2", AGENT, 2130706434))
 
@@ -567,7 +624,7 @@ def test_owning_agent_may_change_its_task(farm):
 
 def test_progress_of_a_done_task_cannot_change(farm):
     set_task(farm, 1, state=DONE, progress=1.0)
-    for value in (0.5, 0.0, 1.5, 0.9999999, "1.0"):
+    for value in (0.5, 0.0, 1.5, 0.9999999, "1.0", 0, 2, False):
         refused(farm, 1, {"progress": value}, DONE_PROGRESS_ERROR)
 
 
@@ -583,12 +640,15 @@ def test_progress_of_a_done_task_may_be_set_to_1(farm):
     assert row["progress"] == 1.0, row
 
 
-def test_integer_1_as_progress_of_a_done_task_is_a_type_error(farm):
+def test_integer_1_as_progress_of_a_done_task_is_accepted(farm):  # ours
     # Step 8 compares in Python: 1 == 1.0 (and True == 1.0), so these pass
-    # step 8 and fail step 10's type check.
-    set_task(farm, 1, state=DONE, progress=1.0)
-    refused(farm, 1, {"progress": 1}, type_error("progress", "int", "float"))
+    # step 8; step 10 takes the integer (the reference refuses it) and still
+    # refuses the boolean.
+    set_task(farm, 1, state=DONE, progress=0.5)
     refused(farm, 1, {"progress": True}, type_error("progress", "bool", "float"))
+    answer, row = accepted(farm, 1, {"progress": 1})
+    assert (row["progress"], answer["progress"]) == (1.0, 1.0), row
+    assert isinstance(answer["progress"], float), answer
 
 
 def test_progress_check_looks_at_the_state_before_the_update(farm):
@@ -614,7 +674,8 @@ def test_null_state_changes_nothing(farm):
 # ------------------------------------------------ step 10: value types
 
 TYPE_ERRORS = (
-    ("progress", 1, "int", "float"), ("progress", "0.5", "str", "float"),
+    ("progress", True, "bool", "float"), ("progress", False, "bool", "float"),
+    ("progress", "0.5", "str", "float"),
     ("progress", [0.5], "list", "float"),
     ("agent_id", AGENT, "str", "uuid.UUID"), ("agent_id", 5, "int", "uuid.UUID"),
     ("hidden", "x", "str", "bool"), ("hidden", 1, "int", "bool"),
@@ -654,6 +715,14 @@ def test_valid_values_are_stored(farm):
                                 "attempts", "failures", "sent_to_agent")} == \
         {"priority": -1000, "hidden": True, "tile": 3, "last_error": "it's \u00e9",
          "progress": 0.35, "attempts": 4, "failures": 2, "sent_to_agent": True}, row
+
+
+def test_integer_progress_is_stored_as_a_float(farm):  # ours (the reference: 400)
+    # JavaScript's JSON.stringify(1.0) is "1": a dashboard sends integers.
+    for value in (0, 1, -3, 2 ** 63):
+        answer, row = accepted(farm, 1, {"progress": value})
+        assert (row["progress"], answer["progress"]) == (float(value), float(value)), row
+        assert isinstance(answer["progress"], float), answer
 
 
 def test_progress_too_small_for_a_double_is_zero(farm):
@@ -810,7 +879,8 @@ def test_failed_requeues_while_the_job_allows(farm):
 
 
 def test_failed_beyond_requeue_stays_failed(farm):
-    for requeue, failures in ((3, 3), (0, 0), (-1, 0), (-1, 10)):
+    # 0 never requeues; negative values other than -1 neither (as the reference).
+    for requeue, failures in ((3, 3), (0, 0), (1, 1), (-2, 0), (-5, 10)):
         farm.reset()
         set_job(farm, requeue=requeue)
         assign(farm, 1, state=RUNNING, failures=failures)
@@ -819,6 +889,18 @@ def test_failed_beyond_requeue_stays_failed(farm):
             (FAILED, AGENT, failures + 1), (requeue, row)
         assert (answer["state"], answer["agent"]) == ("failed", RENDER01), answer
         assert failure_rows(farm) == [(AGENT, 1)]
+
+
+def test_requeue_minus_1_requeues_without_limit(farm):
+    # ours: pyfarm's model documents -1 as "requeue indefinitely"; the
+    # reference's failures <= requeue never requeues it.
+    set_job(farm, requeue=-1)
+    for failures in range(1, 11):
+        assign(farm, 1, state=RUNNING)
+        answer, row = accepted(farm, 1, {"state": "failed"}, agent=True)
+        assert (row["state"], row["agent_id"], row["failures"]) == (None, None, failures), row
+        assert (answer["state"], answer["agent"]) == ("queued", None), answer
+    assert failure_rows(farm) == [(AGENT, 1)]
 
 
 def test_failed_keeps_an_earlier_finish(farm):

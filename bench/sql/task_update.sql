@@ -8,7 +8,13 @@
 -- texts are those of pfj_tasks_stmts, as the module prepares them):
 --     BEGIN                  apr_dbd_transaction_start
 --     pfj_task_lock_job      $1 bigint  :task  lock the task's job row
---     pfj_task_current       $1 bigint  :task  read and lock the task
+--                            $2 bigint  :job   the job id of the URL
+--                            $3 varchar :title the title when the URL names
+--                                              the job by title; the module
+--                                              sends NULL for an id, pgbench
+--                                              cannot send NULL: any value
+--                                              does, COALESCE never reads it
+--     pfj_task_current       $1-$3 as above    read and lock the task
 --     pfj_task_apply         $1 varchar :plan  the update, as one JSON
 --                            document built by the module, e.g.
 --       {"recompute":true,"time_started":"now","time_finished":"null",
@@ -17,7 +23,7 @@
 --
 -- Standalone, for one task:
 --     pgbench -n -M prepared -f bench/sql/task_update.sql \
---             -D task=15 -D plan='{"recompute":true,...}' ...
+--             -D task=15 -D job=3 -D title=- -D plan='{"recompute":true,...}' ...
 -- bench/run.py instead rotates every client over its share of the case's
 -- 100 tasks, alternating running and queued, with the plan documents the
 -- module itself sent for them (captured from PostgreSQL's log in a probe
@@ -33,7 +39,11 @@ BEGIN;
 
 -- pfj_task_lock_job
 SELECT id FROM jobs
- WHERE id = (SELECT job_id FROM tasks WHERE id = :task) FOR UPDATE;
+ WHERE id = (SELECT job_id FROM tasks t
+              WHERE t.id = :task
+                AND t.job_id = COALESCE(:job, (SELECT id FROM jobs WHERE title = :title
+                                                ORDER BY id LIMIT 1)))
+ FOR UPDATE;
 
 -- pfj_task_current
 SELECT t.state, t.agent_id, a.remote_ip, t.time_started, t.failures,
@@ -41,7 +51,10 @@ SELECT t.state, t.agent_id, a.remote_ip, t.time_started, t.failures,
   FROM tasks t JOIN jobs j ON j.id = t.job_id
   JOIN jobtype_versions v ON v.id = j.jobtype_version_id
   LEFT JOIN agents a ON a.id = t.agent_id
- WHERE t.id = :task FOR UPDATE OF t;
+ WHERE t.id = :task
+   AND t.job_id = COALESCE(:job, (SELECT id FROM jobs WHERE title = :title
+                                   ORDER BY id LIMIT 1))
+   FOR UPDATE OF t;
 
 -- pfj_task_apply
 WITH

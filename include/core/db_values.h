@@ -50,9 +50,8 @@ const char *pfj_state_name(const char *code_text);
 int pfj_state_code(const char *name);
 
 /*
- * agents.remote_ip (BIGINT text, 0..4294967295) -> dotted quad;
- * NULL -> "None" (what the reference prints).  Returns NULL for text out of
- * range.
+ * agents.remote_ip (BIGINT text, 0..4294967295) -> dotted quad.  Returns
+ * NULL for NULL and for text out of range.
  */
 const char *pfj_fmt_ipv4(apr_pool_t *p, const char *bigint_text);
 

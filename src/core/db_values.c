@@ -328,7 +328,7 @@ const char *pfj_fmt_ipv4(apr_pool_t *p, const char *bigint_text)
     const char *end;
 
     if (bigint_text == NULL)
-        return "None";
+        return NULL;
     end = parse_bounded(bigint_text, IPV4_MAX, &ip);
     if (end == NULL || *end != '\0')
         return NULL;

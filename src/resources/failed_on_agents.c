@@ -1,7 +1,8 @@
 /*
  * failed_on_agents.c - the agents a task failed on (spec api.md §10.4).
- * The job id of the URL is ignored, as the reference ignores it: the task
- * is found by tasks.id alone.  Every request is one statement.
+ * The task is found by its id and the URL's job id, as every task route
+ * finds it (the reference ignores the job).  Every request is one
+ * statement.
  */
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -13,10 +14,11 @@
 
 APLOG_USE_MODULE(pyfarm_jobs);
 
-/* Shared by the add and delete statements: the task and the agent of the
- * pair, each empty when not found (a NULL agent id finds none). */
+/* Shared by the add and delete statements: the task (by its id and its
+ * job's) and the agent of the pair, each empty when not found (a NULL
+ * agent id finds none). */
 #define PAIR_CTES \
-    "WITH task AS (SELECT id FROM tasks WHERE id = %lld)," \
+    "WITH task AS (SELECT id FROM tasks WHERE id = %lld AND job_id = %lld)," \
     " agent AS (SELECT id, hostname FROM agents WHERE id = %s::uuid),"
 
 /* ... and what both return: whether the task exists, the agent's
@@ -37,7 +39,7 @@ const pfj_stmt pfj_failed_on_agents_stmts[] = {
      "           ON a.id = fa.agent_id"
      "        WHERE fa.task_id = t.id"
      "        ORDER BY a.hostname, a.id LIMIT %lld OFFSET %lld) f ON true"
-     " WHERE t.id = %lld"},
+     " WHERE t.id = %lld AND t.job_id = %lld"},
     /* Idempotent: a pair already recorded stays as it is. */
     {"pfj_failed_on_agent_add",
      PAIR_CTES
@@ -60,11 +62,13 @@ static int task_not_found(pfj_req *q)
     return pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
 }
 
-/* The URL's task id (digits, as routed); NULL when it is beyond 64 bits,
- * so that no task can have it. */
-static const char *task_id_arg(pfj_req *q)
+/* The URL's task id and job id (digits, as routed) into ref[0] and
+ * ref[1]; 0 when one is beyond 64 bits, so that no task can have it. */
+static int task_ref(pfj_req *q, const char *ref[2])
 {
-    return pfj_id_within(q->route.args[1], APR_INT64_MAX);
+    ref[0] = pfj_id_within(q->route.args[1], APR_INT64_MAX);
+    ref[1] = pfj_id_within(q->route.args[0], APR_INT64_MAX);
+    return ref[0] != NULL && ref[1] != NULL;
 }
 
 /*
@@ -109,7 +113,7 @@ static int refuse_pair(pfj_req *q, const pfj_rows *row, const char *id_error)
 int pfj_failed_on_agents_list(pfj_req *q)
 {
     pfj_db *db = pfj_req_db(q);
-    const char *args[3];
+    const char *args[4];
     pfj_rows rows;
     pfj_jw *w;
     int rc;
@@ -120,10 +124,10 @@ int pfj_failed_on_agents_list(pfj_req *q)
     if ((rc = pfj_req_page(q, &args[0], &args[1])) != DECLINED) {
         return rc;
     }
-    if ((args[2] = task_id_arg(q)) == NULL) {
+    if (!task_ref(q, &args[2])) {
         return task_not_found(q);
     }
-    if ((rc = pfj_db_select_row(db, "pfj_failed_on_agents_list", 3, args,
+    if ((rc = pfj_db_select_row(db, "pfj_failed_on_agents_list", 4, args,
                                 &rows)) < 0) {
         return pfj_send_db_failure(q, db);
     }
@@ -170,7 +174,7 @@ static const char *read_agent_id(pfj_req *q, const char **id)
 int pfj_failed_on_agents_add(pfj_req *q)
 {
     pfj_db *db = pfj_req_db(q);
-    const char *args[2], *id_error;
+    const char *args[3], *id_error;
     pfj_rows row;
     pfj_jw *w;
     int rc;
@@ -178,11 +182,11 @@ int pfj_failed_on_agents_add(pfj_req *q)
     if (db == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
-    if ((args[0] = task_id_arg(q)) == NULL) {
+    if (!task_ref(q, args)) {
         return task_not_found(q);
     }
-    id_error = read_agent_id(q, &args[1]);
-    if (pfj_db_select_row(db, "pfj_failed_on_agent_add", 2, args,
+    id_error = read_agent_id(q, &args[2]);
+    if (pfj_db_select_row(db, "pfj_failed_on_agent_add", 3, args,
                           &row) != 1) {
         return pfj_send_db_failure(q, db);
     }
@@ -192,7 +196,7 @@ int pfj_failed_on_agents_add(pfj_req *q)
     /* The id as sent, not as PostgreSQL spells it (the reference's echo). */
     w = pfj_begin_json(q, HTTP_CREATED);
     pfj_jw_object_begin(w);
-    pfj_jw_kv_string(w, "id", args[1]);
+    pfj_jw_kv_string(w, "id", args[2]);
     pfj_jw_kv_string(w, "hostname", pfj_db_col(&row, 1));
     pfj_jw_object_end(w);
     return pfj_end_json(q, w);
@@ -203,22 +207,22 @@ int pfj_failed_on_agents_add(pfj_req *q)
 int pfj_failed_on_agent_delete(pfj_req *q)
 {
     pfj_db *db = pfj_req_db(q);
-    const char *args[2], *id_error = NULL;
+    const char *args[3], *id_error = NULL;
     pfj_rows row;
     int rc;
 
     if (db == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
-    if ((args[0] = task_id_arg(q)) == NULL) {
+    if (!task_ref(q, args)) {
         return task_not_found(q);
     }
-    args[1] = q->route.args[2];
-    if (!is_uuid(args[1])) {
-        args[1] = NULL;
+    args[2] = q->route.args[2];
+    if (!is_uuid(args[2])) {
+        args[2] = NULL;
         id_error = BAD_AGENT_ID;
     }
-    if (pfj_db_select_row(db, "pfj_failed_on_agent_delete", 2, args,
+    if (pfj_db_select_row(db, "pfj_failed_on_agent_delete", 3, args,
                           &row) != 1) {
         return pfj_send_db_failure(q, db);
     }

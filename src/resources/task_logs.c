@@ -190,16 +190,16 @@ static int send_log(pfj_req *q, int status, const pfj_rows *log)
 /* Columns of pfj_task_logs_list. */
 enum list_column { LS_TASK, LS_IDENTIFIER, LS_CREATED_ON, LS_AGENT_ID };
 
+/* A missing agent is null, as in the log object (the reference's list
+ * writes str(None)). */
 static void render_list_item(pfj_jw *w, const pfj_rows *rows)
 {
-    const char *agent = pfj_db_col(rows, LS_AGENT_ID);
-
     pfj_jw_object_begin(w);
     pfj_jw_kv_db(w, "identifier", PFJ_DB_TEXT,
                  pfj_db_col(rows, LS_IDENTIFIER));
     pfj_jw_kv_db(w, "created_on", PFJ_DB_TIMESTAMP,
                  pfj_db_col(rows, LS_CREATED_ON));
-    pfj_jw_kv_string(w, "agent_id", agent ? agent : "None");   /* str() */
+    pfj_jw_kv_db(w, "agent_id", PFJ_DB_TEXT, pfj_db_col(rows, LS_AGENT_ID));
     pfj_jw_object_end(w);
 }
 

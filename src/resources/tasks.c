@@ -34,6 +34,10 @@ APLOG_USE_MODULE(pyfarm_jobs);
 #define FULL_TASK_COLUMNS \
     TASK_COLUMNS ", j.title, a.hostname, a.remote_ip, a.port"
 
+/* The task t of a task URL, by the three parameters of task_ref(): the
+ * task's id, then its job's (PFJ_JOB_REF_SQL). */
+#define TASK_REF_SQL "t.id = %lld AND t.job_id = " PFJ_JOB_REF_SQL
+
 /* Tasks of a list come in pages of this many rows, so a job of 100,000
  * tasks never sits whole in memory. */
 #define TASK_PAGE_ROWS 1000
@@ -48,16 +52,18 @@ const pfj_stmt pfj_tasks_stmts[] = {
      " WHERE t.job_id = %lld"
      "   AND (%s::numeric IS NULL OR (t.frame, t.id) > (%s::numeric, %lld))"
      " ORDER BY t.frame, t.id LIMIT %lld"},
-    /* §10.1 */
+    /* §10.1.  The single-task statements take the URL's task and job
+     * (TASK_REF_SQL): a task under another job is not found. */
     {"pfj_task_get",
      "SELECT " FULL_TASK_COLUMNS " FROM tasks t"
      "  JOIN jobs j ON j.id = t.job_id"
      "  LEFT JOIN agents a ON a.id = t.agent_id"
-     " WHERE t.id = %lld"},
+     " WHERE " TASK_REF_SQL},
     /* §10.2: a state change locks the task's job first (see above). */
     {"pfj_task_lock_job",
      "SELECT id FROM jobs"
-     " WHERE id = (SELECT job_id FROM tasks WHERE id = %lld) FOR UPDATE"},
+     " WHERE id = (SELECT job_id FROM tasks t WHERE " TASK_REF_SQL ")"
+     " FOR UPDATE"},
     /* §10.2: the task as it is, locked, with what its update depends on. */
     {"pfj_task_current",
      "SELECT t.state, t.agent_id, a.remote_ip, t.time_started, t.failures,"
@@ -65,7 +71,7 @@ const pfj_stmt pfj_tasks_stmts[] = {
      "  FROM tasks t JOIN jobs j ON j.id = t.job_id"
      "  JOIN jobtype_versions v ON v.id = j.jobtype_version_id"
      "  LEFT JOIN agents a ON a.id = t.agent_id"
-     " WHERE t.id = %lld FOR UPDATE OF t"},
+     " WHERE " TASK_REF_SQL " FOR UPDATE OF t"},
     /* §10.2-§10.3 in one statement, from one JSON document: {"task": id,
      * "job": id, "set": {column: value} (plain new values),
      * "time_started": "now", "time_finished": "now" | "null" |
@@ -211,6 +217,7 @@ static void render_full_task(pfj_jw *w, const pfj_rows *t)
         pfj_jw_kv_db(w, "id", PFJ_DB_TEXT, pfj_db_col(t, TK_AGENT_ID));
         pfj_jw_kv_db(w, "hostname", PFJ_DB_TEXT,
                      pfj_db_col(t, TK_AGENT_HOSTNAME));
+        /* null without an address (the reference writes str(None)) */
         pfj_jw_kv_string(w, "remote_ip",
                          pfj_fmt_ipv4(w->pool,
                                       pfj_db_col(t, TK_AGENT_REMOTE_IP)));
@@ -327,16 +334,18 @@ int pfj_tasks_list(pfj_req *q)
 
 /* ---- §10.1 ---- */
 
-/* The task id of the URL, or NULL when it cannot exist. */
-static const char *task_id(pfj_req *q)
+/* The URL's task as the parameters of TASK_REF_SQL: its id, then its
+ * job's id or title.  Returns 0 when a number is too large to exist. */
+static int task_ref(pfj_req *q, const char *ref[3])
 {
-    return pfj_id_within(q->route.args[1], APR_INT64_MAX);
+    ref[0] = pfj_id_within(q->route.args[1], APR_INT64_MAX);
+    return ref[0] != NULL && pfj_job_ref(q->route.args[0], &ref[1], &ref[2]);
 }
 
 int pfj_tasks_get(pfj_req *q)
 {
     pfj_db *db = pfj_req_db(q);
-    const char *args[1] = {task_id(q)};
+    const char *args[3];
     pfj_rows task;
     pfj_jw *w;
     int found;
@@ -344,10 +353,10 @@ int pfj_tasks_get(pfj_req *q)
     if (db == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
-    if (args[0] == NULL) {
+    if (!task_ref(q, args)) {
         return pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
     }
-    if ((found = pfj_db_select_row(db, "pfj_task_get", 1, args, &task)) < 0) {
+    if ((found = pfj_db_select_row(db, "pfj_task_get", 3, args, &task)) < 0) {
         return pfj_send_db_failure(q, db);
     }
     if (!found) {
@@ -410,7 +419,7 @@ typedef struct task_update {
     pfj_req *q;
     apr_pool_t *p;
     json_object *body;
-    const char *id;
+    const char *ref[3];     /* the URL's task (task_ref); ref[0] its id */
     pfj_rows cur;           /* the task as it is, locked */
     json_object *plan;      /* input of pfj_task_apply */
     json_object *set;       /* its new plain column values */
@@ -471,18 +480,19 @@ static int check_read_only(task_update *u)
 }
 
 /* Step 7: an agent changes state and progress only of its own tasks (the
- * client address is httpd's, so mod_remoteip behind a proxy works). */
+ * client address is httpd's, so mod_remoteip behind a proxy works).  An
+ * agent without an address (or with one out of range) owns none. */
 static int check_owner(task_update *u)
 {
     const char *ua = apr_table_get(u->q->r->headers_in, "User-Agent");
-    const char *ip = cur(u, CUR_REMOTE_IP);
+    const char *ip = pfj_fmt_ipv4(u->p, cur(u, CUR_REMOTE_IP));
 
     if (!(has_field(u, "state") || has_field(u, "progress"))
         || ua == NULL || strcmp(ua, AGENT_USER_AGENT) != 0) {
         return DECLINED;
     }
     if (cur(u, CUR_AGENT_ID) == NULL || ip == NULL
-        || strcmp(pfj_fmt_ipv4(u->p, ip), u->q->r->useragent_ip) != 0) {
+        || strcmp(ip, u->q->r->useragent_ip) != 0) {
         return refuse(u, "`state` and `progress` can only be changed by the "
                       "agent owning this task");
     }
@@ -517,19 +527,30 @@ static void state_done(task_update *u)
     }
 }
 
+/* Whether the failures-th failure of a task is requeued, by its job's
+ * requeue: the first requeue failures are, 0 none, and -1 every one, as
+ * pyfarm's model documents it (the reference's failures <= requeue never
+ * holds for -1).  NULL and other negative values requeue none. */
+#define REQUEUE_ALWAYS -1
+
+static int requeues(const char *requeue, int failures)
+{
+    return requeue && (atoi(requeue) == REQUEUE_ALWAYS
+                       || failures <= atoi(requeue));
+}
+
 /* §10.3 effects of storing state failed: a failure counted against the
  * agent, and a requeue while the job allows more. */
 static void state_failed(task_update *u)
 {
     int failures = atoi(cur(u, CUR_FAILURES)) + 1;
-    const char *requeue = cur(u, CUR_REQUEUE);
 
     plan_string(u, "time_finished", "now_if_null");
     json_object_object_add(u->set, "failures", json_object_new_int(failures));
     if (cur(u, CUR_AGENT_ID)) {
         plan_string(u, "fail_agent", cur(u, CUR_AGENT_ID));
     }
-    if (requeue && failures <= atoi(requeue)) {
+    if (requeues(cur(u, CUR_REQUEUE), failures)) {
         json_object_object_add(u->set, "agent_id", NULL);
         json_object_object_add(u->set, "state", NULL);
         u->state = 0;
@@ -609,7 +630,11 @@ static int value_matches(value_kind kind, json_object *v)
     case VK_STR:
         return json_object_is_type(v, json_type_string);
     case VK_FLOAT:
-        return json_object_is_type(v, json_type_double);
+        /* also an integer: JavaScript's JSON.stringify(1.0) writes 1 (the
+         * reference takes float literals only).  true and false are no
+         * integers to json-c: they stay refused. */
+        return json_object_is_type(v, json_type_double)
+               || json_object_is_type(v, json_type_int);
     case VK_UUID:
         return 0;
     case VK_LIST:
@@ -645,7 +670,7 @@ static int check_value(task_update *u, const char *key, json_object *v)
         return refuse(u, "`%s` is out of range", key);
     }
     if (strcmp(key, "id") == 0 && v && strcmp(json_object_get_string(v),
-                                              u->id) != 0) {
+                                              u->ref[0]) != 0) {
         return refuse(u, "`id` cannot be changed");
     }
     return DECLINED;
@@ -689,16 +714,17 @@ static int apply_value(task_update *u, const char *key, value_kind kind,
     if (kind == VK_LIST || strcmp(key, "agent") == 0) {
         return apply_relation(u, key, v);
     }
+    if (kind == VK_FLOAT && v) {
+        /* the value as read (1e-400 is 0.0, an integer its float), not
+         * json-c's copy of the literal, which PostgreSQL may find out of
+         * range */
+        v = pfj_json_pooled(u->p, json_object_new_double(
+                                      json_object_get_double(v)));
+    }
     if ((rc = check_value(u, key, v)) != DECLINED) {
         return rc;
     }
-    if (kind == VK_FLOAT && v) {
-        /* the value as read (1e-400 is 0.0), not json-c's copy of the
-         * literal, which PostgreSQL may find out of range */
-        json_object_object_add(u->set, key, json_object_new_double(
-                                                json_object_get_double(v)));
-    }
-    else if (strcmp(key, "id") != 0) {
+    if (strcmp(key, "id") != 0) {
         json_object_object_add(u->set, key, json_object_get(v));
     }
     return DECLINED;
@@ -749,15 +775,14 @@ static int apply_values(task_update *u)
 /* Locks what the update needs: the job first when the state changes. */
 static int lock_task(task_update *u, pfj_db *db)
 {
-    const char *args[1] = {u->id};
     pfj_rows job;
     int found;
 
     if (has_field(u, "state") && field(u, "state") != NULL
-        && pfj_db_select_row(db, "pfj_task_lock_job", 1, args, &job) < 0) {
+        && pfj_db_select_row(db, "pfj_task_lock_job", 3, u->ref, &job) < 0) {
         return pfj_send_db_failure(u->q, db);
     }
-    found = pfj_db_select_row(db, "pfj_task_current", 1, args, &u->cur);
+    found = pfj_db_select_row(db, "pfj_task_current", 3, u->ref, &u->cur);
     if (found < 0) {
         return pfj_send_db_failure(u->q, db);
     }
@@ -789,7 +814,7 @@ static int store_and_answer(task_update *u, pfj_db *db)
     pfj_rows task;
     pfj_jw *w;
 
-    plan_string(u, "task", u->id);
+    plan_string(u, "task", u->ref[0]);
     plan_string(u, "job", cur(u, CUR_JOB_ID));
     json_object_object_add(u->plan, "set", json_object_get(u->set));
     args[0] = json_object_to_json_string_ext(u->plan, JSON_C_TO_STRING_PLAIN);
@@ -819,7 +844,7 @@ int pfj_tasks_update(pfj_req *q)
         return pfj_send_error(q, HTTP_BAD_REQUEST,
                               pfj_json_not_object(u.p, u.body));
     }
-    if ((u.id = task_id(q)) == NULL) {
+    if (!task_ref(q, u.ref)) {
         return pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
     }
     u.plan = pfj_json_pooled(u.p, json_object_new_object());

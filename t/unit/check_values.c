@@ -230,9 +230,9 @@ START_TEST(test_ipv4_to_bigint)
 }
 END_TEST
 
-START_TEST(test_fmt_ipv4_null_is_none)
+START_TEST(test_fmt_ipv4_null_is_null)
 {
-    ck_assert_str_eq(pfj_fmt_ipv4(pfj_test_pool, NULL), "None");
+    ck_assert_ptr_null(pfj_fmt_ipv4(pfj_test_pool, NULL));
 }
 END_TEST
 
@@ -348,7 +348,7 @@ Suite *pfj_suite_values(void)
     tc = pool_tcase("ipv4");
     tcase_add_loop_test(tc, test_fmt_ipv4, 0, N_CASES(ipv4_pairs));
     tcase_add_loop_test(tc, test_ipv4_to_bigint, 0, N_CASES(ipv4_pairs));
-    tcase_add_test(tc, test_fmt_ipv4_null_is_none);
+    tcase_add_test(tc, test_fmt_ipv4_null_is_null);
     tcase_add_loop_test(tc, test_fmt_ipv4_rejects, 0, N_CASES(bad_bigints));
     tcase_add_loop_test(tc, test_ipv4_to_bigint_rejects, 0,
                         N_CASES(bad_quads));
