@@ -10,12 +10,8 @@
 
 #include <apr_pools.h>
 #include <apr_strings.h>
+#include "core/work_state.h"
 
-/* Work states as stored (jobs.state, tasks.state, task_log_associations.state). */
-#define PFJ_STATE_PAUSED  100
-#define PFJ_STATE_RUNNING 105
-#define PFJ_STATE_DONE    106
-#define PFJ_STATE_FAILED  107
 
 /*
  * Python float repr of d: shortest digits that round-trip, ".0" added to
@@ -44,6 +40,9 @@ const char *pfj_fmt_timestamp(apr_pool_t *p, const char *text);
 /* "100" -> "paused", "105" -> "running", "106" -> "done", "107" -> "failed";
  * anything else (including NULL) -> NULL. */
 const char *pfj_state_name(const char *code_text);
+
+/* 1 for PostgreSQL's true ("t"); 0 for false and NULL. */
+int pfj_db_bool(const char *v);
 
 /* The inverse for request input: "paused" -> 100 ... "failed" -> 107;
  * anything else (including "queued") -> -1.  Case-sensitive. */

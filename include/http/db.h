@@ -16,6 +16,7 @@
 #include <httpd.h>
 #include <apr_dbd.h>
 #include <mod_dbd.h>
+#include "core/db_values.h"
 
 typedef struct pfj_stmt {
     const char *label;
@@ -80,8 +81,5 @@ const char *pfj_db_col(const pfj_rows *rows, int n);
  * database error. */
 int pfj_db_select_row(pfj_db *db, const char *label, int nargs,
                       const char *const *args, pfj_rows *rows);
-
-/* 1 for PostgreSQL's true ("t"). */
-int pfj_db_bool(const char *v);
 
 #endif

@@ -6,12 +6,19 @@
 #define PFJ_RESOURCES_JOBS_H
 
 #include "http/request.h"
+#include "core/work_state.h"
 
 /* SQL that selects a job by the two parameters of pfj_job_ref(): an id,
  * or else the oldest job with that title. */
 #define PFJ_JOB_REF_SQL \
     "COALESCE(%lld, (SELECT id FROM jobs WHERE title = %s" \
     "                 ORDER BY id LIMIT 1))"
+
+/* A job that was running or paused with a start time keeps it (j: the
+ * job's row before the change). */
+#define PFJ_JOB_WAS_STARTED_SQL \
+    "(COALESCE(j.state IN (" PFJ_SQL_PAUSED ", " PFJ_SQL_RUNNING "), false)" \
+    " AND j.time_started IS NOT NULL)"
 
 /*
  * §9.2, the job's state from its tasks, in two pieces of one statement:
@@ -36,28 +43,31 @@
     "  SELECT j.id, j.state AS old," \
     "         CASE WHEN NOT EXISTS (SELECT 1 FROM task_states ts" \
     "                                WHERE ts.state IS NULL" \
-    "                                   OR ts.state NOT IN (106, 107))" \
+    "                                   OR ts.state NOT IN (" PFJ_SQL_DONE ", " \
+    PFJ_SQL_FAILED "))" \
     "              THEN CASE WHEN EXISTS (SELECT 1 FROM task_states ts" \
-    "                                      WHERE ts.state = 107)" \
-    "                        THEN 107 ELSE 106 END" \
-    "              WHEN j.state = 100 THEN 100" \
+    "                                      WHERE ts.state = " PFJ_SQL_FAILED ")" \
+    "                        THEN " PFJ_SQL_FAILED " ELSE " PFJ_SQL_DONE " END" \
+    "              WHEN j.state = " PFJ_SQL_PAUSED " THEN " PFJ_SQL_PAUSED \
     "              WHEN EXISTS (SELECT 1 FROM task_states ts" \
     "                             JOIN agents a ON a.id = ts.agent_id" \
-    "                            WHERE (ts.state IS NULL OR ts.state = 105)" \
-    "                              AND a.state NOT IN (200, 201))" \
-    "              THEN 105 ELSE NULL END AS new," \
-    "         COALESCE(j.state IN (100, 105), false)" \
-    "           AND j.time_started IS NOT NULL AS was_started" \
+    "                            WHERE (ts.state IS NULL" \
+    "                                   OR ts.state = " PFJ_SQL_RUNNING ")" \
+    "                              AND a.state NOT IN (" \
+    PFJ_SQL_AGENT_DISABLED ", " PFJ_SQL_AGENT_OFFLINE "))" \
+    "              THEN " PFJ_SQL_RUNNING " ELSE NULL END AS new," \
+    "         " PFJ_JOB_WAS_STARTED_SQL " AS was_started" \
     "    FROM jobs j WHERE j.id = " job_id ")"
 
 #define PFJ_JOB_STATE_UPDATE \
     " UPDATE jobs j SET state = n.new," \
-    "  time_started = CASE WHEN n.new = 105 AND NOT n.was_started" \
+    "  time_started = CASE WHEN n.new = " PFJ_SQL_RUNNING " AND NOT n.was_started" \
     "                      THEN now() AT TIME ZONE 'utc'" \
     "                      ELSE j.time_started END," \
-    "  time_finished = CASE WHEN n.new IN (106, 107)" \
+    "  time_finished = CASE WHEN n.new IN (" PFJ_SQL_DONE ", " PFJ_SQL_FAILED ")" \
     "                       THEN now() AT TIME ZONE 'utc'" \
-    "                       WHEN n.new = 105 AND NOT n.was_started THEN NULL" \
+    "                       WHEN n.new = " PFJ_SQL_RUNNING " AND NOT n.was_started" \
+    "                       THEN NULL" \
     "                       ELSE j.time_finished END" \
     "  FROM next_state n WHERE j.id = n.id AND n.new IS DISTINCT FROM n.old"
 

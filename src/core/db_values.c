@@ -485,3 +485,8 @@ const char *pfj_decimal_text(apr_pool_t *p, const char *s)
                        apr_pstrmemdup(p, fraction, nfraction),
                        apr_pstrmemdup(p, exponent, nexponent), NULL);
 }
+
+int pfj_db_bool(const char *v)
+{
+    return v != NULL && v[0] == 't';
+}

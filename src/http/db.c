@@ -354,8 +354,3 @@ int pfj_db_select_row(pfj_db *db, const char *label, int nargs,
     }
     return pfj_db_next(rows);
 }
-
-int pfj_db_bool(const char *v)
-{
-    return v != NULL && v[0] == 't';
-}
