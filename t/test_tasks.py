@@ -442,10 +442,6 @@ def test_get_is_the_full_object(farm):
     expect(get_task(farm, 3), 200, json=seed_full(farm, 3), headers=JSON_TYPE)
 
 
-def test_get_task_of_job_2(farm):
-    expect(get_task(farm, 12, job=2), 200, json=seed_full(farm, 12))
-
-
 def test_get_shows_the_agent(farm):
     assign(farm, 3)
     expect(get_task(farm, 3), 200,

@@ -38,12 +38,11 @@
 BEGIN;
 
 -- pfj_task_lock_job
-SELECT id FROM jobs
- WHERE id = (SELECT job_id FROM tasks t
-              WHERE t.id = :task
-                AND t.job_id = COALESCE(:job, (SELECT id FROM jobs WHERE title = :title
-                                                ORDER BY id LIMIT 1)))
- FOR UPDATE;
+SELECT j.id FROM jobs j JOIN tasks t ON t.job_id = j.id
+ WHERE t.id = :task
+   AND t.job_id = COALESCE(:job, (SELECT id FROM jobs WHERE title = :title
+                                   ORDER BY id LIMIT 1))
+   FOR UPDATE OF j;
 
 -- pfj_task_current
 SELECT t.state, t.agent_id, a.remote_ip, t.time_started, t.failures,

@@ -62,11 +62,13 @@ const pfj_stmt pfj_tasks_stmts[] = {
      "  JOIN jobs j ON j.id = t.job_id"
      "  LEFT JOIN agents a ON a.id = t.agent_id"
      " WHERE " TASK_REF_SQL},
-    /* §10.2: a state change locks the task's job first (see above). */
+    /* §10.2: a state change locks the task's job first (see above).  A
+     * join, not "id = (SELECT job_id ...)": PostgreSQL would plan that
+     * form anew on every execution (its generic plan costs the title
+     * lookup that a custom plan drops). */
     {"pfj_task_lock_job",
-     "SELECT id FROM jobs"
-     " WHERE id = (SELECT job_id FROM tasks t WHERE " TASK_REF_SQL ")"
-     " FOR UPDATE"},
+     "SELECT j.id FROM jobs j JOIN tasks t ON t.job_id = j.id"
+     " WHERE " TASK_REF_SQL " FOR UPDATE OF j"},
     /* §10.2: the task as it is, locked, with what its update depends on. */
     {"pfj_task_current",
      "SELECT " PFJ_TASK_NOW_SELECT_LIST
