@@ -9,6 +9,7 @@
 
 #include <apr_pools.h>
 #include <json-c/json.h>
+#include "core/utf8.h"
 
 typedef enum pfj_media {
     PFJ_MEDIA_JSON,         /* application/json: parsed */
@@ -62,8 +63,5 @@ int pfj_json_int64(json_object *o, apr_int64_t *out);
 /* 1 when o is a JSON number (integer or float, not a boolean) with a finite
  * value. */
 int pfj_json_is_number(json_object *o);
-
-/* Number of Unicode characters of a valid UTF-8 string. */
-apr_size_t pfj_utf8_length(const char *s);
 
 #endif

@@ -257,16 +257,6 @@ int pfj_json_is_number(json_object *o)
     return d == d && d - d == 0.0;
 }
 
-apr_size_t pfj_utf8_length(const char *s)
-{
-    apr_size_t n = 0;
-
-    for (; *s; s++) {
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    }
-    return n;
-}
-
 int pfj_json_mentions(json_object *body, const char *key)
 {
     size_t i;

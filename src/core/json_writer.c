@@ -14,11 +14,11 @@
 #include "core/json_writer.h"
 #include "core/json_body.h"
 #include "core/db_values.h"
+#include "core/utf8.h"
 
 /* Longest escape of one code point: a surrogate pair, "\ud83d\ude00". */
 #define MAX_ESCAPE_LEN 12
 #define ESCAPE_CHUNK 1024
-#define REPLACEMENT_CHARACTER 0xFFFD
 
 static const char hex_digits[] = "0123456789abcdef";
 
@@ -64,51 +64,6 @@ static int begin_value(pfj_jw *w)
     else
         separate(w);
     return w->status == APR_SUCCESS;
-}
-
-/* Decodes the UTF-8 sequence at s (avail bytes left) into *cp and returns
- * its length.  An invalid sequence (bad lead byte, overlong form,
- * surrogate, above U+10FFFF, cut short) becomes U+FFFD covering its valid
- * prefix, at least one byte: what Python's decode(errors="replace") does. */
-static apr_size_t decode_utf8(const unsigned char *s, apr_size_t avail,
-                              unsigned *cp)
-{
-    unsigned c = s[0], lo = 0x80, hi = 0xBF;
-    apr_size_t len, i;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        c &= 0x1F;
-    }
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        c &= 0x0F;
-        lo = c == 0x0 ? 0xA0 : 0x80;   /* E0 80..9F would be overlong */
-        hi = c == 0xD ? 0x9F : 0xBF;   /* ED A0..BF would be a surrogate */
-    }
-    else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        c &= 0x07;
-        lo = c == 0x0 ? 0x90 : 0x80;   /* F0 80..8F would be overlong */
-        hi = c == 0x4 ? 0x8F : 0xBF;   /* F4 90.. would be above U+10FFFF */
-    }
-    else {
-        *cp = REPLACEMENT_CHARACTER;
-        return 1;
-    }
-    for (i = 1; i < len; i++, lo = 0x80, hi = 0xBF) {
-        if (i == avail || s[i] < lo || s[i] > hi) {
-            *cp = REPLACEMENT_CHARACTER;
-            return i;
-        }
-        c = c << 6 | (s[i] & 0x3F);
-    }
-    *cp = c;
-    return len;
 }
 
 static char *put_u_escape(char *out, unsigned unit)
@@ -197,8 +152,9 @@ static void put_quoted(pfj_jw *w, const char *s, apr_size_t len)
             put(w, chunk, out - chunk);
             out = chunk;
         }
-        i += decode_utf8(in + i, len - i, &cp);
-        out = escape_code_point(out, cp);
+        i += pfj_utf8_decode(in + i, len - i, &cp);
+        out = escape_code_point(out, cp == PFJ_UTF8_INVALID
+                                     ? PFJ_UTF8_REPLACEMENT : cp);
     }
     *out++ = '"';
     put(w, chunk, out - chunk);

@@ -14,12 +14,11 @@
 
 #include "core/pyrepr.h"
 #include "core/db_values.h"
+#include "core/utf8.h"
 
 #define N_ITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 #define INITIAL_BUF_SIZE 64
-#define REPLACEMENT_CHARACTER 0xFFFD
-#define REPLACEMENT_CHARACTER_UTF8 "\xef\xbf\xbd"
 
 /* Containers nested deeper than this print as [...] / {...}, as Python
  * prints a container that holds itself.  json_body.c's parser stops well
@@ -60,56 +59,6 @@ static void buf_put(repr_buf *b, const char *s, apr_size_t len)
 static void buf_puts(repr_buf *b, const char *s)
 {
     buf_put(b, s, strlen(s));
-}
-
-/* Well-formed UTF-8 sequences (Unicode, Table 3-7): per range of lead
- * bytes, the sequence length and the range the second byte must be in
- * (narrower than 80..BF where overlong forms, surrogates or code points
- * above U+10FFFF would start); later bytes are always 80..BF. */
-static const struct {
-    unsigned char lead_lo, lead_hi, len, second_lo, second_hi;
-} utf8_forms[] = {
-    { 0xC2, 0xDF, 2, 0x80, 0xBF },
-    { 0xE0, 0xE0, 3, 0xA0, 0xBF },
-    { 0xE1, 0xEC, 3, 0x80, 0xBF },
-    { 0xED, 0xED, 3, 0x80, 0x9F },
-    { 0xEE, 0xEF, 3, 0x80, 0xBF },
-    { 0xF0, 0xF0, 4, 0x90, 0xBF },
-    { 0xF1, 0xF3, 4, 0x80, 0xBF },
-    { 0xF4, 0xF4, 4, 0x80, 0x8F },
-};
-
-/* Decodes the UTF-8 sequence at s (avail > 0 bytes left) into *cp and
- * returns its length.  JSON strings are valid UTF-8 (the parser checks);
- * any other text that is not becomes U+FFFD per maximal ill-formed
- * subpart, as Python's bytes.decode(errors="replace") makes it. */
-static apr_size_t decode_utf8(const unsigned char *s, apr_size_t avail,
-                              unsigned *cp)
-{
-    unsigned char lo, hi;
-    apr_size_t form, len, i;
-    unsigned c = s[0];
-
-    *cp = c;
-    if (c < 0x80)
-        return 1;
-    *cp = REPLACEMENT_CHARACTER;
-    for (form = 0; form < N_ITEMS(utf8_forms); form++)
-        if (c >= utf8_forms[form].lead_lo && c <= utf8_forms[form].lead_hi)
-            break;
-    if (form == N_ITEMS(utf8_forms))
-        return 1;
-    len = utf8_forms[form].len;
-    lo = utf8_forms[form].second_lo;
-    hi = utf8_forms[form].second_hi;
-    c &= 0xFF >> (len + 1);
-    for (i = 1; i < len; i++, lo = 0x80, hi = 0xBF) {
-        if (i == avail || s[i] < lo || s[i] > hi)
-            return i;
-        c = c << 6 | (s[i] & 0x3F);
-    }
-    *cp = c;
-    return len;
 }
 
 /*
@@ -219,7 +168,12 @@ static void put_str_repr(repr_buf *b, const char *s, apr_size_t len)
 
     buf_put(b, &quote, 1);
     for (i = 0; i < len; i += n) {
-        n = decode_utf8(in + i, len - i, &cp);
+        n = pfj_utf8_decode(in + i, len - i, &cp);
+        if (cp == PFJ_UTF8_INVALID) {
+            /* what Python decoded the bytes to; a U+FFFD sent is kept */
+            buf_puts(b, PFJ_UTF8_REPLACEMENT_TEXT);
+            continue;
+        }
         letter = escape_letter(cp, quote);
         if (letter != 0) {
             char esc[2] = { '\\', letter };
@@ -228,8 +182,6 @@ static void put_str_repr(repr_buf *b, const char *s, apr_size_t len)
         }
         else if (!is_printable(cp))
             put_hex_escape(b, cp);
-        else if (cp == REPLACEMENT_CHARACTER)   /* maybe not what s held */
-            buf_puts(b, REPLACEMENT_CHARACTER_UTF8);
         else
             buf_put(b, s + i, n);
     }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <apr_strings.h>
 #include "core/router.h"
+#include "core/utf8.h"
 
 /* Placeholders: {job} is an id (digits) or a title (anything else),
  * {int} digits only, {str} any non-empty segment. */
@@ -81,59 +82,6 @@ const char *pfj_id_within(const char *digits, apr_int64_t max)
     return (errno == 0 && v <= max) ? digits : NULL;
 }
 
-/* Length of the UTF-8 sequence at s (at most avail bytes), 0 if invalid:
- * overlong forms, surrogates and code points above U+10FFFF included. */
-static apr_size_t utf8_sequence_length(const unsigned char *s,
-                                       apr_size_t avail)
-{
-    apr_size_t len, i;
-    unsigned long cp;
-
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        len = 2, cp = s[0] & 0x1F;
-    }
-    else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        len = 3, cp = s[0] & 0x0F;
-    }
-    else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        len = 4, cp = s[0] & 0x07;
-    }
-    else {
-        return 0;
-    }
-    if (len > avail) {
-        return 0;
-    }
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
-        || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    return len;
-}
-
-static int is_valid_utf8(const char *s, apr_size_t len)
-{
-    apr_size_t i = 0, n;
-
-    while (i < len) {
-        n = utf8_sequence_length((const unsigned char *)s + i, len - i);
-        if (n == 0) {
-            return 0;
-        }
-        i += n;
-    }
-    return 1;
-}
-
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -169,7 +117,7 @@ char *pfj_decode_segment(apr_pool_t *p, const char *seg, apr_size_t len)
     char *out = apr_palloc(p, len + 1);
     apr_size_t o = percent_decode(seg, len, out);
 
-    if (memchr(out, '\0', o) != NULL || !is_valid_utf8(out, o)) {
+    if (memchr(out, '\0', o) != NULL || !pfj_utf8_valid(out, o)) {
         return NULL;
     }
     return out;
@@ -182,18 +130,19 @@ static char *decode_replacing(apr_pool_t *p, const char *s, apr_size_t len)
 {
     char *raw = apr_palloc(p, len + 1), *out = apr_palloc(p, 3 * len + 1);
     apr_size_t n = percent_decode(s, len, raw), i = 0, o = 0, seq;
+    unsigned cp;
 
     while (i < n) {
-        seq = raw[i] ? utf8_sequence_length((unsigned char *)raw + i, n - i)
-                     : 0;
-        if (seq == 0) {
-            memcpy(out + o, "\xef\xbf\xbd", 3);
-            o += 3, i++;
+        seq = pfj_utf8_decode((unsigned char *)raw + i, n - i, &cp);
+        if (cp == PFJ_UTF8_INVALID || cp == 0) {
+            memcpy(out + o, PFJ_UTF8_REPLACEMENT_TEXT, 3);
+            o += 3;
         }
         else {
             memcpy(out + o, raw + i, seq);
-            o += seq, i += seq;
+            o += seq;
         }
+        i += seq;
     }
     out[o] = '\0';
     return out;

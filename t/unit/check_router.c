@@ -188,6 +188,10 @@ START_TEST(query_strings)
     t = pfj_parse_query(pfj_test_pool, "user=a%00b&x=%C3%A9%C3");
     ck_assert_str_eq(apr_table_get(t, "user"), "a\xef\xbf\xbd" "b");
     ck_assert_str_eq(apr_table_get(t, "x"), "\xc3\xa9\xef\xbf\xbd");
+    /* one U+FFFD per maximal ill-formed subpart, as Python decodes */
+    t = pfj_parse_query(pfj_test_pool, "x=%E6%97y&z=%C0%AF");
+    ck_assert_str_eq(apr_table_get(t, "x"), "\xef\xbf\xbdy");
+    ck_assert_str_eq(apr_table_get(t, "z"), "\xef\xbf\xbd\xef\xbf\xbd");
     ck_assert_int_eq(apr_table_elts(pfj_parse_query(pfj_test_pool,
                                                     NULL))->nelts, 0);
 }
