@@ -32,9 +32,9 @@ const char *pfj_log_content_type(const char *identifier);
 /*
  * Where the agent serves the log (§10.6, §11.5): "http://<host>:<port>
  * /api/v1/task_logs/<identifier>", host by agents.use_address (text of the
- * integer): 311 remote -> remote_ip (BIGINT text; NULL -> "None"), 312
- * hostname -> hostname.  NULL for 310 local, 313 passive, or anything
- * else: no URL reaches such an agent.  Bytes of the identifier that a URL
+ * integer): 311 remote -> remote_ip (BIGINT text), 312 hostname ->
+ * hostname.  NULL for 310 local, 313 passive, an agent without that
+ * address or port, or anything else: no URL reaches such an agent.  Bytes of the identifier that a URL
  * cannot carry as they are (controls, space, non-ASCII) are percent-encoded.
  */
 const char *pfj_log_agent_url(apr_pool_t *p, const char *use_address,

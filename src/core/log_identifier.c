@@ -97,8 +97,8 @@ const char *pfj_log_agent_url(apr_pool_t *p, const char *use_address,
     const char *host;
 
     if (use_address && strcmp(use_address, USE_ADDRESS_REMOTE) == 0) {
-        /* str(None) for no address, as the reference's template fills in */
-        host = remote_ip ? pfj_fmt_ipv4(p, remote_ip) : "None";
+        /* no address: no URL (the reference redirects to "http://None:...") */
+        host = pfj_fmt_ipv4(p, remote_ip);
     }
     else if (use_address && strcmp(use_address, USE_ADDRESS_HOSTNAME) == 0) {
         host = hostname;

@@ -189,7 +189,9 @@ static int requeues(const char *requeue, int failures)
  * agent, and a requeue while the job allows more. */
 static void state_failed(decision *d)
 {
-    int failures = atoi(d->now->failures) + 1;
+    /* kept within the column's INTEGER, which an update may have filled */
+    apr_int64_t counted = apr_atoi64(d->now->failures) + 1;
+    int failures = counted > INT32_MAX ? INT32_MAX : (int)counted;
 
     plan_string(d, "time_finished", FINISH_IF_UNFINISHED);
     json_object_object_add(d->set, "failures", json_object_new_int(failures));

@@ -384,30 +384,13 @@ static int append_request_body(upload *u)
     return rc;
 }
 
-static int is_form(const char *mimetype)
-{
-    static const char *const forms[] = {"application/x-www-form-urlencoded",
-                                        "multipart/form-data", NULL};
-    int i;
-
-    for (i = 0; forms[i]; i++) {
-        if (strcmp(mimetype, forms[i]) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* What the reference writes (request.data): the bytes of a JSON body,
- * which was read before routing; nothing for a form body, which its form
- * parser consumes; the raw body of any other type. */
+/* The bytes as sent: those of a JSON body, which was read before
+ * routing, else the raw body - of a form type too (the reference's form
+ * parser consumes those and it writes an empty file). */
 static int write_body(upload *u, pfj_req *q)
 {
     if (q->has_json) {
         return append(u, q->json_text, q->json_len);
-    }
-    if (is_form(q->mimetype)) {
-        return 0;
     }
     return append_request_body(u);
 }

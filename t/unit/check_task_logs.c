@@ -79,13 +79,12 @@ START_TEST(test_agent_url_by_address_kind)
 {
     apr_pool_t *p = pfj_test_pool;
 
-    /* 311 remote: the address (2130706433 = 127.0.0.1); "None" if unknown */
+    /* 311 remote: the address (2130706433 = 127.0.0.1); none if unknown */
     ck_assert_str_eq(pfj_log_agent_url(p, "311", "render01", "2130706433",
                                        "50000", "a.csv"),
                      "http://127.0.0.1:50000/api/v1/task_logs/a.csv");
-    ck_assert_str_eq(pfj_log_agent_url(p, "311", "render01", NULL, "50000",
-                                       "a.csv"),
-                     "http://None:50000/api/v1/task_logs/a.csv");
+    ck_assert_ptr_null(pfj_log_agent_url(p, "311", "render01", NULL, "50000",
+                                         "a.csv"));
     /* 312 hostname */
     ck_assert_str_eq(pfj_log_agent_url(p, "312", "render01", "2130706433",
                                        "8080", "a.csv"),

@@ -290,6 +290,19 @@ START_TEST(test_requeue_limits)
 }
 END_TEST
 
+START_TEST(test_failures_stay_within_their_column)
+{
+    pfj_task_now now = assigned_task();
+
+    now.failures = "2147483647";
+    now.requeue = "0";
+    expect_plan_as("{\"state\": \"failed\"}", &now, NULL,
+                   PLAN("\"recompute\":true,\"time_finished\":\"now_if_null\","
+                        "\"fail_agent\":\"" AGENT "\",",
+                        "{\"state\":107,\"failures\":2147483647}"));
+}
+END_TEST
+
 START_TEST(test_failed_without_an_agent_is_stored)
 {
     pfj_task_now now = assigned_task();
@@ -499,6 +512,7 @@ Suite *pfj_suite_task_update(void)
     tcase_add_test(tc, test_done_clears_the_error_and_credits_the_agent);
     tcase_add_test(tc, test_failed_counts_and_requeues_while_the_job_allows);
     tcase_add_test(tc, test_requeue_limits);
+    tcase_add_test(tc, test_failures_stay_within_their_column);
     tcase_add_test(tc, test_failed_without_an_agent_is_stored);
     tcase_add_test(tc, test_running_starts_the_task_once);
     tcase_add_test(tc, test_time_started_now_keeps_a_finish);
