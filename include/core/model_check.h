@@ -63,4 +63,14 @@ const char *pfj_validate(apr_pool_t *p, const pfj_model *model,
  * "<class 'NoneType'>", ... */
 const char *pfj_py_class(json_object *value);
 
+/*
+ * 1 when s is an agent id in the canonical form: 8-4-4-4-12 hex digits,
+ * either case - what agents send (str() of a Python UUID).  The reference
+ * parses with Python's uuid.UUID(), which also takes braces, "urn:uuid:"
+ * and missing hyphens, and PostgreSQL has a list of its own; taking the
+ * one form keeps every other text away from PostgreSQL's uuid input,
+ * where it would fail the statement.
+ */
+int pfj_is_uuid(const char *s);
+
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/count.h"
 #include "core/db_values.h"
 
 /* 17 significant digits always identify a double (DBL_DECIMAL_DIG). */
@@ -280,7 +281,7 @@ static const struct {
     { PFJ_STATE_FAILED,  "107", "failed" },
 };
 
-#define N_WORK_STATES (sizeof(work_states) / sizeof(work_states[0]))
+#define N_WORK_STATES PFJ_COUNT(work_states)
 
 const char *pfj_state_name(const char *code_text)
 {

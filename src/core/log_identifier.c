@@ -7,6 +7,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "core/count.h"
 #include "core/log_identifier.h"
 #include "core/db_values.h"
 
@@ -61,7 +62,7 @@ const char *pfj_log_content_type(const char *identifier)
 {
     apr_size_t len = without_encoding(identifier), n, i;
 
-    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+    for (i = 0; i < PFJ_COUNT(types); i++) {
         n = strlen(types[i].extension);
         if (len > n && strncasecmp(identifier + len - n, types[i].extension,
                                    n) == 0) {

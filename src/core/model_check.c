@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
@@ -183,4 +184,17 @@ const char *pfj_validate(apr_pool_t *p, const pfj_model *model,
     if (error == NULL)
         error = first_value_error(p, model, body);
     return error;
+}
+
+int pfj_is_uuid(const char *s)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    apr_size_t i;
+
+    for (i = 0; shape[i]; i++) {
+        if (shape[i] == '-' ? s[i] != '-' : !apr_isxdigit(s[i])) {
+            return 0;
+        }
+    }
+    return s[i] == '\0';
 }

@@ -12,11 +12,10 @@
 
 #include <apr_strings.h>
 
+#include "core/count.h"
 #include "core/pyrepr.h"
 #include "core/db_values.h"
 #include "core/utf8.h"
-
-#define N_ITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 #define INITIAL_BUF_SIZE 64
 
@@ -117,7 +116,7 @@ static int is_printable(unsigned cp)
         return cp >= 0x20 && cp < 0x7F;
     if (is_noncharacter(cp))
         return 0;
-    for (i = 0; i < N_ITEMS(non_printable) && cp >= non_printable[i].lo; i++)
+    for (i = 0; i < PFJ_COUNT(non_printable) && cp >= non_printable[i].lo; i++)
         if (cp <= non_printable[i].hi)
             return 0;
     return 1;

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <apr_strings.h>
+#include "core/count.h"
 #include "core/router.h"
 #include "core/utf8.h"
 
@@ -47,7 +48,7 @@ static const route routes[] = {
     {LOGS "{str}/logfile", PFJ_M_PUT, PFJ_EP_LOGFILE_PUT},
 };
 
-#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+#define NROUTES PFJ_COUNT(routes)
 #define MAX_SEGMENTS 16
 
 /* A request path cut into decoded segments; a NULL segment never matches. */

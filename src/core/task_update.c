@@ -5,6 +5,7 @@
  */
 #include <string.h>
 #include <apr_strings.h>
+#include "core/count.h"
 #include "core/task_update.h"
 #include "core/task_columns.h"
 #include "core/db_values.h"
@@ -63,8 +64,6 @@ static const struct {
     {"frame", "`frame` cannot be changed"},
 };
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
 /* One update on its way through the decision. */
 typedef struct decision {
     apr_pool_t *p;
@@ -117,7 +116,7 @@ static const pfj_refusal *check_read_only(decision *d)
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "`time_started` cannot be set manually");
     }
-    for (i = 0; i < COUNT(read_only); i++) {
+    for (i = 0; i < PFJ_COUNT(read_only); i++) {
         if (has_field(d, read_only[i].key)) {
             return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "%s",
                               read_only[i].error);
@@ -414,12 +413,12 @@ static const column_input *settable(const char *key)
 {
     apr_size_t i;
 
-    for (i = 0; i < COUNT(columns); i++) {
+    for (i = 0; i < PFJ_COUNT(columns); i++) {
         if (strcmp(key, columns[i].name) == 0) {
             return is_settable(columns[i].kind) ? &columns[i] : NULL;
         }
     }
-    for (i = 0; i < COUNT(relations); i++) {
+    for (i = 0; i < PFJ_COUNT(relations); i++) {
         if (strcmp(key, relations[i].name) == 0) {
             return &relations[i];
         }
@@ -431,7 +430,7 @@ static int is_column(const char *key)
 {
     apr_size_t i;
 
-    for (i = 0; i < COUNT(columns); i++) {
+    for (i = 0; i < PFJ_COUNT(columns); i++) {
         if (strcmp(key, columns[i].name) == 0) {
             return 1;
         }

@@ -71,27 +71,6 @@ static int task_ref(pfj_req *q, const char *ref[2])
     return ref[0] != NULL && ref[1] != NULL;
 }
 
-/*
- * Agent ids are taken in the canonical form only: 8-4-4-4-12 hex digits,
- * either case - what agents send (str() of a Python UUID).  The reference
- * parses with Python's uuid.UUID(), which also takes braces, "urn:uuid:"
- * and missing hyphens, and PostgreSQL has a list of its own; checking the
- * one form here keeps every other text away from PostgreSQL's uuid input,
- * where it would fail the statement.
- */
-static int is_uuid(const char *s)
-{
-    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-    apr_size_t i;
-
-    for (i = 0; shape[i]; i++) {
-        if (shape[i] == '-' ? s[i] != '-' : !apr_isxdigit(s[i])) {
-            return 0;
-        }
-    }
-    return s[i] == '\0';
-}
-
 /* The answers POST and DELETE give before their own, in the reference's
  * order: no task, a bad agent id (id_error), no agent.  Returns DECLINED
  * to go on, else the answer sent. */
@@ -163,7 +142,7 @@ static const char *read_agent_id(pfj_req *q, const char **id)
         return NULL;
     }
     if (!json_object_is_type(v, json_type_string)
-        || !is_uuid(json_object_get_string(v))) {
+        || !pfj_is_uuid(json_object_get_string(v))) {
         return BAD_AGENT_ID;
     }
     *id = json_object_get_string(v);
@@ -218,7 +197,7 @@ int pfj_failed_on_agent_delete(pfj_req *q)
         return task_not_found(q);
     }
     args[2] = q->route.args[2];
-    if (!is_uuid(args[2])) {
+    if (!pfj_is_uuid(args[2])) {
         args[2] = NULL;
         id_error = BAD_AGENT_ID;
     }

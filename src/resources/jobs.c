@@ -6,6 +6,7 @@
 #include <http_protocol.h>
 #include <http_log.h>
 #include "resources/jobs.h"
+#include "core/count.h"
 #include "core/db_values.h"
 
 APLOG_USE_MODULE(pyfarm_jobs);
@@ -237,7 +238,7 @@ void pfj_job_render(pfj_jw *w, const pfj_rows *job, const char *start,
     apr_size_t i;
 
     pfj_jw_object_begin(w);
-    for (i = 0; i < sizeof(job_fields) / sizeof(job_fields[0]); i++) {
+    for (i = 0; i < PFJ_COUNT(job_fields); i++) {
         pfj_jw_kv_db(w, job_fields[i].key, job_fields[i].kind,
                      pfj_db_col(job, job_fields[i].column));
     }
@@ -356,7 +357,7 @@ int pfj_jobs_schema(pfj_req *q)
     apr_size_t i;
 
     pfj_jw_object_begin(w);
-    for (i = 0; i < sizeof(schema_types) / sizeof(schema_types[0]); i++) {
+    for (i = 0; i < PFJ_COUNT(schema_types); i++) {
         pfj_jw_kv_string(w, schema_types[i][0], schema_types[i][1]);
     }
     pfj_jw_object_end(w);

@@ -10,6 +10,7 @@
 #include <http_log.h>
 #include "resources/notified_users.h"
 #include "resources/jobs.h"
+#include "core/count.h"
 #include "core/json_body.h"
 
 APLOG_USE_MODULE(pyfarm_jobs);
@@ -68,7 +69,7 @@ static const char *const flag_keys[] = {
     "on_success", "on_failure", "on_deletion"
 };
 
-#define NFLAGS (sizeof(flag_keys) / sizeof(flag_keys[0]))
+#define NFLAGS PFJ_COUNT(flag_keys)
 
 /* What a subscribe request asks for, and what is wrong with it.  The
  * reference checks the job, the body and its "username", looks the user

@@ -9,7 +9,6 @@
  * files themselves are logfile.c's, the names log_identifier.c's.
  */
 #include <apr_strings.h>
-#include <apr_uuid.h>
 #include <httpd.h>
 #include <http_protocol.h>
 #include <http_log.h>
@@ -238,24 +237,12 @@ int pfj_task_logs_list(pfj_req *q)
 
 /* ---- §11.2 ---- */
 
-/* The TaskLog model's custom check: a string holding a UUID.  Only the
- * canonical 8-4-4-4-12 form (hex digits of either case) passes, what
- * agents send; PostgreSQL's uuid input takes it as is. */
+/* The TaskLog model's custom check: a string holding a UUID (in the
+ * canonical form, see pfj_is_uuid). */
 static int is_uuid_string(json_object *v)
 {
-    char canonical[APR_UUID_FORMATTED_LENGTH + 1];
-    apr_uuid_t uuid;
-    const char *s;
-
-    if (!json_object_is_type(v, json_type_string)) {
-        return 0;
-    }
-    s = json_object_get_string(v);
-    if (apr_uuid_parse(&uuid, s) != APR_SUCCESS) {
-        return 0;
-    }
-    apr_uuid_format(canonical, &uuid);
-    return strcasecmp(canonical, s) == 0;
+    return json_object_is_type(v, json_type_string)
+           && pfj_is_uuid(json_object_get_string(v));
 }
 
 static const pfj_column task_log_columns[] = {

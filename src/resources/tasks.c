@@ -18,6 +18,7 @@
 #include <http_log.h>
 #include "resources/tasks.h"
 #include "resources/jobs.h"
+#include "core/count.h"
 #include "core/json_body.h"
 #include "core/pyrepr.h"
 #include "core/model_check.h"
@@ -153,8 +154,6 @@ static const struct {
     PFJ_TASK_COLUMNS(TASK_FIELD, )
 };
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
 /* §0.7, task rule: a queued task with an agent is "assigned". */
 static const char *task_state(const pfj_rows *t)
 {
@@ -170,7 +169,7 @@ static void render_fields(pfj_jw *w, const pfj_rows *t)
 {
     apr_size_t i;
 
-    for (i = 0; i < COUNT(task_fields); i++) {
+    for (i = 0; i < PFJ_COUNT(task_fields); i++) {
         if (task_fields[i].kind != RENDER_STATE) {
             pfj_jw_kv_db(w, task_fields[i].key, task_fields[i].kind,
                          pfj_db_col(t, task_fields[i].column));

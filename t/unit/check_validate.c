@@ -313,6 +313,19 @@ START_TEST(test_py_class)
 }
 END_TEST
 
+START_TEST(test_uuid_shape)
+{
+    ck_assert(pfj_is_uuid("6d2e8a3f-5c1b-4e7a-9f0d-2b8c4a1e7f35"));
+    ck_assert(pfj_is_uuid("6D2E8A3F-5C1B-4E7A-9F0D-2B8C4A1E7F35"));
+    ck_assert(!pfj_is_uuid("6d2e8a3f5c1b4e7a9f0d2b8c4a1e7f35"));
+    ck_assert(!pfj_is_uuid("{6d2e8a3f-5c1b-4e7a-9f0d-2b8c4a1e7f35}"));
+    ck_assert(!pfj_is_uuid("6d2e8a3f-5c1b-4e7a-9f0d-2b8c4a1e7f3"));
+    ck_assert(!pfj_is_uuid("6d2e8a3f-5c1b-4e7a-9f0d-2b8c4a1e7f355"));
+    ck_assert(!pfj_is_uuid("6d2e8a3g-5c1b-4e7a-9f0d-2b8c4a1e7f35"));
+    ck_assert(!pfj_is_uuid(""));
+}
+END_TEST
+
 Suite *pfj_suite_validate(void)
 {
     Suite *s = suite_create("validate");
@@ -324,6 +337,7 @@ Suite *pfj_suite_validate(void)
     tcase_add_loop_test(tc, test_keys, 0, N_CASES(key_cases));
     tcase_add_loop_test(tc, test_values, 0, N_CASES(value_cases));
     tcase_add_loop_test(tc, test_py_class, 0, N_CASES(class_cases));
+    tcase_add_test(tc, test_uuid_shape);
     suite_add_tcase(s, tc);
     return s;
 }
