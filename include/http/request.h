@@ -70,8 +70,10 @@ pfj_db *pfj_req_db(pfj_req *q);
 pfj_jw *pfj_begin_json(pfj_req *q, int status);
 int pfj_end_json(pfj_req *q, pfj_jw *w);
 
-/* {"error": msg} with this status. */
+/* {"error": msg} with this status; pfj_send_errorf formats msg. */
 int pfj_send_error(pfj_req *q, int status, const char *msg);
+int pfj_send_errorf(pfj_req *q, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The answer to a refusal of the core's decisions, in its shape. */
 int pfj_send_refusal(pfj_req *q, const pfj_refusal *no);

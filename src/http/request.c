@@ -94,6 +94,17 @@ int pfj_send_error(pfj_req *q, int status, const char *msg)
     return pfj_end_json(q, w);
 }
 
+int pfj_send_errorf(pfj_req *q, int status, const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(q->r->pool, fmt, ap);
+    va_end(ap);
+    return pfj_send_error(q, status, msg);
+}
+
 /* {"error": [message]} */
 static int send_error_list(pfj_req *q, int status, const char *msg)
 {
@@ -143,10 +154,8 @@ int pfj_send_no_content(pfj_req *q)
 
 int pfj_send_unhandled(pfj_req *q)
 {
-    return pfj_send_error(q, HTTP_INTERNAL_SERVER_ERROR,
-                          apr_pstrcat(q->r->pool,
-                                      "unhandled error while accessing ",
-                                      q->url, NULL));
+    return pfj_send_errorf(q, HTTP_INTERNAL_SERVER_ERROR,
+                           "unhandled error while accessing %s", q->url);
 }
 
 int pfj_send_db_failure(pfj_req *q, pfj_db *db)
@@ -270,11 +279,8 @@ int pfj_send_body_failure(pfj_req *q, int status, apr_off_t max)
     }
     q->r->connection->keepalive = AP_CONN_CLOSE;
     if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
-        return pfj_send_error(q, status,
-                              apr_psprintf(q->r->pool,
-                                           "request body is larger than the "
-                                           "limit of %" APR_OFF_T_FMT " bytes",
-                                           max));
+        return pfj_send_errorf(q, status, "request body is larger than the "
+                               "limit of %" APR_OFF_T_FMT " bytes", max);
     }
     return pfj_send_error(q, status, "the request body could not be read");
 }
@@ -303,10 +309,8 @@ static int preprocess_body(pfj_req *q)
     }
     if (media == PFJ_MEDIA_OTHER) {
         return len == 0 ? DECLINED
-               : pfj_send_error(q, HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                apr_psprintf(r->pool,
-                                             "Unsupported media type '%s'",
-                                             q->mimetype));
+               : pfj_send_errorf(q, HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                 "Unsupported media type '%s'", q->mimetype);
     }
     if (len == 0) {
         return pfj_send_error(q, HTTP_BAD_REQUEST, "no data to decode");

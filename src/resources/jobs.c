@@ -423,7 +423,6 @@ static int resolve_filters(pfj_req *q, pfj_db *db, job_filters *f)
     const char *args[4] = {f->jobtype, f->user, f->queues, f->queues};
     const char *missing_queue;
     pfj_rows rows;
-    apr_pool_t *p = q->r->pool;
 
     if (!f->jobtype && !f->user && !f->queues) {
         return DECLINED;
@@ -436,18 +435,16 @@ static int resolve_filters(pfj_req *q, pfj_db *db, job_filters *f)
     missing_queue = pfj_db_col(&rows, 2);
     f->queue_ids = pfj_db_col(&rows, 3);
     if (f->jobtype && f->jobtype_id == NULL) {
-        return pfj_send_error(q, HTTP_NOT_FOUND,
-                              apr_psprintf(p, "Jobtype %s not found",
-                                           f->jobtype));
+        return pfj_send_errorf(q, HTTP_NOT_FOUND, "Jobtype %s not found",
+                               f->jobtype);
     }
     if (f->user && f->user_id == NULL) {
-        return pfj_send_error(q, HTTP_NOT_FOUND,
-                              apr_psprintf(p, "User %s not found", f->user));
+        return pfj_send_errorf(q, HTTP_NOT_FOUND, "User %s not found",
+                               f->user);
     }
     if (missing_queue) {
-        return pfj_send_error(q, HTTP_NOT_FOUND,
-                              apr_psprintf(p, "Jobqueue %s not found",
-                                           missing_queue));
+        return pfj_send_errorf(q, HTTP_NOT_FOUND, "Jobqueue %s not found",
+                               missing_queue);
     }
     return DECLINED;
 }

@@ -416,9 +416,8 @@ static int send_write_error(pfj_req *q, upload *u)
     apr_strerror(u->error, reason, sizeof(reason));
     ap_log_rerror(APLOG_MARK, APLOG_ERR, u->error, q->r, "cannot store the "
                   "task log %s", u->path);
-    return pfj_send_error(q, HTTP_INTERNAL_SERVER_ERROR,
-                          apr_psprintf(q->r->pool, "Could not write file %s "
-                                       "to disk: %s", u->path, reason));
+    return pfj_send_errorf(q, HTTP_INTERNAL_SERVER_ERROR, "Could not write "
+                           "file %s to disk: %s", u->path, reason);
 }
 
 /* PyFarmJobsMaxLogSize, or httpd's LimitRequestBody when lower. */

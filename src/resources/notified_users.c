@@ -249,9 +249,8 @@ static int answer_subscription(pfj_req *q, const subscription *s,
     }
     if (pfj_db_col(row, SC_ON_SUCCESS) == NULL) {
         /* The reference fails on the primary key (500). */
-        return pfj_send_error(q, HTTP_CONFLICT,
-                              apr_psprintf(p, "User %s is already notified "
-                                           "for this job", s->shown_name));
+        return pfj_send_errorf(q, HTTP_CONFLICT, "User %s is already "
+                               "notified for this job", s->shown_name);
     }
     w = pfj_begin_json(q, HTTP_CREATED);
     render_subscriber(w, row);
@@ -308,9 +307,8 @@ int pfj_notified_user_delete(pfj_req *q)
         return job_not_found(q);
     }
     if (pfj_db_col(&row, 1) == NULL) {
-        return pfj_send_error(q, HTTP_NOT_FOUND,
-                              apr_psprintf(q->r->pool, "User %s not found",
-                                           args[2]));
+        return pfj_send_errorf(q, HTTP_NOT_FOUND, "User %s not found",
+                               args[2]);
     }
     return pfj_send_no_content(q);
 }
