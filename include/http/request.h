@@ -93,6 +93,20 @@ int pfj_send_redirect(pfj_req *q, int status, const char *target);
  * for bodies that are not JSON, e.g. a file bucket. */
 int pfj_send_brigade(pfj_req *q, apr_bucket_brigade *bb);
 
+/*
+ * The list of a parent's children (failed_on_agents, notified_users, task
+ * logs): statement label, run with args, returns no row when the parent
+ * does not exist, else one row per child - or one row whose marker column
+ * is NULL when it has none (a LEFT JOIN LATERAL of a page of them).  No
+ * row: the answer of not_found; else 200 with an array of render() of
+ * each child's row.
+ */
+typedef void (*pfj_row_render_fn)(pfj_jw *w, const pfj_rows *row);
+int pfj_send_child_list(pfj_req *q, pfj_db *db, const char *label,
+                        int nargs, const char *const *args, int marker,
+                        pfj_row_render_fn render,
+                        int (*not_found)(pfj_req *q));
+
 /* 204: no body, Content-Type application/json. */
 int pfj_send_no_content(pfj_req *q);
 

@@ -105,6 +105,32 @@ int pfj_send_errorf(pfj_req *q, int status, const char *fmt, ...)
     return pfj_send_error(q, status, msg);
 }
 
+int pfj_send_child_list(pfj_req *q, pfj_db *db, const char *label,
+                        int nargs, const char *const *args, int marker,
+                        pfj_row_render_fn render,
+                        int (*not_found)(pfj_req *q))
+{
+    pfj_rows rows;
+    pfj_jw *w;
+    int found = pfj_db_select_row(db, label, nargs, args, &rows);
+
+    if (found < 0) {
+        return pfj_send_db_failure(q, db);
+    }
+    if (!found) {
+        return not_found(q);
+    }
+    w = pfj_begin_json(q, HTTP_OK);
+    pfj_jw_array_begin(w);
+    do {
+        if (pfj_db_col(&rows, marker) != NULL) {
+            render(w, &rows);
+        }
+    } while (pfj_db_next(&rows));
+    pfj_jw_array_end(w);
+    return pfj_end_json(q, w);
+}
+
 /* {"error": [message]} */
 static int send_error_list(pfj_req *q, int status, const char *msg)
 {

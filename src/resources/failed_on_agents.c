@@ -89,12 +89,18 @@ static int refuse_pair(pfj_req *q, const pfj_rows *row, const char *id_error)
 }
 
 /* GET …/failed_on_agents/ */
+static void render_agent(pfj_jw *w, const pfj_rows *row)
+{
+    pfj_jw_object_begin(w);
+    pfj_jw_kv_string(w, "id", pfj_db_col(row, 1));
+    pfj_jw_kv_string(w, "hostname", pfj_db_col(row, 2));
+    pfj_jw_object_end(w);
+}
+
 int pfj_failed_on_agents_list(pfj_req *q)
 {
     pfj_db *db = pfj_req_db(q);
     const char *args[4];
-    pfj_rows rows;
-    pfj_jw *w;
     int rc;
 
     if (db == NULL) {
@@ -106,25 +112,8 @@ int pfj_failed_on_agents_list(pfj_req *q)
     if (!task_ref(q, &args[2])) {
         return task_not_found(q);
     }
-    if ((rc = pfj_db_select_row(db, "pfj_failed_on_agents_list", 4, args,
-                                &rows)) < 0) {
-        return pfj_send_db_failure(q, db);
-    }
-    if (rc == 0) {
-        return task_not_found(q);
-    }
-    w = pfj_begin_json(q, HTTP_OK);
-    pfj_jw_array_begin(w);
-    do {
-        if (pfj_db_col(&rows, 1) != NULL) {
-            pfj_jw_object_begin(w);
-            pfj_jw_kv_string(w, "id", pfj_db_col(&rows, 1));
-            pfj_jw_kv_string(w, "hostname", pfj_db_col(&rows, 2));
-            pfj_jw_object_end(w);
-        }
-    } while (pfj_db_next(&rows));
-    pfj_jw_array_end(w);
-    return pfj_end_json(q, w);
+    return pfj_send_child_list(q, db, "pfj_failed_on_agents_list", 4, args,
+                               1, render_agent, task_not_found);
 }
 
 /* The "id" of a POST body: *id is the agent id to look up (NULL when

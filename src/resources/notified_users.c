@@ -107,8 +107,6 @@ int pfj_notified_users_list(pfj_req *q)
 {
     pfj_db *db = pfj_req_db(q);
     const char *args[4];
-    pfj_rows rows;
-    pfj_jw *w;
     int rc;
 
     if (db == NULL) {
@@ -120,22 +118,8 @@ int pfj_notified_users_list(pfj_req *q)
     if (!pfj_job_ref(q->route.args[0], &args[2], &args[3])) {
         return job_not_found(q);
     }
-    if ((rc = pfj_db_select_row(db, "pfj_notified_users_list", 4, args,
-                                &rows)) < 0) {
-        return pfj_send_db_failure(q, db);
-    }
-    if (rc == 0) {
-        return job_not_found(q);
-    }
-    w = pfj_begin_json(q, HTTP_OK);
-    pfj_jw_array_begin(w);
-    do {
-        if (pfj_db_col(&rows, SC_USER_ID) != NULL) {
-            render_subscriber(w, &rows);
-        }
-    } while (pfj_db_next(&rows));
-    pfj_jw_array_end(w);
-    return pfj_end_json(q, w);
+    return pfj_send_child_list(q, db, "pfj_notified_users_list", 4, args,
+                               SC_USER_ID, render_subscriber, job_not_found);
 }
 
 /* The reference answers a list or a string without "username" with "No

@@ -202,13 +202,16 @@ static void render_list_item(pfj_jw *w, const pfj_rows *rows)
     pfj_jw_object_end(w);
 }
 
+static int task_not_found(pfj_req *q)
+{
+    return send_missing(q, NULL, TASK_NOT_FOUND);
+}
+
 int pfj_task_logs_list(pfj_req *q)
 {
     pfj_db *db = pfj_req_db(q);
     log_ref ref = url_ref(q);
     const char *args[5] = {ref.attempt, NULL, NULL, ref.task, ref.job};
-    pfj_rows rows;
-    pfj_jw *w;
     int rc;
 
     if (db == NULL) {
@@ -217,22 +220,9 @@ int pfj_task_logs_list(pfj_req *q)
     if ((rc = pfj_req_page(q, &args[1], &args[2])) != DECLINED) {
         return rc;
     }
-    if ((rc = pfj_db_select_row(db, "pfj_task_logs_list", 5, args,
-                                &rows)) < 0) {
-        return pfj_send_db_failure(q, db);
-    }
-    if (rc == 0) {
-        return send_missing(q, NULL, TASK_NOT_FOUND);
-    }
-    w = pfj_begin_json(q, HTTP_OK);
-    pfj_jw_array_begin(w);
-    do {
-        if (pfj_db_col(&rows, LS_IDENTIFIER) != NULL) {
-            render_list_item(w, &rows);
-        }
-    } while (pfj_db_next(&rows));
-    pfj_jw_array_end(w);
-    return pfj_end_json(q, w);
+    return pfj_send_child_list(q, db, "pfj_task_logs_list", 5, args,
+                               LS_IDENTIFIER, render_list_item,
+                               task_not_found);
 }
 
 /* ---- §11.2 ---- */
