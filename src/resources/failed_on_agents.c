@@ -26,11 +26,16 @@ APLOG_USE_MODULE(pyfarm_jobs);
 #define PAIR_RESULT \
     "SELECT EXISTS (SELECT 1 FROM task), (SELECT hostname FROM agent)"
 
+/* Statement labels, so that a misspelt one fails to compile. */
+#define STMT_FAILED_ON_AGENTS_LIST "pfj_failed_on_agents_list"
+#define STMT_FAILED_ON_AGENT_ADD "pfj_failed_on_agent_add"
+#define STMT_FAILED_ON_AGENT_DELETE "pfj_failed_on_agent_delete"
+
 const pfj_stmt pfj_failed_on_agents_stmts[] = {
     /* No row: no such task.  One row with a NULL agent: none (left) to
      * list.  failed_tasks_in_agents has no column telling the insertion
      * order, so agents come by hostname, then id. */
-    {"pfj_failed_on_agents_list",
+    {STMT_FAILED_ON_AGENTS_LIST,
      "SELECT t.id, f.id, f.hostname"
      "  FROM tasks t"
      "  LEFT JOIN LATERAL ("
@@ -41,13 +46,13 @@ const pfj_stmt pfj_failed_on_agents_stmts[] = {
      "        ORDER BY a.hostname, a.id LIMIT %lld OFFSET %lld) f ON true"
      " WHERE t.id = %lld AND t.job_id = %lld"},
     /* Idempotent: a pair already recorded stays as it is. */
-    {"pfj_failed_on_agent_add",
+    {STMT_FAILED_ON_AGENT_ADD,
      PAIR_CTES
      " added AS (INSERT INTO failed_tasks_in_agents (agent_id, task_id)"
      "           SELECT agent.id, task.id FROM agent, task"
      "           ON CONFLICT DO NOTHING)"
      PAIR_RESULT},
-    {"pfj_failed_on_agent_delete",
+    {STMT_FAILED_ON_AGENT_DELETE,
      PAIR_CTES
      " gone AS (DELETE FROM failed_tasks_in_agents fa USING task, agent"
      "           WHERE fa.task_id = task.id AND fa.agent_id = agent.id)"
@@ -112,7 +117,7 @@ int pfj_failed_on_agents_list(pfj_req *q)
     if (!task_ref(q, &args[2])) {
         return task_not_found(q);
     }
-    return pfj_send_child_list(q, db, "pfj_failed_on_agents_list", 4, args,
+    return pfj_send_child_list(q, db, STMT_FAILED_ON_AGENTS_LIST, 4, args,
                                1, render_agent, task_not_found);
 }
 
@@ -154,7 +159,7 @@ int pfj_failed_on_agents_add(pfj_req *q)
         return task_not_found(q);
     }
     id_error = read_agent_id(q, &args[2]);
-    if (pfj_db_select_row(db, "pfj_failed_on_agent_add", 3, args,
+    if (pfj_db_select_row(db, STMT_FAILED_ON_AGENT_ADD, 3, args,
                           &row) != 1) {
         return pfj_send_db_failure(q, db);
     }
@@ -190,7 +195,7 @@ int pfj_failed_on_agent_delete(pfj_req *q)
         args[2] = NULL;
         id_error = BAD_AGENT_ID;
     }
-    if (pfj_db_select_row(db, "pfj_failed_on_agent_delete", 3, args,
+    if (pfj_db_select_row(db, STMT_FAILED_ON_AGENT_DELETE, 3, args,
                           &row) != 1) {
         return pfj_send_db_failure(q, db);
     }

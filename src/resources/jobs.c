@@ -21,11 +21,18 @@ APLOG_USE_MODULE(pyfarm_jobs);
     " SELECT q.id, COALESCE(q.fullpath, p.path || '/' || q.name)::text" \
     "  FROM job_queues q JOIN queue_paths p ON q.parent_jobqueue_id = p.id) "
 
+/* Statement labels, so that a misspelt one fails to compile. */
+#define STMT_JOBS_FILTERS "pfj_jobs_filters"
+#define STMT_JOBS_LIST "pfj_jobs_list"
+#define STMT_JOB_GET "pfj_job_get"
+#define STMT_JOB_DELETE "pfj_job_delete"
+#define STMT_JOB_RECOMPUTE "pfj_job_recompute"
+
 const pfj_stmt pfj_jobs_stmts[] = {
     /* §2 filters, resolved in one round trip: the jobtype's id, the user's
      * id, the first queue path that does not exist and the ids of those
      * that do. */
-    {"pfj_jobs_filters",
+    {STMT_JOBS_FILTERS,
      QUEUE_PATHS_CTE
      "SELECT (SELECT id FROM jobtypes WHERE name = %s),"
      "       (SELECT id FROM users WHERE username = %s),"
@@ -38,7 +45,7 @@ const pfj_stmt pfj_jobs_stmts[] = {
      "         WHERE path IN (SELECT json_array_elements_text(%s::json)))"},
     /* §2 list; the "assigned" display needs to know whether any task of
      * the job has an agent. */
-    {"pfj_jobs_list",
+    {STMT_JOBS_LIST,
      "SELECT j.id, j.title, j.state,"
      "       EXISTS (SELECT 1 FROM tasks t"
      "                WHERE t.job_id = j.id AND t.agent_id IS NOT NULL)"
@@ -52,7 +59,7 @@ const pfj_stmt pfj_jobs_stmts[] = {
      " LIMIT %lld OFFSET %lld"},
     /* §5 one job, with everything its JSON object shows, by id or by
      * title (the oldest job of that title). */
-    {"pfj_job_get",
+    {STMT_JOB_GET,
      QUEUE_PATHS_CTE
      "SELECT j.id, j.title, j.state, j.priority, j.weight, j.minimum_agents,"
      "       j.maximum_agents, j.job_group_id, j.notes, j.output_link,"
@@ -114,7 +121,7 @@ const pfj_stmt pfj_jobs_stmts[] = {
      * tasks and every row that refers to them, and job groups left empty.
      * One statement: the foreign keys are checked at its end, when all the
      * referring rows are gone.  Returns how many jobs matched (0 or 1). */
-    {"pfj_job_delete",
+    {STMT_JOB_DELETE,
      "WITH target AS (SELECT id FROM jobs WHERE id = " PFJ_JOB_REF_SQL
      "                 FOR UPDATE),"
      " doomed AS (SELECT id FROM target"
@@ -147,7 +154,7 @@ const pfj_stmt pfj_jobs_stmts[] = {
      "                                                   FROM doomed)))"
      "SELECT count(*) FROM target"},
     /* §9.2 for one job, after a change made by an earlier statement. */
-    {"pfj_job_recompute",
+    {STMT_JOB_RECOMPUTE,
      "WITH task_states AS NOT MATERIALIZED ("
      "       SELECT state, agent_id FROM tasks WHERE job_id = %lld),"
      PFJ_JOB_STATE_CTES("%lld") PFJ_JOB_STATE_UPDATE},
@@ -262,7 +269,7 @@ int pfj_job_select(pfj_db *db, const char *id, const char *title,
 {
     const char *args[2] = {id, title};
 
-    return pfj_db_select_row(db, "pfj_job_get", 2, args, job);
+    return pfj_db_select_row(db, STMT_JOB_GET, 2, args, job);
 }
 
 int pfj_job_has_tasks(const pfj_rows *job)
@@ -304,7 +311,7 @@ int pfj_job_recompute(pfj_db *db, const char *id)
 {
     const char *args[2] = {id, id};
 
-    return pfj_db_exec(db, "pfj_job_recompute", 2, args, NULL);
+    return pfj_db_exec(db, STMT_JOB_RECOMPUTE, 2, args, NULL);
 }
 
 /* §7 */
@@ -320,7 +327,7 @@ int pfj_jobs_delete(pfj_req *q)
     if (!pfj_job_ref(q->route.args[0], &args[0], &args[1])) {
         return pfj_send_error(q, HTTP_NOT_FOUND, "Job not found");
     }
-    if (pfj_db_select_row(db, "pfj_job_delete", 2, args, &rows) != 1) {
+    if (pfj_db_select_row(db, STMT_JOB_DELETE, 2, args, &rows) != 1) {
         return pfj_send_db_failure(q, db);
     }
     if (strcmp(pfj_db_col(&rows, 0), "0") == 0) {
@@ -427,7 +434,7 @@ static int resolve_filters(pfj_req *q, pfj_db *db, job_filters *f)
     if (!f->jobtype && !f->user && !f->queues) {
         return DECLINED;
     }
-    if (pfj_db_select_row(db, "pfj_jobs_filters", 4, args, &rows) != 1) {
+    if (pfj_db_select_row(db, STMT_JOBS_FILTERS, 4, args, &rows) != 1) {
         return pfj_send_db_failure(q, db);
     }
     f->jobtype_id = pfj_db_col(&rows, 0);
@@ -465,7 +472,7 @@ static int select_jobs(pfj_db *db, const job_filters *f, pfj_rows *rows)
         f->queue_ids, f->queue_ids, f->title, f->title, f->limit, f->offset
     };
 
-    return pfj_db_select(db, "pfj_jobs_list", 10, args, rows);
+    return pfj_db_select(db, STMT_JOBS_LIST, 10, args, rows);
 }
 
 int pfj_jobs_list(pfj_req *q)

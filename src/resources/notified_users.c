@@ -22,10 +22,15 @@ enum subscriber_column {
     SC_ON_SUCCESS, SC_ON_FAILURE, SC_ON_DELETION
 };
 
+/* Statement labels, so that a misspelt one fails to compile. */
+#define STMT_NOTIFIED_USERS_LIST "pfj_notified_users_list"
+#define STMT_NOTIFIED_USER_ADD "pfj_notified_user_add"
+#define STMT_NOTIFIED_USER_DELETE "pfj_notified_user_delete"
+
 const pfj_stmt pfj_notified_users_stmts[] = {
     /* No row: no such job.  One row with a NULL user: nobody (left) to
      * list. */
-    {"pfj_notified_users_list",
+    {STMT_NOTIFIED_USERS_LIST,
      "SELECT j.id, s.id, s.username, s.email,"
      "       s.on_success, s.on_failure, s.on_deletion"
      "  FROM jobs j"
@@ -40,7 +45,7 @@ const pfj_stmt pfj_notified_users_stmts[] = {
      * NULL for their defaults.  The flags come back NULL when nothing was
      * inserted: the user is subscribed already (or there was nothing to
      * insert). */
-    {"pfj_notified_user_add",
+    {STMT_NOTIFIED_USER_ADD,
      "WITH job AS (SELECT id FROM jobs WHERE id = " PFJ_JOB_REF_SQL "),"
      " usr AS (SELECT id, username, email FROM users WHERE username = %s),"
      " added AS (INSERT INTO notified_users"
@@ -56,7 +61,7 @@ const pfj_stmt pfj_notified_users_stmts[] = {
      "  FROM (VALUES (1)) AS one(n)"
      "  LEFT JOIN usr ON true LEFT JOIN added ON true"},
     /* Returns the job id and the user id (NULL when not found). */
-    {"pfj_notified_user_delete",
+    {STMT_NOTIFIED_USER_DELETE,
      "WITH job AS (SELECT id FROM jobs WHERE id = " PFJ_JOB_REF_SQL "),"
      " usr AS (SELECT id FROM users WHERE username = %s),"
      " gone AS (DELETE FROM notified_users n USING job, usr"
@@ -118,7 +123,7 @@ int pfj_notified_users_list(pfj_req *q)
     if (!pfj_job_ref(q->route.args[0], &args[2], &args[3])) {
         return job_not_found(q);
     }
-    return pfj_send_child_list(q, db, "pfj_notified_users_list", 4, args,
+    return pfj_send_child_list(q, db, STMT_NOTIFIED_USERS_LIST, 4, args,
                                SC_USER_ID, render_subscriber, job_not_found);
 }
 
@@ -262,7 +267,7 @@ int pfj_notified_users_add(pfj_req *q)
         args[3 + i] = s.flags[i];
     }
     args[6] = (s.body_error || s.field_error) ? "f" : "t";
-    if (pfj_db_select_row(db, "pfj_notified_user_add", 7, args, &row) != 1) {
+    if (pfj_db_select_row(db, STMT_NOTIFIED_USER_ADD, 7, args, &row) != 1) {
         return pfj_send_db_failure(q, db);
     }
     return answer_subscription(q, &s, &row);
@@ -283,7 +288,7 @@ int pfj_notified_user_delete(pfj_req *q)
         return job_not_found(q);
     }
     args[2] = q->route.args[1];
-    if (pfj_db_select_row(db, "pfj_notified_user_delete", 3, args,
+    if (pfj_db_select_row(db, STMT_NOTIFIED_USER_DELETE, 3, args,
                           &row) != 1) {
         return pfj_send_db_failure(q, db);
     }

@@ -20,10 +20,16 @@
 
 APLOG_USE_MODULE(pyfarm_jobs);
 
+/* Statement labels, so that a misspelt one fails to compile. */
+#define STMT_TASK_LOGS_LIST "pfj_task_logs_list"
+#define STMT_TASK_LOG_LOOKUP "pfj_task_log_lookup"
+#define STMT_TASK_LOG_REGISTER "pfj_task_log_register"
+#define STMT_TASK_LOG_SET_STATE "pfj_task_log_set_state"
+
 const pfj_stmt pfj_task_logs_stmts[] = {
     /* §11.1.  No row: no such task.  One row with a NULL identifier: no
      * log (left) to list.  Logs come in the order of their ids. */
-    {"pfj_task_logs_list",
+    {STMT_TASK_LOGS_LIST,
      "SELECT t.id, l.identifier, l.created_on, l.agent_id"
      "  FROM tasks t"
      "  LEFT JOIN LATERAL ("
@@ -36,7 +42,7 @@ const pfj_stmt pfj_task_logs_stmts[] = {
      " ORDER BY l.id"},
     /* §11.2-§11.6: always one row (columns: enum lookup_column).  The
      * agent parameter is the one a registration names. */
-    {"pfj_task_log_lookup",
+    {STMT_TASK_LOG_LOOKUP,
      "SELECT EXISTS (SELECT 1 FROM tasks WHERE id = %lld AND job_id = %lld),"
      "       l.id, l.identifier, l.agent_id, l.created_on,"
      "       EXISTS (SELECT 1 FROM task_log_associations x"
@@ -50,7 +56,7 @@ const pfj_stmt pfj_task_logs_stmts[] = {
     /* §11.2: the log (new, or the existing one with this identifier, its
      * agent kept) linked to the task attempt.  Returns whether the link is
      * new, then the log in the lookup's columns. */
-    {"pfj_task_log_register",
+    {STMT_TASK_LOG_REGISTER,
      "WITH log AS ("
      "   INSERT INTO task_logs (id, identifier, agent_id, created_on)"
      "   VALUES (COALESCE(%d, nextval(pg_get_serial_sequence('task_logs',"
@@ -67,7 +73,7 @@ const pfj_stmt pfj_task_logs_stmts[] = {
      "SELECT EXISTS (SELECT 1 FROM link), id, identifier, agent_id,"
      "       created_on FROM log"},
     /* §11.4 */
-    {"pfj_task_log_set_state",
+    {STMT_TASK_LOG_SET_STATE,
      "UPDATE task_log_associations SET state = %d"
      " WHERE task_log_id = %d AND task_id = %lld AND attempt = %d"},
     {NULL, NULL}
@@ -125,7 +131,7 @@ static int lookup(pfj_req *q, const char *identifier, const char *agent,
     if (db == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
-    if (pfj_db_select_row(db, "pfj_task_log_lookup", 6, args, log) != 1) {
+    if (pfj_db_select_row(db, STMT_TASK_LOG_LOOKUP, 6, args, log) != 1) {
         return pfj_send_db_failure(q, db);
     }
     return DECLINED;
@@ -220,7 +226,7 @@ int pfj_task_logs_list(pfj_req *q)
     if ((rc = pfj_req_page(q, &args[1], &args[2])) != DECLINED) {
         return rc;
     }
-    return pfj_send_child_list(q, db, "pfj_task_logs_list", 5, args,
+    return pfj_send_child_list(q, db, STMT_TASK_LOGS_LIST, 5, args,
                                LS_IDENTIFIER, render_list_item,
                                task_not_found);
 }
@@ -329,7 +335,7 @@ static int register_log(pfj_req *q, const registration *g)
                            ref.attempt};
     pfj_rows log;
 
-    if (pfj_db_select_row(db, "pfj_task_log_register", 5, args, &log) != 1) {
+    if (pfj_db_select_row(db, STMT_TASK_LOG_REGISTER, 5, args, &log) != 1) {
         return pfj_send_db_failure(q, db);
     }
     if (!pfj_db_bool(pfj_db_col(&log, 0))) {
@@ -418,7 +424,7 @@ static int store_state(pfj_req *q, const pfj_rows *log, const char *code)
     log_ref ref = url_ref(q);
     const char *args[4] = {code, col(log, LK_ID), ref.task, ref.attempt};
 
-    return pfj_db_exec(db, "pfj_task_log_set_state", 4, args, NULL) == 0
+    return pfj_db_exec(db, STMT_TASK_LOG_SET_STATE, 4, args, NULL) == 0
            ? DECLINED : pfj_send_db_failure(q, db);
 }
 

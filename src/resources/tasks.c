@@ -46,19 +46,27 @@ enum full_task_column {
  * tasks never sits whole in memory. */
 #define TASK_PAGE_ROWS 1000
 
+/* Statement labels, so that a misspelt one fails to compile. */
+#define STMT_TASKS_JOB "pfj_tasks_job"
+#define STMT_TASKS_PAGE "pfj_tasks_page"
+#define STMT_TASK_GET "pfj_task_get"
+#define STMT_TASK_LOCK_JOB "pfj_task_lock_job"
+#define STMT_TASK_CURRENT "pfj_task_current"
+#define STMT_TASK_APPLY "pfj_task_apply"
+
 const pfj_stmt pfj_tasks_stmts[] = {
     /* §8: the job the list belongs to. */
-    {"pfj_tasks_job",
+    {STMT_TASKS_JOB,
      "SELECT id FROM jobs WHERE id = " PFJ_JOB_REF_SQL},
     /* §8: one page of the list, after (frame, id) of the previous page. */
-    {"pfj_tasks_page",
+    {STMT_TASKS_PAGE,
      "SELECT " TASK_COLUMNS " FROM tasks t"
      " WHERE t.job_id = %lld"
      "   AND (%s::numeric IS NULL OR (t.frame, t.id) > (%s::numeric, %lld))"
      " ORDER BY t.frame, t.id LIMIT %lld"},
     /* §10.1.  The single-task statements take the URL's task and job
      * (TASK_REF_SQL): a task under another job is not found. */
-    {"pfj_task_get",
+    {STMT_TASK_GET,
      "SELECT " FULL_TASK_COLUMNS " FROM tasks t"
      "  JOIN jobs j ON j.id = t.job_id"
      "  LEFT JOIN agents a ON a.id = t.agent_id"
@@ -67,11 +75,11 @@ const pfj_stmt pfj_tasks_stmts[] = {
      * join, not "id = (SELECT job_id ...)": PostgreSQL would plan that
      * form anew on every execution (its generic plan costs the title
      * lookup that a custom plan drops). */
-    {"pfj_task_lock_job",
+    {STMT_TASK_LOCK_JOB,
      "SELECT j.id FROM jobs j JOIN tasks t ON t.job_id = j.id"
      " WHERE " TASK_REF_SQL " FOR UPDATE OF j"},
     /* §10.2: the task as it is, locked, with what its update depends on. */
-    {"pfj_task_current",
+    {STMT_TASK_CURRENT,
      "SELECT " PFJ_TASK_NOW_SELECT_LIST
      "  FROM tasks t JOIN jobs j ON j.id = t.job_id"
      "  JOIN jobtype_versions v ON v.id = j.jobtype_version_id"
@@ -83,7 +91,7 @@ const pfj_stmt pfj_tasks_stmts[] = {
      * "now_if_null" | "max_now", "fail_agent": uuid, "success_agent":
      * uuid, "clear_failures": true, "clear_logs": true, "recompute":
      * true}.  Returns the full task object. */
-    {"pfj_task_apply",
+    {STMT_TASK_APPLY,
      "WITH plan AS (SELECT %s::json AS p),"
      " task AS (SELECT t AS row FROM tasks t, plan"
      "           WHERE t.id = (plan.p->>'task')::bigint),"
@@ -257,7 +265,7 @@ static int write_page(pfj_db *db, pfj_jw *w, const char *job,
     pfj_rows rows;
     int n = 0;
 
-    if (pfj_db_select(db, "pfj_tasks_page", 5, args, &rows) != 0) {
+    if (pfj_db_select(db, STMT_TASKS_PAGE, 5, args, &rows) != 0) {
         return -1;
     }
     while (pfj_db_next(&rows)) {
@@ -301,7 +309,7 @@ int pfj_tasks_list(pfj_req *q)
     if (!pfj_job_ref(q->route.args[0], &args[0], &args[1])) {
         return send_job_not_found(q);
     }
-    if ((found = pfj_db_select_row(db, "pfj_tasks_job", 2, args, &rows)) < 0) {
+    if ((found = pfj_db_select_row(db, STMT_TASKS_JOB, 2, args, &rows)) < 0) {
         return pfj_send_db_failure(q, db);
     }
     if (!found) {
@@ -344,7 +352,7 @@ int pfj_tasks_get(pfj_req *q)
     if (!task_ref(q, args)) {
         return pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
     }
-    if ((found = pfj_db_select_row(db, "pfj_task_get", 3, args, &task)) < 0) {
+    if ((found = pfj_db_select_row(db, STMT_TASK_GET, 3, args, &task)) < 0) {
         return pfj_send_db_failure(q, db);
     }
     if (!found) {
@@ -377,10 +385,10 @@ static int fetch_task(pfj_req *q, pfj_db *db, const char *const ref[3],
     int found;
 
     if (pfj_task_update_changes_state(q->body)
-        && pfj_db_select_row(db, "pfj_task_lock_job", 3, ref, &job) < 0) {
+        && pfj_db_select_row(db, STMT_TASK_LOCK_JOB, 3, ref, &job) < 0) {
         return pfj_send_db_failure(q, db);
     }
-    found = pfj_db_select_row(db, "pfj_task_current", 3, ref, row);
+    found = pfj_db_select_row(db, STMT_TASK_CURRENT, 3, ref, row);
     if (found < 0) {
         return pfj_send_db_failure(q, db);
     }
@@ -399,7 +407,7 @@ static int store_and_answer(pfj_req *q, pfj_db *db, json_object *plan)
     pfj_jw *w;
 
     args[0] = json_object_to_json_string_ext(plan, JSON_C_TO_STRING_PLAIN);
-    if (pfj_db_select_row(db, "pfj_task_apply", 1, args, &task) != 1) {
+    if (pfj_db_select_row(db, STMT_TASK_APPLY, 1, args, &task) != 1) {
         pfj_db_end(db);
         return pfj_send_db_failure(q, db);
     }
