@@ -54,10 +54,6 @@ int pfj_state_code(const char *name);
  */
 const char *pfj_fmt_ipv4(apr_pool_t *p, const char *bigint_text);
 
-/* Dotted quad -> its BIGINT value as text ("127.0.0.1" -> "2130706433");
- * NULL when ip is not an IPv4 dotted quad. */
-const char *pfj_ipv4_to_bigint(apr_pool_t *p, const char *ip);
-
 /* Text Python's Decimal() reads as a finite number (" +2", "4.", ".5",
  * "1e3") in the canonical form the other functions here and PostgreSQL
  * take ("2", "4", "0.5", "1e3"); NULL for anything else. */

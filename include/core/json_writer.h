@@ -59,8 +59,6 @@ void pfj_jw_json(pfj_jw *w, struct json_object *o);
 /* Shorthands for "key": value. */
 void pfj_jw_kv_string(pfj_jw *w, const char *key, const char *s);
 void pfj_jw_kv_raw(pfj_jw *w, const char *key, const char *token);
-void pfj_jw_kv_int64(pfj_jw *w, const char *key, apr_int64_t v);
-void pfj_jw_kv_bool(pfj_jw *w, const char *key, int v);
 void pfj_jw_kv_null(pfj_jw *w, const char *key);
 
 /* "key": an integer given as decimal digits (a URL's id), as Python

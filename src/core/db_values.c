@@ -338,25 +338,6 @@ const char *pfj_fmt_ipv4(apr_pool_t *p, const char *bigint_text)
                         (unsigned)ip & 0xff);
 }
 
-const char *pfj_ipv4_to_bigint(apr_pool_t *p, const char *ip)
-{
-    apr_uint64_t value = 0, octet;
-    const char *s = ip;
-    int i;
-
-    if (ip == NULL)
-        return NULL;
-    for (i = 0; i < 4; i++) {
-        if (i > 0 && *s++ != '.')
-            return NULL;
-        s = parse_bounded(s, 255, &octet);
-        if (s == NULL)
-            return NULL;
-        value = value << 8 | octet;
-    }
-    return *s == '\0' ? apr_psprintf(p, "%" APR_UINT64_T_FMT, value) : NULL;
-}
-
 /* A number literal of any length in the form of the decimal above:
  * significant digits without leading or trailing zeros ("" for zero). */
 typedef struct literal {

@@ -349,18 +349,6 @@ void pfj_jw_kv_raw(pfj_jw *w, const char *key, const char *token)
     pfj_jw_raw(w, token);
 }
 
-void pfj_jw_kv_int64(pfj_jw *w, const char *key, apr_int64_t v)
-{
-    pfj_jw_key(w, key);
-    pfj_jw_int64(w, v);
-}
-
-void pfj_jw_kv_bool(pfj_jw *w, const char *key, int v)
-{
-    pfj_jw_key(w, key);
-    pfj_jw_bool(w, v);
-}
-
 void pfj_jw_kv_null(pfj_jw *w, const char *key)
 {
     pfj_jw_key(w, key);

@@ -83,7 +83,8 @@ START_TEST(test_objects_in_array)
 {
     pfj_jw_array_begin(&w);
     pfj_jw_object_begin(&w);
-    pfj_jw_kv_int64(&w, "a", 1);
+    pfj_jw_key(&w, "a");
+    pfj_jw_int64(&w, 1);
     pfj_jw_key(&w, "b");
     pfj_jw_array_begin(&w);
     pfj_jw_bool(&w, 0);
@@ -105,9 +106,12 @@ START_TEST(test_kv_shorthands)
     pfj_jw_kv_string(&w, "n", NULL);
     pfj_jw_kv_raw(&w, "r", "1.0");
     pfj_jw_kv_raw(&w, "rn", NULL);
-    pfj_jw_kv_int64(&w, "i", APR_INT64_MIN);
-    pfj_jw_kv_bool(&w, "t", 1);
-    pfj_jw_kv_bool(&w, "f", 0);
+    pfj_jw_key(&w, "i");
+    pfj_jw_int64(&w, APR_INT64_MIN);
+    pfj_jw_key(&w, "t");
+    pfj_jw_bool(&w, 1);
+    pfj_jw_key(&w, "f");
+    pfj_jw_bool(&w, 0);
     pfj_jw_kv_null(&w, "z");
     pfj_jw_object_end(&w);
     ck_assert_str_eq(take_output(),
@@ -133,7 +137,8 @@ END_TEST
 START_TEST(test_null_key_is_python_none)
 {
     pfj_jw_object_begin(&w);
-    pfj_jw_kv_int64(&w, NULL, 1);
+    pfj_jw_key(&w, NULL);
+    pfj_jw_int64(&w, 1);
     pfj_jw_object_end(&w);
     ck_assert_str_eq(take_output(), "{\"null\": 1}");
 }
@@ -208,7 +213,8 @@ END_TEST
 START_TEST(test_key_escaping)
 {
     pfj_jw_object_begin(&w);
-    pfj_jw_kv_int64(&w, "k\"\xc3\xa9", 1);
+    pfj_jw_key(&w, "k\"\xc3\xa9");
+    pfj_jw_int64(&w, 1);
     pfj_jw_object_end(&w);
     ck_assert_str_eq(take_output(), "{\"k\\\"\\u00e9\": 1}");
 }
@@ -335,7 +341,8 @@ START_TEST(test_too_deep_stops_writing)
     for (i = 0; i <= PFJ_JW_MAX_DEPTH; i++)
         pfj_jw_object_begin(&w);
     ck_assert_int_eq(w.status, APR_EINVAL);
-    pfj_jw_kv_int64(&w, "a", 1);
+    pfj_jw_key(&w, "a");
+    pfj_jw_int64(&w, 1);
     pfj_jw_object_end(&w);
     ck_assert_int_eq(w.status, APR_EINVAL);
     ck_assert_str_eq(take_output(), repeat("{", PFJ_JW_MAX_DEPTH));
