@@ -1,6 +1,6 @@
 /*
  * db_values.h - rendering of database values the way pyfarm-master renders
- * them (spec api.md §0.6, §0.7).  Pure functions over APR: no httpd.
+ * them (doc/api.md §0.6, §0.7).  Pure functions over APR: no httpd.
  *
  * PostgreSQL hands every value back as text; these turn that text into the
  * exact JSON token text the reference emits.

@@ -59,7 +59,7 @@ apr_int64_t pfj_conf_max_tasks(const pfj_dir_conf *c);
 apr_int64_t pfj_conf_list_limit(const pfj_dir_conf *c);
 /* The default jobs.autodelete_time in seconds as text; NULL: none. */
 const char *pfj_conf_autodelete(apr_pool_t *p, const pfj_dir_conf *c);
-/* The directory of task log files (spec api.md §11, tasklogs_dir). */
+/* The directory of task log files (doc/api.md §11, tasklogs_dir). */
 const char *pfj_conf_log_dir(const pfj_dir_conf *c);
 apr_off_t pfj_conf_max_log_size(const pfj_dir_conf *c);
 

@@ -1,5 +1,5 @@
 /*
- * json_body.h - the reference's request-body rules (spec api.md §0.2):
+ * json_body.h - the reference's request-body rules (doc/api.md §0.2):
  * which media types are parsed as JSON, which pass through unparsed, which
  * are refused; and a strict JSON parser whose result lives as long as a
  * pool.  Pure: APR and json-c only.

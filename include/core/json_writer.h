@@ -65,7 +65,7 @@ void pfj_jw_kv_null(pfj_jw *w, const char *key);
  * prints int(digits): any length, leading zeros dropped ("007" -> 7). */
 void pfj_jw_kv_digits(pfj_jw *w, const char *key, const char *digits);
 
-/* How a database column is rendered (spec api.md §0.6). */
+/* How a database column is rendered (doc/api.md §0.6). */
 typedef enum pfj_db_kind {
     PFJ_DB_INT,         /* integer text, as is */
     PFJ_DB_TEXT,        /* a string */

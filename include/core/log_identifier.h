@@ -1,5 +1,5 @@
 /*
- * log_identifier.h - task log names (spec api.md §11): which identifiers may name
+ * log_identifier.h - task log names (doc/api.md §11): which identifiers may name
  * a file in the log directory, the content type a download gets from its
  * name, and where a log lives on its agent (§10.6, §11.5).  Pure: APR only.
  */

@@ -1,6 +1,6 @@
 /*
  * model_check.h - the reference's model validation for "validated" endpoints
- * (spec api.md §0.5): POST /jobs/ (model Job) and POST .../logs/ (model
+ * (doc/api.md §0.5): POST /jobs/ (model Job) and POST .../logs/ (model
  * TaskLog).  Checks, in order, that the body is a JSON object, that no
  * disallowed key is present, that every key is known, that every required
  * key is present, and the type of every present key.  Pure: APR, json-c.

@@ -1,6 +1,6 @@
 /*
  * request.h - one API request from httpd's point of view: the request-body
- * rules (spec api.md §0.2), routing to a handler, and the JSON responses
+ * rules (doc/api.md §0.2), routing to a handler, and the JSON responses
  * every handler sends (§0.3, §0.4).
  */
 #ifndef PFJ_HTTP_REQUEST_H

@@ -1,6 +1,6 @@
 /*
  * failed_on_agents.h - the agents a task failed on: list, add, remove
- * (spec api.md §10.4).  The task must belong to the URL's job.
+ * (doc/api.md §10.4).  The task must belong to the URL's job.
  */
 #ifndef PFJ_RESOURCES_FAILED_ON_AGENTS_H
 #define PFJ_RESOURCES_FAILED_ON_AGENTS_H

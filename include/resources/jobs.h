@@ -1,6 +1,6 @@
 /*
  * jobs.h - the jobs resource: schema, list, submit, get, update, delete
- * (spec api.md §2-§7).
+ * (doc/api.md §2-§7).
  */
 #ifndef PFJ_RESOURCES_JOBS_H
 #define PFJ_RESOURCES_JOBS_H
@@ -78,7 +78,7 @@ int pfj_jobs_list(pfj_req *q);
 int pfj_jobs_get(pfj_req *q);
 int pfj_jobs_delete(pfj_req *q);
 
-/* The URL's <job> (spec §0.1) as the parameters of PFJ_JOB_REF_SQL: an
+/* The URL's <job> (doc/api.md §0.1) as the parameters of PFJ_JOB_REF_SQL: an
  * all-digits segment is an id, anything else a title.  Returns 0 when the
  * id is too large to exist. */
 int pfj_job_ref(const char *arg, const char **id, const char **title);
@@ -94,7 +94,7 @@ int pfj_job_recompute(pfj_db *db, const char *id);
 /* 1 when the selected job has at least one task. */
 int pfj_job_has_tasks(const pfj_rows *job);
 
-/* Writes the job object of spec §0.8.  start/end: the tokens to show, or
+/* Writes the job object of doc/api.md §0.8.  start/end: the tokens to show, or
  * NULL for the first/last task frame.  update_shape: the job-update answer
  * (no notified_users). */
 void pfj_job_render(pfj_jw *w, const pfj_rows *job, const char *start,

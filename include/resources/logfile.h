@@ -1,5 +1,5 @@
 /*
- * logfile.h - task log files on disk (spec api.md §11.5, §11.6): the log
+ * logfile.h - task log files on disk (doc/api.md §11.5, §11.6): the log
  * directory, made at startup; downloads served by httpd's own file
  * machinery; uploads streamed to a temporary file and renamed into place.
  * Nothing here looks at the database or at names: the caller has checked

@@ -1,6 +1,6 @@
 /*
  * notified_users.h - the users notified about a job's events: list,
- * subscribe, unsubscribe (spec api.md §10.5).
+ * subscribe, unsubscribe (doc/api.md §10.5).
  */
 #ifndef PFJ_RESOURCES_NOTIFIED_USERS_H
 #define PFJ_RESOURCES_NOTIFIED_USERS_H

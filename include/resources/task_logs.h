@@ -1,5 +1,5 @@
 /*
- * task_logs.h - the logs of a task attempt (spec api.md §11): list,
+ * task_logs.h - the logs of a task attempt (doc/api.md §11): list,
  * register, get, update, and the log file's download and upload.  The task
  * must have both the URL's task id and job id.
  */

@@ -1,5 +1,5 @@
 /*
- * tasks.h - the tasks of a job: list, get, update (spec api.md §8,
+ * tasks.h - the tasks of a job: list, get, update (doc/api.md §8,
  * §10.1-§10.3).
  */
 #ifndef PFJ_RESOURCES_TASKS_H

@@ -1,6 +1,6 @@
 /*
  * db_values.c - PostgreSQL value text -> the JSON token text pyfarm-master
- * emits (spec api.md §0.6, §0.7).
+ * emits (doc/api.md §0.6, §0.7).
  *
  * Numbers are handled as a decimal digit string plus an exponent and never
  * go through a text form with a decimal point, so LC_NUMERIC (a decimal

@@ -1,6 +1,6 @@
 /*
  * json_writer.c - streaming JSON writer with Python json.dumps() output
- * (spec api.md §0.3, §0.6).
+ * (doc/api.md §0.3, §0.6).
  *
  * Every byte goes through apr_brigade_write(), which buffers into the
  * brigade's last heap bucket and calls the flush callback when that fills

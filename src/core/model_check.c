@@ -1,6 +1,6 @@
 /*
  * model_check.c - the checks of pyfarm-master's validate_with_model decorator
- * (spec api.md §0.5), in its order and with its wording.  The media type
+ * (doc/api.md §0.5), in its order and with its wording.  The media type
  * is checked by the caller.
  */
 #include <string.h>

@@ -92,7 +92,9 @@ static int hex_value(char c)
 }
 
 /* Decodes %XX escapes of s into out (room for len + 1 bytes); invalid
- * escapes are kept as they are.  Returns the decoded length. */
+ * escapes are kept as they are, as Werkzeug keeps them.  Returns the
+ * decoded length.  (apr_unescape_url refuses invalid escapes and %00
+ * instead, so it cannot stand in.) */
 static apr_size_t percent_decode(const char *s, apr_size_t len, char *out)
 {
     apr_size_t i, o = 0;

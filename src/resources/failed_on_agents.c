@@ -1,5 +1,5 @@
 /*
- * failed_on_agents.c - the agents a task failed on (spec api.md §10.4).
+ * failed_on_agents.c - the agents a task failed on (doc/api.md §10.4).
  * The task is found by its id and the URL's job id, as every task route
  * finds it (the reference ignores the job).  Every request is one
  * statement.

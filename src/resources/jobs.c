@@ -1,5 +1,5 @@
 /*
- * jobs.c - the jobs resource (spec api.md §2-§7).
+ * jobs.c - the jobs resource (doc/api.md §2-§7).
  */
 #include <apr_strings.h>
 #include <httpd.h>
@@ -12,7 +12,7 @@
 APLOG_USE_MODULE(pyfarm_jobs);
 
 /* Path of every job queue: its cached fullpath, else the parent's path and
- * its own name (spec §9.6). */
+ * its own name (doc/api.md §9.6). */
 #define QUEUE_PATHS_CTE \
     "WITH RECURSIVE queue_paths(id, path) AS (" \
     " SELECT id, COALESCE(fullpath, '/' || name)::text FROM job_queues" \
@@ -175,7 +175,7 @@ enum job_column {
     JC_CHILDREN, JC_NOTIFIED_USERS
 };
 
-/* The job object's fields that are one column each (spec §0.8). */
+/* The job object's fields that are one column each (doc/api.md §0.8). */
 static const struct {
     const char *key;
     enum job_column column;
@@ -371,7 +371,7 @@ int pfj_jobs_schema(pfj_req *q)
     return pfj_end_json(q, w);
 }
 
-/* The list filters of one request (spec §2); NULL = not filtered. */
+/* The list filters of one request (doc/api.md §2); NULL = not filtered. */
 typedef struct job_filters {
     const char *jobtype;
     const char *user;

@@ -1,5 +1,5 @@
 /*
- * notified_users.c - the users notified about a job's events (spec api.md
+ * notified_users.c - the users notified about a job's events (doc/api.md
  * §10.5).  Every request is one statement: the job, the user and the
  * change are resolved together, and the answer is chosen from its row in
  * the reference's check order.

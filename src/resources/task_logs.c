@@ -1,5 +1,5 @@
 /*
- * task_logs.c - the logs of a task attempt (spec api.md §11): list,
+ * task_logs.c - the logs of a task attempt (doc/api.md §11): list,
  * register, get, update, and the log file's download and upload.
  *
  * Every request about one log starts with one lookup that tells, in one

@@ -1,4 +1,4 @@
-/* check_router.c - routes, methods, redirects, decoding (spec api.md §0.1). */
+/* check_router.c - routes, methods, redirects, decoding (doc/api.md §0.1). */
 #include "suites.h"
 #include "core/router.h"
 

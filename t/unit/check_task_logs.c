@@ -1,6 +1,6 @@
 /* check_task_logs.c - task log names (src/core/log_identifier.c): which identifiers
  * may reach the disk, the content type of a download, the agent URL of a
- * log that is not here (spec api.md §10.6, §11). */
+ * log that is not here (doc/api.md §10.6, §11). */
 #include <string.h>
 
 #include <apr_strings.h>

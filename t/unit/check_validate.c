@@ -1,5 +1,5 @@
 /* check_validate.c - the validated endpoints' model checks (src/core/model_check.c)
- * against the reference's messages (spec api.md §0.5, §3, §11.2). */
+ * against the reference's messages (doc/api.md §0.5, §3, §11.2). */
 #include <string.h>
 
 #include <apr_uuid.h>

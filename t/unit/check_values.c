@@ -1,5 +1,5 @@
 /* check_values.c - value rendering (src/core/db_values.c) against the strings
- * Python prints for the same values (spec api.md §0.6, §0.7). */
+ * Python prints for the same values (doc/api.md §0.6, §0.7). */
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
