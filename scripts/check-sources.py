@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Checks of the sources that the compiler does not make (run by
+scripts/run-tests; exits 1 on any finding, each named file:line):
+
+1. every field of pfj_dir_conf (include/core/dir_config.h) is handled by
+   pfj_config_create and pfj_config_merge (src/core/dir_config.c): its
+   comment names its unset value ("-1 = unset", "NULL = unset"); create
+   sets that value (a 0 or NULL one may be left to apr_pcalloc); merge
+   assigns the field from add-> and base-> both;
+2. every START_TEST of t/unit/*.c is registered with tcase_add_*test in
+   its file, and every suite (Suite *pfj_suite_*(void)) is run by the
+   main of its binary (t/unit/check_main.c).
+
+--root DIR checks another copy of the tree (default: this one)."""
+import argparse
+import os
+import re
+import sys
+
+findings = []
+root = "."
+
+
+def finding(path, line, msg):
+    findings.append(f"{os.path.relpath(path, root)}:{line}: {msg}")
+
+
+def strip_comments(text):
+    """C comments blanked out, line numbers and literals kept."""
+    def blank(m):
+        if m.group(0)[0] in "\"'":
+            return m.group(0)
+        return re.sub(r"[^\n]", " ", m.group(0))
+    return re.sub(r"/\*.*?\*/|//[^\n]*|\"(?:\\.|[^\"\\\n])*\""
+                  r"|'(?:\\.|[^'\\\n])*'", blank, text, flags=re.S)
+
+
+def line_of(text, pos):
+    return text.count("\n", 0, pos) + 1
+
+
+def function_body(code, name):
+    """(start offset, body text) of the definition of function name."""
+    m = re.search(r"^[^\n;]*\b" + name + r"\s*\([^;{]*\)\s*\{", code,
+                  re.M | re.S)
+    if not m:
+        return None, None
+    depth, i = 0, m.end() - 1
+    for i in range(m.end() - 1, len(code)):
+        if code[i] == "{":
+            depth += 1
+        elif code[i] == "}":
+            depth -= 1
+            if depth == 0:
+                break
+    return m.start(), code[m.end():i]
+
+
+def dir_conf_fields(header_path):
+    """[(field, unset value or None, line)] of struct pfj_dir_conf."""
+    text = open(header_path).read()
+    m = re.search(r"typedef\s+struct\s+pfj_dir_conf\s*\{(.*?)\}\s*"
+                  r"pfj_dir_conf\s*;", text, re.S)
+    if not m:
+        finding(header_path, 1, "no typedef struct pfj_dir_conf found")
+        return []
+    body, start = m.group(1), m.start(1)
+    fields = []
+    # a declaration, then the comment that follows it (maybe several lines)
+    decl = re.compile(r"([A-Za-z_][\w\s\*]*?[\s\*])(\w+)\s*"
+                      r"(?:\[[^\]]*\])?\s*;")
+    code = strip_comments(body)
+    for d in decl.finditer(code):
+        comment = ""
+        c = re.match(r"[ \t]*/\*.*?\*/", body[d.end():], re.S)
+        if c:
+            comment = c.group(0)
+        u = re.search(r"(-?\d+|NULL)\s*=\s*unset", comment)
+        fields.append((d.group(2), u.group(1) if u else None,
+                       line_of(text, start + d.start(2))))
+    if not fields:
+        finding(header_path, line_of(text, start), "pfj_dir_conf: no fields")
+    return fields
+
+
+def check_dir_config(root):
+    header = os.path.join(root, "include/core/dir_config.h")
+    source = os.path.join(root, "src/core/dir_config.c")
+    fields = dir_conf_fields(header)
+    text = open(source).read()
+    code = strip_comments(text)
+    bodies = {}
+    for fn in ("pfj_config_create", "pfj_config_merge"):
+        start, body = function_body(code, fn)
+        if body is None:
+            finding(source, 1, f"{fn}() not found")
+            return len(fields)
+        bodies[fn] = (line_of(text, start), body)
+    create_line, create = bodies["pfj_config_create"]
+    merge_line, merge = bodies["pfj_config_merge"]
+    calloc = "apr_pcalloc" in create
+    for field, unset, line in fields:
+        if unset is None:
+            finding(header, line, f"pfj_dir_conf.{field}: its comment does "
+                    "not name its unset value (\"-1 = unset\", "
+                    "\"NULL = unset\")")
+            continue
+        sets = re.findall(r"\bc->" + field + r"\s*=\s*([^;]*);", create)
+        zero = unset in ("0", "NULL")
+        if not sets and not (zero and calloc):
+            finding(source, create_line, f"pfj_config_create() does not "
+                    f"set {field} to its unset value {unset}")
+        for value in sets:
+            if value.strip() != unset:
+                finding(source, create_line, f"pfj_config_create() sets "
+                        f"{field} to {value.strip()}, its unset value is "
+                        f"{unset}")
+        stmt = re.search(r"\bc->" + field + r"\s*=([^;]*);", merge)
+        if stmt is None:
+            finding(source, merge_line,
+                    f"pfj_config_merge() does not merge {field}")
+            continue
+        for side in ("add", "base"):
+            if not re.search(r"\b" + side + r"->" + field + r"\b",
+                             stmt.group(1)):
+                finding(source, merge_line, f"pfj_config_merge(): {field} "
+                        f"is not taken from {side}->{field}")
+    return len(fields)
+
+
+REGISTER = re.compile(r"\btcase_add_(?:loop_)?(?:test|exit_test|"
+                      r"test_raise_signal)\s*\(\s*\w+\s*,\s*(\w+)")
+
+
+def check_unit_tests(root):
+    unit = os.path.join(root, "t/unit")
+    tests = 0
+    suites = {}
+    for name in sorted(os.listdir(unit)):
+        if not name.endswith(".c"):
+            continue
+        path = os.path.join(unit, name)
+        text = open(path).read()
+        code = strip_comments(text)
+        registered = set(REGISTER.findall(code))
+        for m in re.finditer(r"^\s*START_TEST\s*\(\s*(\w+)\s*\)", code,
+                             re.M):
+            tests += 1
+            if m.group(1) not in registered:
+                finding(path, line_of(text, m.start(1)),
+                        f"START_TEST({m.group(1)}) is never registered "
+                        "with tcase_add_test")
+        for m in re.finditer(r"^Suite\s*\*\s*(pfj_suite_\w+)\s*\(\s*void"
+                             r"\s*\)\s*\{", code, re.M):
+            suites[m.group(1)] = (path, line_of(text, m.start(1)))
+    main = os.path.join(unit, "check_main.c")
+    if suites:
+        if not os.path.exists(main):
+            finding(main, 1, "missing: the suites' main")
+        else:
+            _, body = function_body(strip_comments(open(main).read()),
+                                    "main")
+            for suite, (path, line) in sorted(suites.items()):
+                if not re.search(r"\b" + suite + r"\s*\(", body or ""):
+                    finding(path, line, f"{suite}() is never run by "
+                            "check_main.c's main()")
+    return tests
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--root", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), ".."))
+    args = ap.parse_args()
+    global root
+    root = os.path.normpath(args.root)
+    fields = check_dir_config(root)
+    tests = check_unit_tests(root)
+    if findings:
+        for f in findings:
+            print(f)
+        print(f"check-sources: FAIL ({len(findings)} finding(s))")
+        return 1
+    print(f"check-sources: ok ({fields} fields of pfj_dir_conf in create "
+          f"and merge, {tests} unit tests registered)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
