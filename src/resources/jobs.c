@@ -7,6 +7,7 @@
 #include <http_log.h>
 #include "resources/jobs.h"
 #include "core/count.h"
+#include "core/job_columns.h"
 #include "core/db_values.h"
 
 APLOG_USE_MODULE(pyfarm_jobs);
@@ -20,6 +21,64 @@ APLOG_USE_MODULE(pyfarm_jobs);
     " UNION ALL" \
     " SELECT q.id, COALESCE(q.fullpath, p.path || '/' || q.name)::text" \
     "  FROM job_queues q JOIN queue_paths p ON q.parent_jobqueue_id = p.id) "
+
+/* What a job object shows beyond its own columns (core/job_columns.h),
+ * after them in pfj_job_get: X(name, SQL, render, schema).  render is
+ * the §0.6 kind, or FRAME and FLAG for columns the renderer reads itself;
+ * schema the type GET /jobs/schema names ("" when it lists none).  The
+ * first and last frame and "assigned" read one index entry each, not
+ * every task of the job. */
+#define JOB_EXTRAS(X, S) \
+    X(jobtype, "jt.name", TEXT, "VARCHAR(64)") S \
+    X(jobtype_version, "jv.version", INT, "INTEGER") S \
+    X(user, "u.username", TEXT, "VARCHAR(255)") S \
+    X(jobqueue, "(SELECT path FROM queue_paths WHERE id = j.job_queue_id)", \
+      TEXT, "VARCHAR(255)") S \
+    X(jobgroup, "g.title", TEXT, "") S \
+    X(first_frame, "(SELECT frame FROM tasks WHERE job_id = j.id" \
+                   " ORDER BY frame LIMIT 1)", FRAME, "") S \
+    X(last_frame, "(SELECT frame FROM tasks WHERE job_id = j.id" \
+                  " ORDER BY frame DESC LIMIT 1)", FRAME, "") S \
+    X(assigned, "EXISTS (SELECT 1 FROM tasks WHERE job_id = j.id" \
+                "         AND agent_id IS NOT NULL)", FLAG, "") S \
+    X(tags, "(SELECT json_agg(t.tag ORDER BY t.id)" \
+            "   FROM job_tag_associations a JOIN tags t ON t.id = a.tag_id" \
+            "  WHERE a.job_id = j.id)", JSON_LIST, "") S \
+    X(software_requirements, \
+      "(SELECT json_agg(json_build_object(" \
+      "         'software_id', r.software_id, 'software', s.software," \
+      "         'min_version_id', r.min_version_id," \
+      "         'min_version', vmin.version," \
+      "         'max_version_id', r.max_version_id," \
+      "         'max_version', vmax.version) ORDER BY r.id)" \
+      "   FROM job_software_requirements r" \
+      "   JOIN software s ON s.id = r.software_id" \
+      "   LEFT JOIN software_versions vmin ON vmin.id = r.min_version_id" \
+      "   LEFT JOIN software_versions vmax ON vmax.id = r.max_version_id" \
+      "  WHERE r.job_id = j.id)", JSON_LIST, "") S \
+    X(tag_requirements, \
+      "(SELECT json_agg(json_build_object('tag', t.tag, 'negate', r.negate)" \
+      "                 ORDER BY r.id)" \
+      "   FROM job_tag_requirements r JOIN tags t ON t.id = r.tag_id" \
+      "  WHERE r.job_id = j.id)", JSON_LIST, "") S \
+    X(parents, \
+      "(SELECT json_agg(json_build_object('id', p.id, 'title', p.title)" \
+      "                 ORDER BY p.id)" \
+      "   FROM job_dependencies d JOIN jobs p ON p.id = d.parentid" \
+      "  WHERE d.childid = j.id)", JSON_LIST, "") S \
+    X(children, \
+      "(SELECT json_agg(json_build_object('id', c.id, 'title', c.title)" \
+      "                 ORDER BY c.id)" \
+      "   FROM job_dependencies d JOIN jobs c ON c.id = d.childid" \
+      "  WHERE d.parentid = j.id)", JSON_LIST, "") S \
+    X(notified_users, \
+      "(SELECT json_agg(json_build_object('id', nu.id," \
+      "         'username', nu.username, 'email', nu.email," \
+      "         'on_success', n.on_success, 'on_failure', n.on_failure," \
+      "         'on_deletion', n.on_deletion) ORDER BY nu.id)" \
+      "   FROM notified_users n JOIN users nu ON nu.id = n.user_id" \
+      "  WHERE n.job_id = j.id)", NOTIFIED, "")
+#define EXTRA_SQL(name, sql, render, schema) sql
 
 /* Statement labels, so that a misspelt one fails to compile. */
 #define STMT_JOBS_FILTERS "pfj_jobs_filters"
@@ -61,56 +120,7 @@ const pfj_stmt pfj_jobs_stmts[] = {
      * title (the oldest job of that title). */
     {STMT_JOB_GET,
      QUEUE_PATHS_CTE
-     "SELECT j.id, j.title, j.state, j.priority, j.weight, j.minimum_agents,"
-     "       j.maximum_agents, j.job_group_id, j.notes, j.output_link,"
-     "       j.num_tiles, j.batch, j.requeue, j.cpus, j.ram, j.ram_warning,"
-     "       j.ram_max, j.hidden, j.to_be_deleted, j.completion_notify_sent,"
-     "       j.autodelete_time, j.time_submitted, j.time_started,"
-     "       j.time_finished, j.by, j.data, j.environ,"
-     "       jt.name, jv.version, u.username,"
-     "       (SELECT path FROM queue_paths WHERE id = j.job_queue_id),"
-     "       g.title,"
-     /* first and last frame and "assigned" read one index entry each, not
-      * every task of the job */
-     "       (SELECT frame FROM tasks WHERE job_id = j.id"
-     "         ORDER BY frame LIMIT 1),"
-     "       (SELECT frame FROM tasks WHERE job_id = j.id"
-     "         ORDER BY frame DESC LIMIT 1),"
-     "       EXISTS (SELECT 1 FROM tasks WHERE job_id = j.id"
-     "                 AND agent_id IS NOT NULL),"
-     "       (SELECT json_agg(t.tag ORDER BY t.id)"
-     "          FROM job_tag_associations a JOIN tags t ON t.id = a.tag_id"
-     "         WHERE a.job_id = j.id),"
-     "       (SELECT json_agg(json_build_object("
-     "                 'software_id', r.software_id, 'software', s.software,"
-     "                 'min_version_id', r.min_version_id,"
-     "                 'min_version', vmin.version,"
-     "                 'max_version_id', r.max_version_id,"
-     "                 'max_version', vmax.version) ORDER BY r.id)"
-     "          FROM job_software_requirements r"
-     "          JOIN software s ON s.id = r.software_id"
-     "          LEFT JOIN software_versions vmin ON vmin.id = r.min_version_id"
-     "          LEFT JOIN software_versions vmax ON vmax.id = r.max_version_id"
-     "         WHERE r.job_id = j.id),"
-     "       (SELECT json_agg(json_build_object('tag', t.tag,"
-     "                                          'negate', r.negate)"
-     "                        ORDER BY r.id)"
-     "          FROM job_tag_requirements r JOIN tags t ON t.id = r.tag_id"
-     "         WHERE r.job_id = j.id),"
-     "       (SELECT json_agg(json_build_object('id', p.id, 'title', p.title)"
-     "                        ORDER BY p.id)"
-     "          FROM job_dependencies d JOIN jobs p ON p.id = d.parentid"
-     "         WHERE d.childid = j.id),"
-     "       (SELECT json_agg(json_build_object('id', c.id, 'title', c.title)"
-     "                        ORDER BY c.id)"
-     "          FROM job_dependencies d JOIN jobs c ON c.id = d.childid"
-     "         WHERE d.parentid = j.id),"
-     "       (SELECT json_agg(json_build_object('id', nu.id,"
-     "                 'username', nu.username, 'email', nu.email,"
-     "                 'on_success', n.on_success, 'on_failure', n.on_failure,"
-     "                 'on_deletion', n.on_deletion) ORDER BY nu.id)"
-     "          FROM notified_users n JOIN users nu ON nu.id = n.user_id"
-     "         WHERE n.job_id = j.id)"
+     "SELECT " PFJ_JOB_SHOWN_LIST JOB_EXTRAS(EXTRA_SQL, ", ")
      "  FROM jobs j"
      "  JOIN jobtype_versions jv ON jv.id = j.jobtype_version_id"
      "  JOIN jobtypes jt ON jt.id = jv.jobtype_id"
@@ -161,61 +171,39 @@ const pfj_stmt pfj_jobs_stmts[] = {
     {NULL, NULL}
 };
 
-/* Columns of pfj_job_get, in order. */
+/* Columns of pfj_job_get, in order: the shown columns, then the extras. */
+#define EXTRA_ENUM(name, sql, render, schema) PFJ_JC_##name,
 enum job_column {
-    JC_ID, JC_TITLE, JC_STATE, JC_PRIORITY, JC_WEIGHT, JC_MINIMUM_AGENTS,
-    JC_MAXIMUM_AGENTS, JC_JOB_GROUP_ID, JC_NOTES, JC_OUTPUT_LINK,
-    JC_NUM_TILES, JC_BATCH, JC_REQUEUE, JC_CPUS, JC_RAM, JC_RAM_WARNING,
-    JC_RAM_MAX, JC_HIDDEN, JC_TO_BE_DELETED, JC_COMPLETION_NOTIFY_SENT,
-    JC_AUTODELETE_TIME, JC_TIME_SUBMITTED, JC_TIME_STARTED,
-    JC_TIME_FINISHED, JC_BY, JC_DATA, JC_ENVIRON,
-    JC_JOBTYPE, JC_JOBTYPE_VERSION, JC_USER, JC_JOBQUEUE,
-    JC_JOBGROUP, JC_FIRST_FRAME, JC_LAST_FRAME, JC_ASSIGNED,
-    JC_TAGS, JC_SOFTWARE_REQUIREMENTS, JC_TAG_REQUIREMENTS, JC_PARENTS,
-    JC_CHILDREN, JC_NOTIFIED_USERS
+    PFJ_JOB_COLUMNS(PFJ_JOB_COLUMN_ENUM, )
+    JOB_EXTRAS(EXTRA_ENUM, )
+    PFJ_JC_COUNT
 };
 
-/* The job object's fields that are one column each (doc/api.md §0.8). */
+/* The job object's fields that are one value each (doc/api.md §0.8):
+ * every shown column but the state, and the rendered extras. */
+#define FIELD_HIDDEN(name)
+#define FIELD_STATE(name)
+#define FIELD_FRAME(name)
+#define FIELD_FLAG(name)
+#define FIELD_NOTIFIED(name)
+#define FIELD_OF(name, kind) {#name, PFJ_JC_##name, kind},
+#define FIELD_INT(name) FIELD_OF(name, PFJ_DB_INT)
+#define FIELD_TEXT(name) FIELD_OF(name, PFJ_DB_TEXT)
+#define FIELD_BOOL(name) FIELD_OF(name, PFJ_DB_BOOL)
+#define FIELD_TIMESTAMP(name) FIELD_OF(name, PFJ_DB_TIMESTAMP)
+#define FIELD_NUMERIC(name) FIELD_OF(name, PFJ_DB_NUMERIC)
+#define FIELD_JSON(name) FIELD_OF(name, PFJ_DB_JSON)
+#define FIELD_JSON_LIST(name) FIELD_OF(name, PFJ_DB_JSON_LIST)
+#define COLUMN_FIELD(name, render, schema, input, min, max) \
+    FIELD_##render(name)
+#define EXTRA_FIELD(name, sql, render, schema) FIELD_##render(name)
 static const struct {
     const char *key;
-    enum job_column column;
+    int column;
     pfj_db_kind kind;
 } job_fields[] = {
-    {"id", JC_ID, PFJ_DB_INT},
-    {"title", JC_TITLE, PFJ_DB_TEXT},
-    {"priority", JC_PRIORITY, PFJ_DB_INT},
-    {"weight", JC_WEIGHT, PFJ_DB_INT},
-    {"minimum_agents", JC_MINIMUM_AGENTS, PFJ_DB_INT},
-    {"maximum_agents", JC_MAXIMUM_AGENTS, PFJ_DB_INT},
-    {"job_group_id", JC_JOB_GROUP_ID, PFJ_DB_INT},
-    {"notes", JC_NOTES, PFJ_DB_TEXT},
-    {"output_link", JC_OUTPUT_LINK, PFJ_DB_TEXT},
-    {"num_tiles", JC_NUM_TILES, PFJ_DB_INT},
-    {"batch", JC_BATCH, PFJ_DB_INT},
-    {"requeue", JC_REQUEUE, PFJ_DB_INT},
-    {"cpus", JC_CPUS, PFJ_DB_INT},
-    {"ram", JC_RAM, PFJ_DB_INT},
-    {"ram_warning", JC_RAM_WARNING, PFJ_DB_INT},
-    {"ram_max", JC_RAM_MAX, PFJ_DB_INT},
-    {"hidden", JC_HIDDEN, PFJ_DB_BOOL},
-    {"to_be_deleted", JC_TO_BE_DELETED, PFJ_DB_BOOL},
-    {"completion_notify_sent", JC_COMPLETION_NOTIFY_SENT, PFJ_DB_BOOL},
-    {"autodelete_time", JC_AUTODELETE_TIME, PFJ_DB_INT},
-    {"time_submitted", JC_TIME_SUBMITTED, PFJ_DB_TIMESTAMP},
-    {"time_started", JC_TIME_STARTED, PFJ_DB_TIMESTAMP},
-    {"time_finished", JC_TIME_FINISHED, PFJ_DB_TIMESTAMP},
-    {"by", JC_BY, PFJ_DB_NUMERIC},
-    {"data", JC_DATA, PFJ_DB_JSON},
-    {"environ", JC_ENVIRON, PFJ_DB_JSON},
-    {"jobtype", JC_JOBTYPE, PFJ_DB_TEXT},
-    {"jobtype_version", JC_JOBTYPE_VERSION, PFJ_DB_INT},
-    {"user", JC_USER, PFJ_DB_TEXT},
-    {"jobgroup", JC_JOBGROUP, PFJ_DB_TEXT},
-    {"tags", JC_TAGS, PFJ_DB_JSON_LIST},
-    {"software_requirements", JC_SOFTWARE_REQUIREMENTS, PFJ_DB_JSON_LIST},
-    {"tag_requirements", JC_TAG_REQUIREMENTS, PFJ_DB_JSON_LIST},
-    {"parents", JC_PARENTS, PFJ_DB_JSON_LIST},
-    {"children", JC_CHILDREN, PFJ_DB_JSON_LIST},
+    PFJ_JOB_COLUMNS(COLUMN_FIELD, )
+    JOB_EXTRAS(EXTRA_FIELD, )
 };
 
 int pfj_job_ref(const char *arg, const char **id, const char **title)
@@ -250,16 +238,15 @@ void pfj_job_render(pfj_jw *w, const pfj_rows *job, const char *start,
                      pfj_db_col(job, job_fields[i].column));
     }
     pfj_jw_kv_string(w, "state",
-                     job_state(pfj_db_col(job, JC_STATE),
-                               pfj_db_bool(pfj_db_col(job, JC_ASSIGNED))));
-    pfj_jw_kv_db(w, "jobqueue", PFJ_DB_TEXT, pfj_db_col(job, JC_JOBQUEUE));
+                     job_state(pfj_db_col(job, PFJ_JC_state),
+                               pfj_db_bool(pfj_db_col(job, PFJ_JC_assigned))));
     pfj_jw_kv_raw(w, "start", start ? start
-                  : pfj_fmt_numeric(w->pool, pfj_db_col(job, JC_FIRST_FRAME)));
+                  : pfj_fmt_numeric(w->pool, pfj_db_col(job, PFJ_JC_first_frame)));
     pfj_jw_kv_raw(w, "end", end ? end
-                  : pfj_fmt_numeric(w->pool, pfj_db_col(job, JC_LAST_FRAME)));
+                  : pfj_fmt_numeric(w->pool, pfj_db_col(job, PFJ_JC_last_frame)));
     if (!update_shape) {
         pfj_jw_kv_db(w, "notified_users", PFJ_DB_JSON_LIST,
-                     pfj_db_col(job, JC_NOTIFIED_USERS));
+                     pfj_db_col(job, PFJ_JC_notified_users));
     }
     pfj_jw_object_end(w);
 }
@@ -274,7 +261,7 @@ int pfj_job_select(pfj_db *db, const char *id, const char *title,
 
 int pfj_job_has_tasks(const pfj_rows *job)
 {
-    return pfj_db_col(job, JC_FIRST_FRAME) != NULL;
+    return pfj_db_col(job, PFJ_JC_first_frame) != NULL;
 }
 
 /* §5 */
@@ -337,25 +324,24 @@ int pfj_jobs_delete(pfj_req *q)
 }
 
 /* §4: the SQL type of every job field, as the reference reports them. */
+/* §4: the type of every column a job object shows, of the extras that
+ * have one, and of start and end. */
+#define SCHEMA_HIDDEN(name, type)
+#define SCHEMA_SHOWN(name, type) {#name, type},
+#define SCHEMA_STATE SCHEMA_SHOWN
+#define SCHEMA_INT SCHEMA_SHOWN
+#define SCHEMA_TEXT SCHEMA_SHOWN
+#define SCHEMA_BOOL SCHEMA_SHOWN
+#define SCHEMA_TIMESTAMP SCHEMA_SHOWN
+#define SCHEMA_NUMERIC SCHEMA_SHOWN
+#define SCHEMA_JSON SCHEMA_SHOWN
+#define COLUMN_SCHEMA(name, render, schema, input, min, max) \
+    SCHEMA_##render(name, schema)
+#define EXTRA_SCHEMA(name, sql, render, schema) {#name, schema},
 static const char *const schema_types[][2] = {
-    {"id", "BIGINT"}, {"job_group_id", "BIGINT"},
-    {"priority", "INTEGER"}, {"minimum_agents", "INTEGER"},
-    {"maximum_agents", "INTEGER"}, {"weight", "INTEGER"},
-    {"num_tiles", "INTEGER"}, {"batch", "INTEGER"}, {"requeue", "INTEGER"},
-    {"cpus", "INTEGER"}, {"ram", "INTEGER"}, {"ram_warning", "INTEGER"},
-    {"ram_max", "INTEGER"}, {"autodelete_time", "INTEGER"},
-    {"jobtype_version", "INTEGER"},
-    {"state", "WorkStateEnum"},
-    {"time_submitted", "DATETIME"}, {"time_started", "DATETIME"},
-    {"time_finished", "DATETIME"},
-    {"title", "VARCHAR(255)"}, {"notes", "TEXT"}, {"output_link", "TEXT"},
-    {"by", "NUMERIC(10, 4)"}, {"start", "NUMERIC(10,4)"},
-    {"end", "NUMERIC(10,4)"},
-    {"hidden", "BOOLEAN"}, {"to_be_deleted", "BOOLEAN"},
-    {"completion_notify_sent", "BOOLEAN"},
-    {"data", "JSONDict"}, {"environ", "JSONDict"},
-    {"user", "VARCHAR(255)"}, {"jobqueue", "VARCHAR(255)"},
-    {"jobtype", "VARCHAR(64)"},
+    PFJ_JOB_COLUMNS(COLUMN_SCHEMA, )
+    JOB_EXTRAS(EXTRA_SCHEMA, )
+    {"start", "NUMERIC(10,4)"}, {"end", "NUMERIC(10,4)"},
 };
 
 int pfj_jobs_schema(pfj_req *q)
@@ -365,7 +351,9 @@ int pfj_jobs_schema(pfj_req *q)
 
     pfj_jw_object_begin(w);
     for (i = 0; i < PFJ_COUNT(schema_types); i++) {
-        pfj_jw_kv_string(w, schema_types[i][0], schema_types[i][1]);
+        if (schema_types[i][1][0] != '\0') {
+            pfj_jw_kv_string(w, schema_types[i][0], schema_types[i][1]);
+        }
     }
     pfj_jw_object_end(w);
     return pfj_end_json(q, w);
