@@ -1,17 +1,17 @@
 /*
  * job_input.h - what job submission (job_submit.c) and job update
- * (job_update.c) share: the request on its way through the checks, the
- * lookup statement, and the checks of the parts both take.  Checks return
- * DECLINED to go on, or the answer they sent.
+ * (job_update.c) share: the lookup statement that answers the checks of
+ * both, the SQL both writing statements use, and - until the update is
+ * decided in core too - the update's request on its way through the
+ * checks and the checks of the parts both take (the submission's are
+ * core/job_rules.h).  Checks return DECLINED to go on, or the answer they
+ * sent.
  */
 #ifndef PFJ_RESOURCES_JOB_INPUT_H
 #define PFJ_RESOURCES_JOB_INPUT_H
 
 #include "http/request.h"
-
-#define PFJ_MAX_USERNAME 255
-#define PFJ_MAX_TAG 64
-#define PFJ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#include "core/job_rules.h"
 
 /* Unknown tag names of plan.p->'all_tags' are created; tag_ids maps every
  * name to its id.  A tag created meanwhile by another request is found by
@@ -42,13 +42,6 @@
     "              UNION ALL SELECT NULL" \
     "               WHERE COALESCE(" num_tiles ", 0) = 0) AS tl(tile)"
 
-/* Columns of pfj_job_lookup, in order. */
-enum pfj_lookup_column {
-    PFJ_LC_JOBTYPE_VERSION_ID, PFJ_LC_SUPPORTS_TILING, PFJ_LC_SOFTWARE,
-    PFJ_LC_MISSING_PARENT, PFJ_LC_CYCLIC_PARENT, PFJ_LC_USER_ID, PFJ_LC_QUEUE_ID, PFJ_LC_MISSING_NOTIFIED,
-    PFJ_LC_GROUP_EXISTS, PFJ_LC_ID_EXISTS, PFJ_LC_USER_ID_EXISTS, PFJ_LC_QUEUE_ID_EXISTS
-};
-
 /* A job submission or update on its way through the checks. */
 typedef struct pfj_job_input {
     pfj_req *q;
@@ -70,6 +63,10 @@ typedef struct pfj_job_input {
 } pfj_job_input;
 
 extern const pfj_stmt pfj_job_input_stmts[];
+
+/* Runs pfj_job_lookup on the draft's lookup input: its row, by
+ * pfj_lookup_column, or NULL when the database failed. */
+const char *const *pfj_job_lookup_row(pfj_db *db, const pfj_job_draft *d);
 
 json_object *pfj_input_field(const pfj_job_input *s, const char *key);
 int pfj_input_has_field(const pfj_job_input *s, const char *key);

@@ -93,6 +93,19 @@ const pfj_stmt pfj_job_input_stmts[] = {
     {NULL, NULL}
 };
 
+const char *const *pfj_job_lookup_row(pfj_db *db, const pfj_job_draft *d)
+{
+    const char *args[1];
+    pfj_rows found;
+
+    args[0] = json_object_to_json_string_ext(d->lookup,
+                                             JSON_C_TO_STRING_PLAIN);
+    if (pfj_db_select_row(db, "pfj_job_lookup", 1, args, &found) != 1) {
+        return NULL;
+    }
+    return pfj_db_cols(&found, PFJ_LC_COUNT);
+}
+
 /* Integer columns copied to the row as given, with their SQL range. */
 static const struct {
     const char *name;
