@@ -76,6 +76,10 @@ int pfj_db_next(pfj_rows *rows);
 /* Column n of the current row as text; NULL for SQL NULL. */
 const char *pfj_db_col(const pfj_rows *rows, int n);
 
+/* Columns 0 .. n-1 of the current row as an array of their texts (on the
+ * request pool), for the core's decisions. */
+const char *const *pfj_db_cols(const pfj_rows *rows, int n);
+
 /* Convenience: runs a statement expected to return at most one row and
  * leaves rows on it.  Returns 1 when a row is there, 0 when none, -1 on a
  * database error. */

@@ -1,17 +1,14 @@
 /*
  * job_input.h - what job submission (job_submit.c) and job update
- * (job_update.c) share: the request on its way through the checks, the
- * lookup statement, and the checks of the parts both take.  Checks return
- * DECLINED to go on, or the answer they sent.
+ * (job_update.c) share on the database side: the lookup statement that
+ * answers the checks of both (core/job_rules.h), and the SQL both writing
+ * statements use.
  */
 #ifndef PFJ_RESOURCES_JOB_INPUT_H
 #define PFJ_RESOURCES_JOB_INPUT_H
 
 #include "http/request.h"
-
-#define PFJ_MAX_USERNAME 255
-#define PFJ_MAX_TAG 64
-#define PFJ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#include "core/job_rules.h"
 
 /* Unknown tag names of plan.p->'all_tags' are created; tag_ids maps every
  * name to its id.  A tag created meanwhile by another request is found by
@@ -42,55 +39,10 @@
     "              UNION ALL SELECT NULL" \
     "               WHERE COALESCE(" num_tiles ", 0) = 0) AS tl(tile)"
 
-/* Columns of pfj_job_lookup, in order. */
-enum pfj_lookup_column {
-    PFJ_LC_JOBTYPE_VERSION_ID, PFJ_LC_SUPPORTS_TILING, PFJ_LC_SOFTWARE,
-    PFJ_LC_MISSING_PARENT, PFJ_LC_CYCLIC_PARENT, PFJ_LC_USER_ID, PFJ_LC_QUEUE_ID, PFJ_LC_MISSING_NOTIFIED,
-    PFJ_LC_GROUP_EXISTS, PFJ_LC_ID_EXISTS, PFJ_LC_USER_ID_EXISTS, PFJ_LC_QUEUE_ID_EXISTS
-};
-
-/* A job submission or update on its way through the checks. */
-typedef struct pfj_job_input {
-    pfj_req *q;
-    apr_pool_t *p;
-    json_object *body;
-    json_object *lookup;    /* input of pfj_job_lookup */
-    json_object *row;       /* the jobs row, by column name */
-    json_object *plan;      /* input of the writing statement */
-    json_object *all_tags;  /* tag names the plan refers to */
-    pfj_rows found;         /* the lookup's answer */
-    pfj_rows target;        /* an update's job, locked */
-    apr_int64_t tiles;      /* tasks per new frame (num_tiles) */
-    json_object *columns;   /* an update's new column values */
-    const char *start;      /* start/end/by as decimal text */
-    const char *end;
-    const char *by;
-    const char *start_token;    /* start/end as the answer shows them */
-    const char *end_token;
-} pfj_job_input;
-
 extern const pfj_stmt pfj_job_input_stmts[];
 
-json_object *pfj_input_field(const pfj_job_input *s, const char *key);
-int pfj_input_has_field(const pfj_job_input *s, const char *key);
-size_t pfj_input_list_length(json_object *o);
-void pfj_input_put(json_object *obj, const char *key, json_object *v);
-void pfj_input_put_string(json_object *obj, const char *key, const char *v);
-int pfj_input_fail(pfj_job_input *s, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-int pfj_input_fail_requirement(pfj_job_input *s, int status, const char *msg);
-int pfj_input_listed_before(json_object *list, const char *key, const char *value);
-void pfj_input_collect_software(pfj_job_input *s);
-int pfj_input_collect_parents(pfj_job_input *s);
-int pfj_input_collect_user(pfj_job_input *s);
-int pfj_input_collect_queue(pfj_job_input *s);
-int pfj_input_run_lookup(pfj_job_input *s, pfj_db *db);
-const char *pfj_input_found(const pfj_job_input *s, enum pfj_lookup_column c);
-int pfj_input_check_software(pfj_job_input *s);
-int pfj_input_check_integers(pfj_job_input *s);
-int pfj_input_check_step(pfj_job_input *s);
-int pfj_input_check_task_count(pfj_job_input *s);
-int pfj_input_collect_tag_requirements(pfj_job_input *s);
-void pfj_input_start(pfj_job_input *s, pfj_req *q);
+/* Runs pfj_job_lookup on the draft's lookup input: its row, by
+ * pfj_lookup_column, or NULL when the database failed. */
+const char *const *pfj_job_lookup_row(pfj_db *db, const pfj_job_draft *d);
 
 #endif

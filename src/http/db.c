@@ -346,6 +346,17 @@ const char *pfj_db_col(const pfj_rows *rows, int n)
     return value;
 }
 
+const char *const *pfj_db_cols(const pfj_rows *rows, int n)
+{
+    const char **cols = apr_palloc(rows->db->r->pool, n * sizeof(*cols));
+    int i;
+
+    for (i = 0; i < n; i++) {
+        cols[i] = pfj_db_col(rows, i);
+    }
+    return cols;
+}
+
 int pfj_db_select_row(pfj_db *db, const char *label, int nargs,
                       const char *const *args, pfj_rows *rows)
 {

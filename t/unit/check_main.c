@@ -33,6 +33,9 @@ int main(void)
     srunner_add_suite(sr, pfj_suite_task_logs());
     srunner_add_suite(sr, pfj_suite_task_update());
     srunner_add_suite(sr, pfj_suite_utf8());
+    srunner_add_suite(sr, pfj_suite_job_rules());
+    srunner_add_suite(sr, pfj_suite_job_submit());
+    srunner_add_suite(sr, pfj_suite_job_update());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -1,0 +1,156 @@
+/*
+ * job_rules.h - what the decisions of a job submission and of a job update
+ * share (spec api.md §3, §6, §9.1, §9.5, §9.6): the draft a decision fills
+ * on its way, and the rules of the parts both take - software
+ * requirements, parents, owner, queue, tag requirements, integer columns
+ * and their ranges, the frame step and the task count.  Pure: APR and
+ * json-c.
+ *
+ * A decision runs in two phases around the one statement that answers
+ * every lookup (pfj_job_lookup, src/resources/job_input.c): the first
+ * checks what needs no lookup and builds the lookup's input
+ * (draft->lookup); the second checks the lookup's row (draft->found) and
+ * builds the documents of the writing statement.  Every check returns
+ * NULL to go on, or the refusal (core/refusal.h).
+ */
+#ifndef PFJ_CORE_JOB_RULES_H
+#define PFJ_CORE_JOB_RULES_H
+
+#include <apr_pools.h>
+#include <json-c/json.h>
+#include "core/dir_config.h"
+#include "core/refusal.h"
+
+#define PFJ_MAX_USERNAME 255
+#define PFJ_MAX_TAG 64
+#define PFJ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Columns of pfj_job_lookup, in order. */
+enum pfj_lookup_column {
+    PFJ_LC_JOBTYPE_VERSION_ID, PFJ_LC_SUPPORTS_TILING, PFJ_LC_SOFTWARE,
+    PFJ_LC_MISSING_PARENT, PFJ_LC_CYCLIC_PARENT, PFJ_LC_USER_ID,
+    PFJ_LC_QUEUE_ID, PFJ_LC_MISSING_NOTIFIED, PFJ_LC_GROUP_EXISTS,
+    PFJ_LC_ID_EXISTS, PFJ_LC_USER_ID_EXISTS, PFJ_LC_QUEUE_ID_EXISTS,
+    PFJ_LC_COUNT
+};
+
+/* A job submission or update on its way through its decision.  The JSON
+ * documents are tied to the pool. */
+typedef struct pfj_job_draft {
+    apr_pool_t *p;
+    json_object *body;          /* the request body, an object */
+    const pfj_dir_conf *conf;
+    const char *const *target;  /* an update's job row, locked (columns
+                                 * of pfj_update_target); NULL on
+                                 * submission */
+    json_object *lookup;        /* input of pfj_job_lookup */
+    const char *const *found;   /* its row, by pfj_lookup_column (text,
+                                 * NULL for SQL NULL) */
+    json_object *plan;          /* the writing statement's plan */
+    json_object *row;           /* the jobs columns it writes, by name */
+    json_object *all_tags;      /* tag names the plan refers to */
+    apr_int64_t tiles;          /* tasks per new frame (num_tiles) */
+    const char *start;          /* the frame range as decimal text */
+    const char *end;
+    const char *by;
+    const char *start_token;    /* start/end as the answer shows them */
+    const char *end_token;
+} pfj_job_draft;
+
+/* What a decision hands the resource to store and render. */
+typedef struct pfj_job_plan {
+    json_object *plan;          /* the writing statement's plan */
+    json_object *row;           /* a submission's jobs row (the second
+                                 * document); NULL for an update */
+    const char *job_id;         /* the updated job; NULL on submission */
+    const char *start_token;    /* start/end as the answer shows them */
+    const char *end_token;
+    int recompute_state;        /* an update changed the frames without
+                                 * setting a state: §9.2 after the write */
+} pfj_job_plan;
+
+/* A check of a decision: NULL to go on, or the refusal. */
+typedef const pfj_refusal *(*pfj_draft_check)(pfj_job_draft *d);
+
+/* Runs n checks in their order up to the first refusal, which it
+ * returns. */
+const pfj_refusal *pfj_draft_run(pfj_job_draft *d,
+                                 const pfj_draft_check *checks, size_t n);
+
+/* A fresh draft for body (an object) under conf. */
+pfj_job_draft *pfj_draft_new(apr_pool_t *p, json_object *body,
+                             const pfj_dir_conf *conf);
+
+/* The body's member key (NULL for JSON null or absent), and whether the
+ * body has it at all. */
+json_object *pfj_draft_field(const pfj_job_draft *d, const char *key);
+int pfj_draft_has_field(const pfj_job_draft *d, const char *key);
+
+/* A column of the lookup's row; _true: it is PostgreSQL's true. */
+const char *pfj_draft_found(const pfj_job_draft *d,
+                            enum pfj_lookup_column c);
+int pfj_draft_found_true(const pfj_job_draft *d, enum pfj_lookup_column c);
+
+/* ---- before the lookup: what it needs, and what cannot be looked up ---- */
+
+/* software_requirements: one lookup entry per request entry. */
+void pfj_draft_collect_software(pfj_job_draft *d);
+
+/* parents: [{"id": int}, ...], into the lookup and (when present) the
+ * plan. */
+const pfj_refusal *pfj_draft_collect_parents(pfj_job_draft *d);
+
+/* user: a truthy string names the owner. */
+const pfj_refusal *pfj_draft_collect_user(pfj_job_draft *d);
+
+/* jobqueue: "top/child" as the lookup's list of names (§9.6). */
+const pfj_refusal *pfj_draft_collect_queue(pfj_job_draft *d);
+
+/* The body's integer field, when it is one, as the lookup's member as. */
+void pfj_draft_collect_id(pfj_job_draft *d, const char *field,
+                          const char *as);
+
+/* ---- on the lookup's row ---- */
+
+/* §9.5: every requirement resolved (into the plan's "software"), no
+ * software twice; {"error": [message]}. */
+const pfj_refusal *pfj_draft_check_software(pfj_job_draft *d);
+
+/* Every parent exists (404, a bare string); an update's job (the lookup's
+ * "job") is not its own parent and no job depending on it is one. */
+const pfj_refusal *pfj_draft_check_parents(pfj_job_draft *d);
+
+/* The owner exists, or autocreate lets it be created. */
+const pfj_refusal *pfj_draft_check_user(pfj_job_draft *d, int autocreate);
+
+/* The queue path leads to a queue. */
+const pfj_refusal *pfj_draft_check_queue(pfj_job_draft *d);
+
+/* Integer columns: 32 or 64 bits, and the reference's validator ranges. */
+const pfj_refusal *pfj_draft_check_integers(pfj_job_draft *d);
+
+/* d->by positive and at least 0.0001, the whole range within
+ * NUMERIC(10,4) (§9.1). */
+const pfj_refusal *pfj_draft_check_step(pfj_job_draft *d);
+
+/* The tasks of the range (d->tiles per frame) within
+ * PyFarmJobsMaxTasksPerJob. */
+const pfj_refusal *pfj_draft_check_task_count(pfj_job_draft *d);
+
+/* tag_requirements: [{"tag", "negate"}] into the plan; a list, even an
+ * empty one, replaces the job's requirements. */
+const pfj_refusal *pfj_draft_collect_tag_requirements(pfj_job_draft *d);
+
+/* ---- JSON helpers of the rules ---- */
+
+/* Length of a JSON array; 0 for anything else. */
+size_t pfj_list_length(json_object *o);
+
+/* obj[key] = text as a JSON string, or null when text is NULL. */
+void pfj_put_string(json_object *obj, const char *key, const char *text);
+
+/* 1 when an element of list (its member key, or the element itself when
+ * key is NULL) is the string value. */
+int pfj_listed(json_object *list, const char *key, const char *value);
+
+#endif
