@@ -46,6 +46,12 @@ apr_table_t *pfj_req_query(pfj_req *q);
  * to go on, else the 400 that was sent. */
 int pfj_req_page(pfj_req *q, const char **limit, const char **offset);
 
+/* The start of a list: the request's database connection (*db) and its
+ * page (pfj_req_page).  Returns DECLINED to go on, else the answer sent
+ * (503 without a database, 400 for a bad page). */
+int pfj_req_list_start(pfj_req *q, pfj_db **db, const char **limit,
+                       const char **offset);
+
 /* §0.5, a validated endpoint's checks: the media type (415), then the
  * body against the model (400).  Returns DECLINED when the body passes,
  * else the answer that was sent. */

@@ -353,6 +353,15 @@ static int preprocess_body(pfj_req *q)
     return DECLINED;
 }
 
+int pfj_req_list_start(pfj_req *q, pfj_db **db, const char **limit,
+                       const char **offset)
+{
+    if ((*db = pfj_req_db(q)) == NULL) {
+        return pfj_send_db_failure(q, NULL);
+    }
+    return pfj_req_page(q, limit, offset);
+}
+
 int pfj_req_validate(pfj_req *q, const pfj_model *model)
 {
     const char *error;

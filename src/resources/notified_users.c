@@ -110,14 +110,11 @@ static void render_subscriber(pfj_jw *w, const pfj_rows *row)
 /* GET …/notified_users/ */
 int pfj_notified_users_list(pfj_req *q)
 {
-    pfj_db *db = pfj_req_db(q);
     const char *args[4];
+    pfj_db *db;
     int rc;
 
-    if (db == NULL) {
-        return pfj_send_db_failure(q, NULL);
-    }
-    if ((rc = pfj_req_page(q, &args[0], &args[1])) != DECLINED) {
+    if ((rc = pfj_req_list_start(q, &db, &args[0], &args[1])) != DECLINED) {
         return rc;
     }
     if (!pfj_job_ref(q->route.args[0], &args[2], &args[3])) {

@@ -215,15 +215,12 @@ static int task_not_found(pfj_req *q)
 
 int pfj_task_logs_list(pfj_req *q)
 {
-    pfj_db *db = pfj_req_db(q);
     log_ref ref = url_ref(q);
     const char *args[5] = {ref.attempt, NULL, NULL, ref.task, ref.job};
+    pfj_db *db;
     int rc;
 
-    if (db == NULL) {
-        return pfj_send_db_failure(q, NULL);
-    }
-    if ((rc = pfj_req_page(q, &args[1], &args[2])) != DECLINED) {
+    if ((rc = pfj_req_list_start(q, &db, &args[1], &args[2])) != DECLINED) {
         return rc;
     }
     return pfj_send_child_list(q, db, STMT_TASK_LOGS_LIST, 5, args,
