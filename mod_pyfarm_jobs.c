@@ -22,16 +22,14 @@ extern module AP_MODULE_DECLARE_DATA pyfarm_jobs_module;
 
 /* Byte counts and counts go into the field of pfj_dir_conf whose offset
  * the directive's table entry carries (like httpd's ap_set_*_slot). */
-static const char *set_size_slot(cmd_parms *cmd, void *dconf,
-                                 const char *arg)
+static const char *set_size_slot(cmd_parms *cmd, void *dconf, const char *arg)
 {
     return pfj_config_parse_size(cmd->pool, arg,
                                  (apr_off_t *)((char *)dconf
                                                + (apr_size_t)cmd->info));
 }
 
-static const char *set_count_slot(cmd_parms *cmd, void *dconf,
-                                  const char *arg)
+static const char *set_count_slot(cmd_parms *cmd, void *dconf, const char *arg)
 {
     return pfj_config_parse_count(cmd->pool, arg,
                                   (apr_int64_t *)((char *)dconf
@@ -40,22 +38,19 @@ static const char *set_count_slot(cmd_parms *cmd, void *dconf,
 
 #define SLOT(field) ((void *)APR_OFFSETOF(pfj_dir_conf, field))
 
-static const char *set_autocreate_users(cmd_parms *cmd, void *dconf,
-                                        int on)
+static const char *set_autocreate_users(cmd_parms *cmd, void *dconf, int on)
 {
     ((pfj_dir_conf *)dconf)->autocreate_users = on;
     return NULL;
 }
 
-static const char *set_user_email(cmd_parms *cmd, void *dconf,
-                                  const char *arg)
+static const char *set_user_email(cmd_parms *cmd, void *dconf, const char *arg)
 {
     ((pfj_dir_conf *)dconf)->user_email = strcasecmp(arg, "none") ? arg : "";
     return NULL;
 }
 
-static const char *set_autodelete(cmd_parms *cmd, void *dconf,
-                                  const char *arg)
+static const char *set_autodelete(cmd_parms *cmd, void *dconf, const char *arg)
 {
     pfj_dir_conf *c = dconf;
 
@@ -101,10 +96,12 @@ static const command_rec pfj_directives[] = {
                   "Largest JSON request body in bytes (default 1048576); "
                   "larger bodies are answered 413"),
     AP_INIT_FLAG("PyFarmJobsAutocreateUsers", set_autocreate_users, NULL,
-                 OR_ALL, "On (default): unknown user names in a job "
+                 OR_ALL,
+                 "On (default): unknown user names in a job "
                  "submission create users, as pyfarm-master does"),
     AP_INIT_TAKE1("PyFarmJobsAutocreateUserEmail", set_user_email, NULL,
-                  OR_ALL, "E-mail of autocreated users, {username} replaced "
+                  OR_ALL,
+                  "E-mail of autocreated users, {username} replaced "
                   "by the name (default none)"),
     AP_INIT_TAKE1("PyFarmJobsMaxTasksPerJob", set_count_slot, SLOT(max_tasks),
                   OR_ALL,
@@ -115,18 +112,19 @@ static const command_rec pfj_directives[] = {
                   "Largest ?limit= a list accepts (default 1000); without "
                   "?limit= lists are complete"),
     AP_INIT_TAKE1("PyFarmJobsDefaultAutodeleteTime", set_autodelete, NULL,
-                  OR_ALL, "autodelete_time in seconds of jobs submitted "
+                  OR_ALL,
+                  "autodelete_time in seconds of jobs submitted "
                   "without one (default none)"),
     AP_INIT_TAKE1("PyFarmJobsLogDir", set_log_dir, NULL,
-                  RSRC_CONF | ACCESS_CONF, "Directory of the task log files, "
-                  "writable by httpd's User (default "
-                  PFJ_DEFAULT_LOG_DIR "; made at startup)"),
+                  RSRC_CONF | ACCESS_CONF,
+                  "Directory of the task log files, "
+                  "writable by httpd's User (default " PFJ_DEFAULT_LOG_DIR
+                  "; made at startup)"),
     AP_INIT_TAKE1("PyFarmJobsMaxLogSize", set_size_slot, SLOT(max_log_size),
                   OR_ALL,
                   "Largest task log file upload in bytes (default "
                   "1073741824); larger uploads are answered 413"),
-    {NULL}
-};
+    {NULL}};
 
 /* Fails "apachectl configtest" and startup with one clear sentence when
  * mod_dbd is missing: nothing here works without its connection pool. */
@@ -174,11 +172,5 @@ static void pfj_register_hooks(apr_pool_t *p)
 }
 
 AP_DECLARE_MODULE(pyfarm_jobs) = {
-    STANDARD20_MODULE_STUFF,
-    pfj_config_create,
-    pfj_config_merge,
-    NULL,
-    NULL,
-    pfj_directives,
-    pfj_register_hooks
-};
+    STANDARD20_MODULE_STUFF, pfj_config_create, pfj_config_merge, NULL, NULL,
+    pfj_directives,          pfj_register_hooks};

@@ -12,7 +12,6 @@
 #include <apr_strings.h>
 #include "core/work_state.h"
 
-
 /*
  * Python float repr of d: shortest digits that round-trip, ".0" added to
  * integral values, exponent form ("1e-05", "1.5e+16") only below 1e-4 or

@@ -10,11 +10,11 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
-#define PFJ_DEFAULT_BASE        "/api/v1/jobs"
-#define PFJ_DEFAULT_MAX_BODY    ((apr_off_t)1024 * 1024)
-#define PFJ_DEFAULT_MAX_TASKS   1000000
-#define PFJ_DEFAULT_LIST_LIMIT  1000
-#define PFJ_DEFAULT_LOG_DIR     "/var/lib/pyfarm/task_logs"
+#define PFJ_DEFAULT_BASE "/api/v1/jobs"
+#define PFJ_DEFAULT_MAX_BODY ((apr_off_t)1024 * 1024)
+#define PFJ_DEFAULT_MAX_TASKS 1000000
+#define PFJ_DEFAULT_LIST_LIMIT 1000
+#define PFJ_DEFAULT_LOG_DIR "/var/lib/pyfarm/task_logs"
 #define PFJ_DEFAULT_MAX_LOG_SIZE ((apr_off_t)1024 * 1024 * 1024)
 
 typedef struct pfj_dir_conf {
@@ -53,8 +53,8 @@ const char *pfj_config_parse_base(apr_pool_t *p, const char *arg,
 /* The URL path the API is served under (default /api/v1/jobs). */
 const char *pfj_conf_base(const pfj_dir_conf *c);
 apr_off_t pfj_conf_max_body(const pfj_dir_conf *c);
-int pfj_conf_autocreate_users(const pfj_dir_conf *c);       /* default on */
-const char *pfj_conf_user_email(const pfj_dir_conf *c);     /* NULL: none */
+int pfj_conf_autocreate_users(const pfj_dir_conf *c);   /* default on */
+const char *pfj_conf_user_email(const pfj_dir_conf *c); /* NULL: none */
 apr_int64_t pfj_conf_max_tasks(const pfj_dir_conf *c);
 apr_int64_t pfj_conf_list_limit(const pfj_dir_conf *c);
 /* The default jobs.autodelete_time in seconds as text; NULL: none. */

@@ -12,9 +12,9 @@
 #include "core/utf8.h"
 
 typedef enum pfj_media {
-    PFJ_MEDIA_JSON,         /* application/json: parsed */
-    PFJ_MEDIA_PASS,         /* form, multipart, zip, csv: left to handlers */
-    PFJ_MEDIA_OTHER         /* refused (415) when the body is not empty */
+    PFJ_MEDIA_JSON, /* application/json: parsed */
+    PFJ_MEDIA_PASS, /* form, multipart, zip, csv: left to handlers */
+    PFJ_MEDIA_OTHER /* refused (415) when the body is not empty */
 } pfj_media;
 
 /* Classifies a Content-Type header value (NULL when absent).  *mimetype

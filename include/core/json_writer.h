@@ -18,18 +18,18 @@
 
 typedef struct pfj_jw {
     apr_bucket_brigade *bb;
-    apr_brigade_flush flush;    /* may be NULL: everything stays in bb */
+    apr_brigade_flush flush; /* may be NULL: everything stays in bb */
     void *flush_ctx;
-    apr_pool_t *pool;           /* for formatting values: bb's pool, or a
+    apr_pool_t *pool;    /* for formatting values: bb's pool, or a
                                  * pool the caller clears as it goes */
-    apr_status_t status;        /* first write error; later calls are no-ops */
+    apr_status_t status; /* first write error; later calls are no-ops */
     int depth;
-    int after_key;              /* next value follows a key: no separator */
+    int after_key; /* next value follows a key: no separator */
     unsigned char count[PFJ_JW_MAX_DEPTH]; /* items so far, saturating at 1 */
 } pfj_jw;
 
-void pfj_jw_init(pfj_jw *w, apr_bucket_brigade *bb,
-                 apr_brigade_flush flush, void *flush_ctx);
+void pfj_jw_init(pfj_jw *w, apr_bucket_brigade *bb, apr_brigade_flush flush,
+                 void *flush_ctx);
 
 void pfj_jw_object_begin(pfj_jw *w);
 void pfj_jw_object_end(pfj_jw *w);
@@ -45,7 +45,7 @@ void pfj_jw_string(pfj_jw *w, const char *s);
 void pfj_jw_string_n(pfj_jw *w, const char *s, apr_size_t len);
 
 void pfj_jw_int64(pfj_jw *w, apr_int64_t v);
-void pfj_jw_double(pfj_jw *w, double v);     /* Python float repr */
+void pfj_jw_double(pfj_jw *w, double v); /* Python float repr */
 void pfj_jw_bool(pfj_jw *w, int v);
 void pfj_jw_null(pfj_jw *w);
 
@@ -67,14 +67,14 @@ void pfj_jw_kv_digits(pfj_jw *w, const char *key, const char *digits);
 
 /* How a database column is rendered (doc/api.md §0.6). */
 typedef enum pfj_db_kind {
-    PFJ_DB_INT,         /* integer text, as is */
-    PFJ_DB_TEXT,        /* a string */
-    PFJ_DB_BOOL,        /* PostgreSQL's t / f */
-    PFJ_DB_TIMESTAMP,   /* "YYYY-MM-DDTHH:MM:SS.ffffff" */
-    PFJ_DB_NUMERIC,     /* NUMERIC as a Python float */
-    PFJ_DB_FLOAT,       /* double precision as a Python float */
-    PFJ_DB_JSON,        /* JSON text (a JSONDict column, json_build_object) */
-    PFJ_DB_JSON_LIST    /* JSON text of a json_agg(); NULL is [] */
+    PFJ_DB_INT,       /* integer text, as is */
+    PFJ_DB_TEXT,      /* a string */
+    PFJ_DB_BOOL,      /* PostgreSQL's t / f */
+    PFJ_DB_TIMESTAMP, /* "YYYY-MM-DDTHH:MM:SS.ffffff" */
+    PFJ_DB_NUMERIC,   /* NUMERIC as a Python float */
+    PFJ_DB_FLOAT,     /* double precision as a Python float */
+    PFJ_DB_JSON,      /* JSON text (a JSONDict column, json_build_object) */
+    PFJ_DB_JSON_LIST  /* JSON text of a json_agg(); NULL is [] */
 } pfj_db_kind;
 
 /* A value as PostgreSQL returns it (text; NULL for SQL NULL) rendered the

@@ -13,14 +13,14 @@
 
 /* What a column accepts (§0.5's type table). */
 typedef enum pfj_coltype {
-    PFJ_COL_INT,        /* JSON integer, or true/false (Python bools are ints) */
-    PFJ_COL_STR,        /* JSON string */
-    PFJ_COL_BOOL,       /* true/false */
-    PFJ_COL_DICT,       /* JSON object */
-    PFJ_COL_ENUM,       /* string or integer (work states) */
-    PFJ_COL_DATETIME,   /* nothing from JSON matches */
-    PFJ_COL_LIST,       /* a relationship: JSON array */
-    PFJ_COL_CUSTOM      /* NUMERIC: only the column's custom check decides;
+    PFJ_COL_INT,      /* JSON integer, or true/false (Python bools are ints) */
+    PFJ_COL_STR,      /* JSON string */
+    PFJ_COL_BOOL,     /* true/false */
+    PFJ_COL_DICT,     /* JSON object */
+    PFJ_COL_ENUM,     /* string or integer (work states) */
+    PFJ_COL_DATETIME, /* nothing from JSON matches */
+    PFJ_COL_LIST,     /* a relationship: JSON array */
+    PFJ_COL_CUSTOM    /* NUMERIC: only the column's custom check decides;
                          * without one nothing matches */
 } pfj_coltype;
 
@@ -36,11 +36,11 @@ typedef struct pfj_column {
 /* The lists of names end with NULL; a NULL list is an empty one.  A key
  * both ignored and a column is ignored. */
 typedef struct pfj_model {
-    const pfj_column *columns;          /* columns and relationships; a NULL
+    const pfj_column *columns;     /* columns and relationships; a NULL
                                          * name ends them */
-    const char *const *ignored;         /* accepted, not type-checked */
-    const char *const *disallowed;      /* refused */
-    const char *const *required;        /* must be present */
+    const char *const *ignored;    /* accepted, not type-checked */
+    const char *const *disallowed; /* refused */
+    const char *const *required;   /* must be present */
 } pfj_model;
 
 /*

@@ -13,10 +13,10 @@
 #include <apr_pools.h>
 
 /* HTTP statuses the decisions answer with (httpd's names, without httpd). */
-#define PFJ_HTTP_OK             200
-#define PFJ_HTTP_BAD_REQUEST    400
-#define PFJ_HTTP_NOT_FOUND      404
-#define PFJ_HTTP_CONFLICT       409
+#define PFJ_HTTP_OK 200
+#define PFJ_HTTP_BAD_REQUEST 400
+#define PFJ_HTTP_NOT_FOUND 404
+#define PFJ_HTTP_CONFLICT 409
 #define PFJ_HTTP_INTERNAL_ERROR 500
 
 /* The error body's shape: the reference uses several, and clients parse
@@ -41,7 +41,6 @@ const pfj_refusal *pfj_refuse(apr_pool_t *p, int status, const char *fmt, ...)
 
 /* A refusal of another shape; message is kept, not copied. */
 const pfj_refusal *pfj_refuse_as(apr_pool_t *p, int status,
-                                 pfj_refusal_shape shape,
-                                 const char *message);
+                                 pfj_refusal_shape shape, const char *message);
 
 #endif

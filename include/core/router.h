@@ -12,9 +12,9 @@
 #include <apr_tables.h>
 
 /* Methods as bits; HEAD is routed as GET (httpd does the same). */
-#define PFJ_M_GET    0x01u
-#define PFJ_M_POST   0x02u
-#define PFJ_M_PUT    0x04u
+#define PFJ_M_GET 0x01u
+#define PFJ_M_POST 0x02u
+#define PFJ_M_PUT 0x04u
 #define PFJ_M_DELETE 0x08u
 
 typedef enum pfj_endpoint {
@@ -44,19 +44,19 @@ typedef enum pfj_endpoint {
 } pfj_endpoint;
 
 typedef enum pfj_route_result {
-    PFJ_ROUTE_FOUND,        /* endpoint and args are set */
-    PFJ_ROUTE_NOT_FOUND,    /* 404 */
-    PFJ_ROUTE_BAD_METHOD,   /* path exists, method does not: allowed is set */
-    PFJ_ROUTE_REDIRECT      /* the same path with a trailing "/" exists */
+    PFJ_ROUTE_FOUND,      /* endpoint and args are set */
+    PFJ_ROUTE_NOT_FOUND,  /* 404 */
+    PFJ_ROUTE_BAD_METHOD, /* path exists, method does not: allowed is set */
+    PFJ_ROUTE_REDIRECT    /* the same path with a trailing "/" exists */
 } pfj_route_result;
 
 #define PFJ_ROUTE_MAX_ARGS 4
 
 typedef struct pfj_route_match {
     pfj_endpoint endpoint;
-    unsigned allowed;                       /* PFJ_M_* of matching routes */
+    unsigned allowed; /* PFJ_M_* of matching routes */
     int nargs;
-    const char *args[PFJ_ROUTE_MAX_ARGS];   /* decoded placeholder values */
+    const char *args[PFJ_ROUTE_MAX_ARGS]; /* decoded placeholder values */
 } pfj_route_match;
 
 /*

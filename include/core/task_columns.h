@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include "core/work_state.h"
 
+/* clang-format off */
 #define PFJ_TASK_COLUMNS(X, S)                                              \
     X(id, INT, ID, INT64_MIN, INT64_MAX, 1) S                               \
     X(state, STATE, STATE, 0, 0, 1) S                                       \
@@ -43,11 +44,14 @@
 /* Derived pieces.  PFJ_TC_<name> indexes a task object's row. */
 #define PFJ_TASK_COLUMN_ENUM(name, render, input, min, max, nullable) \
     PFJ_TC_##name,
+/* clang-format on */
 enum pfj_task_column { PFJ_TASK_COLUMNS(PFJ_TASK_COLUMN_ENUM, ) PFJ_TC_COUNT };
 
 /* "t.id, t.state, ..." */
+/* clang-format off */
 #define PFJ_TASK_COLUMN_SQL(name, render, input, min, max, nullable) \
     "t." #name
+/* clang-format on */
 #define PFJ_TASK_SELECT_LIST PFJ_TASK_COLUMNS(PFJ_TASK_COLUMN_SQL, ", ")
 
 /* "state = r.state, priority = r.priority, ... ": every column an update
@@ -61,8 +65,10 @@ enum pfj_task_column { PFJ_TASK_COLUMNS(PFJ_TASK_COLUMN_ENUM, ) PFJ_TC_COUNT };
 #define PFJ_TASK_SET_STR PFJ_TASK_SET_STATE
 #define PFJ_TASK_SET_FLOAT PFJ_TASK_SET_STATE
 #define PFJ_TASK_SET_UUID PFJ_TASK_SET_STATE
+/* clang-format off */
 #define PFJ_TASK_COLUMN_SET(name, render, input, min, max, nullable) \
     PFJ_TASK_SET_##input(name)
+/* clang-format on */
 #define PFJ_TASK_SET_LIST PFJ_TASK_COLUMNS(PFJ_TASK_COLUMN_SET, )
 
 #endif

@@ -22,6 +22,7 @@
  * address, its job's requeue and its jobtype version's start-time flag.
  * X(name, SQL expression) S.
  */
+/* clang-format off */
 #define PFJ_TASK_NOW_COLUMNS(X, S)                                          \
     X(state, "t.state") S                                                   \
     X(agent_id, "t.agent_id") S                                             \
@@ -31,6 +32,7 @@
     X(requeue, "j.requeue") S                                               \
     X(no_automatic_start_time, "v.no_automatic_start_time") S               \
     X(job_id, "t.job_id")
+/* clang-format on */
 
 #define PFJ_TASK_NOW_FIELD(name, sql) const char *name;
 typedef struct pfj_task_now {

@@ -10,7 +10,7 @@
 
 #include <apr.h>
 
-#define PFJ_UTF8_INVALID 0xFFFFFFFFu    /* not a code point */
+#define PFJ_UTF8_INVALID 0xFFFFFFFFu /* not a code point */
 #define PFJ_UTF8_REPLACEMENT 0xFFFDu
 #define PFJ_UTF8_REPLACEMENT_TEXT "\xef\xbf\xbd"
 

@@ -8,14 +8,14 @@
 #define PFJ_CORE_WORK_STATE_H
 
 /* jobs.state, tasks.state, task_log_associations.state; NULL is queued */
-#define PFJ_STATE_PAUSED  100
+#define PFJ_STATE_PAUSED 100
 #define PFJ_STATE_RUNNING 105
-#define PFJ_STATE_DONE    106
-#define PFJ_STATE_FAILED  107
+#define PFJ_STATE_DONE 106
+#define PFJ_STATE_FAILED 107
 
 /* agents.state values that keep an agent's tasks from running a job */
 #define PFJ_AGENT_DISABLED 200
-#define PFJ_AGENT_OFFLINE  201
+#define PFJ_AGENT_OFFLINE 201
 
 /* jobs.priority and tasks.priority (queue_min/max_priority) */
 #define PFJ_PRIORITY_MIN (-1000)

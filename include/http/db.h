@@ -20,16 +20,16 @@
 
 typedef struct pfj_stmt {
     const char *label;
-    const char *sql;        /* apr_dbd placeholders: %s %d %lld, %% for % */
+    const char *sql; /* apr_dbd placeholders: %s %d %lld, %% for % */
 } pfj_stmt;
 
 typedef struct pfj_db {
     request_rec *r;
     ap_dbd_t *dbd;
-    int in_transaction;     /* BEGIN was sent, COMMIT or ROLLBACK not yet */
-    int failed;             /* a statement failed: nothing will be committed */
-    int transient;          /* ... and trying again later may succeed */
-    int nrun;               /* statements run (in the transaction, if any) */
+    int in_transaction; /* BEGIN was sent, COMMIT or ROLLBACK not yet */
+    int failed;         /* a statement failed: nothing will be committed */
+    int transient;      /* ... and trying again later may succeed */
+    int nrun;           /* statements run (in the transaction, if any) */
 } pfj_db;
 
 typedef struct pfj_rows {

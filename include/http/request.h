@@ -19,14 +19,14 @@ typedef struct pfj_req {
     request_rec *r;
     const pfj_dir_conf *conf;
     pfj_route_match route;
-    const char *url;        /* full request URL, as error messages quote it */
-    const char *mimetype;   /* lower-cased, no parameters; "" if absent */
-    json_object *body;      /* parsed JSON body; NULL if none or JSON null */
-    int has_json;           /* a JSON body was parsed (even a null one) */
-    const char *json_text;  /* ... and its bytes as sent (json_len of them) */
+    const char *url;       /* full request URL, as error messages quote it */
+    const char *mimetype;  /* lower-cased, no parameters; "" if absent */
+    json_object *body;     /* parsed JSON body; NULL if none or JSON null */
+    int has_json;          /* a JSON body was parsed (even a null one) */
+    const char *json_text; /* ... and its bytes as sent (json_len of them) */
     apr_size_t json_len;
-    pfj_db *db;             /* opened by pfj_req_db() */
-    apr_table_t *query;     /* parsed by pfj_req_query() */
+    pfj_db *db;         /* opened by pfj_req_db() */
+    apr_table_t *query; /* parsed by pfj_req_query() */
 } pfj_req;
 
 /* An endpoint handler: sends its response and returns OK (or an HTTP
@@ -108,8 +108,8 @@ int pfj_send_brigade(pfj_req *q, apr_bucket_brigade *bb);
  * each child's row.
  */
 typedef void (*pfj_row_render_fn)(pfj_jw *w, const pfj_rows *row);
-int pfj_send_child_list(pfj_req *q, pfj_db *db, const char *label,
-                        int nargs, const char *const *args, int marker,
+int pfj_send_child_list(pfj_req *q, pfj_db *db, const char *label, int nargs,
+                        const char *const *args, int marker,
                         pfj_row_render_fn render,
                         int (*not_found)(pfj_req *q));
 

@@ -10,6 +10,7 @@
 
 /* SQL that selects a job by the two parameters of pfj_job_ref(): an id,
  * or else the oldest job with that title. */
+/* clang-format off */
 #define PFJ_JOB_REF_SQL \
     "COALESCE(%lld, (SELECT id FROM jobs WHERE title = %s" \
     "                 ORDER BY id LIMIT 1))"
@@ -70,6 +71,7 @@
     "                       THEN NULL" \
     "                       ELSE j.time_finished END" \
     "  FROM next_state n WHERE j.id = n.id AND n.new IS DISTINCT FROM n.old"
+/* clang-format on */
 
 extern const pfj_stmt pfj_jobs_stmts[];
 

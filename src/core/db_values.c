@@ -275,10 +275,10 @@ static const struct {
     const char *code_text;
     const char *name;
 } work_states[] = {
-    { PFJ_STATE_PAUSED,  "100", "paused" },
-    { PFJ_STATE_RUNNING, "105", "running" },
-    { PFJ_STATE_DONE,    "106", "done" },
-    { PFJ_STATE_FAILED,  "107", "failed" },
+    {PFJ_STATE_PAUSED, "100", "paused"},
+    {PFJ_STATE_RUNNING, "105", "running"},
+    {PFJ_STATE_DONE, "106", "done"},
+    {PFJ_STATE_FAILED, "107", "failed"},
 };
 
 #define N_WORK_STATES PFJ_COUNT(work_states)
@@ -334,8 +334,8 @@ const char *pfj_fmt_ipv4(apr_pool_t *p, const char *bigint_text)
     if (end == NULL || *end != '\0')
         return NULL;
     return apr_psprintf(p, "%u.%u.%u.%u", (unsigned)(ip >> 24) & 0xff,
-                        (unsigned)(ip >> 16) & 0xff, (unsigned)(ip >> 8) & 0xff,
-                        (unsigned)ip & 0xff);
+                        (unsigned)(ip >> 16) & 0xff,
+                        (unsigned)(ip >> 8) & 0xff, (unsigned)ip & 0xff);
 }
 
 /* A number literal of any length in the form of the decimal above:
@@ -380,7 +380,7 @@ static literal parse_literal(apr_pool_t *p, const char *s)
             d.point += !in_fraction;
         }
         else if (in_fraction) {
-            d.point--;      /* a zero between the point and the digits */
+            d.point--; /* a zero between the point and the digits */
         }
     }
     if (*s == 'e' || *s == 'E') {
@@ -462,7 +462,8 @@ const char *pfj_decimal_text(apr_pool_t *p, const char *s)
     if (*s != '\0') {
         return NULL;
     }
-    return apr_pstrcat(p, sign, nwhole ? apr_pstrmemdup(p, whole, nwhole) : "0",
+    return apr_pstrcat(p, sign,
+                       nwhole ? apr_pstrmemdup(p, whole, nwhole) : "0",
                        nfraction ? "." : "",
                        apr_pstrmemdup(p, fraction, nfraction),
                        apr_pstrmemdup(p, exponent, nexponent), NULL);

@@ -31,8 +31,7 @@ void *pfj_config_merge(apr_pool_t *p, void *basev, void *addv)
     c->user_email = add->user_email ? add->user_email : base->user_email;
     c->max_tasks = add->max_tasks >= 0 ? add->max_tasks : base->max_tasks;
     c->list_limit = add->list_limit >= 0 ? add->list_limit : base->list_limit;
-    c->autodelete = add->autodelete != -1 ? add->autodelete
-                                          : base->autodelete;
+    c->autodelete = add->autodelete != -1 ? add->autodelete : base->autodelete;
     c->log_dir = add->log_dir ? add->log_dir : base->log_dir;
     c->max_log_size = add->max_log_size >= 0 ? add->max_log_size
                                              : base->max_log_size;
@@ -71,8 +70,10 @@ const char *pfj_config_parse_base(apr_pool_t *p, const char *arg,
     apr_size_t len = strlen(arg);
 
     if (arg[0] != '/') {
-        return apr_psprintf(p, "'%s' is not a URL path (it must start "
-                            "with /)", arg);
+        return apr_psprintf(p,
+                            "'%s' is not a URL path (it must start "
+                            "with /)",
+                            arg);
     }
     while (len > 0 && arg[len - 1] == '/') {
         len--;
@@ -113,9 +114,9 @@ apr_int64_t pfj_conf_list_limit(const pfj_dir_conf *c)
 
 const char *pfj_conf_autodelete(apr_pool_t *p, const pfj_dir_conf *c)
 {
-    return c->autodelete >= 0 ? apr_psprintf(p, "%" APR_INT64_T_FMT,
-                                             c->autodelete)
-                              : NULL;
+    return c->autodelete >= 0
+               ? apr_psprintf(p, "%" APR_INT64_T_FMT, c->autodelete)
+               : NULL;
 }
 
 const char *pfj_conf_log_dir(const pfj_dir_conf *c)

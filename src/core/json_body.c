@@ -10,13 +10,9 @@
 #define MAX_JSON_DEPTH 64
 
 /* Media types the reference accepts without parsing them. */
-static const char *const pass_types[] = {
-    "application/x-www-form-urlencoded",
-    "multipart/form-data",
-    "application/zip",
-    "text/csv",
-    NULL
-};
+static const char *const pass_types[] = {"application/x-www-form-urlencoded",
+                                         "multipart/form-data",
+                                         "application/zip", "text/csv", NULL};
 
 static const char *bare_mimetype(apr_pool_t *p, const char *content_type)
 {
@@ -98,8 +94,8 @@ static int python_refuses(const char *s, apr_size_t len)
         else if (c == '"') {
             in_string = 1;
         }
-        else if (c == '\'' || (c == '.' && (i + 1 == len
-                                            || !apr_isdigit(s[i + 1])))) {
+        else if (c == '\''
+                 || (c == '.' && (i + 1 == len || !apr_isdigit(s[i + 1])))) {
             return 1;
         }
     }
@@ -124,8 +120,8 @@ int pfj_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
     if (tok == NULL) {
         return -1;
     }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT
-                                | JSON_TOKENER_VALIDATE_UTF8);
+    json_tokener_set_flags(tok,
+                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     o = json_tokener_parse_ex(tok, text, (int)len + 1);
     err = json_tokener_get_error(tok);
     end = json_tokener_get_parse_end(tok);
@@ -171,14 +167,16 @@ const char *pfj_json_unstorable(json_object *o)
     case json_type_string:
         return memchr(json_object_get_string(o), '\0',
                       json_object_get_string_len(o))
-               ? "strings must not contain NUL characters" : NULL;
+                   ? "strings must not contain NUL characters"
+                   : NULL;
     case json_type_array:
         for (i = 0; !err && i < json_object_array_length(o); i++) {
             err = pfj_json_unstorable(json_object_array_get_idx(o, i));
         }
         return err;
     case json_type_object: {
-        json_object_object_foreach(o, key, value) {
+        json_object_object_foreach(o, key, value)
+        {
             (void)key;
             if ((err = pfj_json_unstorable(value)) != NULL) {
                 return err;
@@ -194,13 +192,20 @@ const char *pfj_json_unstorable(json_object *o)
 const char *pfj_json_type_name(json_object *o)
 {
     switch (json_object_get_type(o)) {
-    case json_type_object:  return "dict";
-    case json_type_array:   return "list";
-    case json_type_string:  return "str";
-    case json_type_int:     return "int";
-    case json_type_double:  return "float";
-    case json_type_boolean: return "bool";
-    case json_type_null:    break;
+    case json_type_object:
+        return "dict";
+    case json_type_array:
+        return "list";
+    case json_type_string:
+        return "str";
+    case json_type_int:
+        return "int";
+    case json_type_double:
+        return "float";
+    case json_type_boolean:
+        return "bool";
+    case json_type_null:
+        break;
     }
     return "NoneType";
 }

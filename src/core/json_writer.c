@@ -33,8 +33,8 @@ static void put_str(pfj_jw *w, const char *s)
     put(w, s, strlen(s));
 }
 
-void pfj_jw_init(pfj_jw *w, apr_bucket_brigade *bb,
-                 apr_brigade_flush flush, void *flush_ctx)
+void pfj_jw_init(pfj_jw *w, apr_bucket_brigade *bb, apr_brigade_flush flush,
+                 void *flush_ctx)
 {
     memset(w, 0, sizeof(*w));
     w->bb = bb;
@@ -81,14 +81,22 @@ static char *put_u_escape(char *out, unsigned unit)
 static char short_escape(unsigned cp)
 {
     switch (cp) {
-    case '"':  return '"';
-    case '\\': return '\\';
-    case '\n': return 'n';
-    case '\r': return 'r';
-    case '\t': return 't';
-    case '\b': return 'b';
-    case '\f': return 'f';
-    default:   return 0;
+    case '"':
+        return '"';
+    case '\\':
+        return '\\';
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    case '\t':
+        return 't';
+    case '\b':
+        return 'b';
+    case '\f':
+        return 'f';
+    default:
+        return 0;
     }
 }
 
@@ -154,7 +162,8 @@ static void put_quoted(pfj_jw *w, const char *s, apr_size_t len)
         }
         i += pfj_utf8_decode(in + i, len - i, &cp);
         out = escape_code_point(out, cp == PFJ_UTF8_INVALID
-                                     ? PFJ_UTF8_REPLACEMENT : cp);
+                                         ? PFJ_UTF8_REPLACEMENT
+                                         : cp);
     }
     *out++ = '"';
     put(w, chunk, out - chunk);
@@ -176,8 +185,8 @@ static void close_container(pfj_jw *w, char bracket)
 {
     if (w->status != APR_SUCCESS)
         return;
-    if (w->depth == 0 || w->after_key) {    /* nothing open, or key left */
-        w->status = APR_EINVAL;             /* without its value */
+    if (w->depth == 0 || w->after_key) { /* nothing open, or key left */
+        w->status = APR_EINVAL;          /* without its value */
         return;
     }
     w->depth--;
@@ -300,7 +309,8 @@ static void write_json_object(pfj_jw *w, struct json_object *o)
     struct json_object_iter it;
 
     pfj_jw_object_begin(w);
-    json_object_object_foreachC(o, it) {
+    json_object_object_foreachC(o, it)
+    {
         if (w->status != APR_SUCCESS)
             break;
         pfj_jw_key(w, it.key);

@@ -11,16 +11,16 @@
 #include "core/log_identifier.h"
 #include "core/db_values.h"
 
-#define USE_ADDRESS_REMOTE   "311"
+#define USE_ADDRESS_REMOTE "311"
 #define USE_ADDRESS_HOSTNAME "312"
 
 /* Compression suffixes Python's mimetypes looks through (encodings_map),
  * case-sensitive as there. */
-static const char *const encodings[] = {".gz", ".Z", ".bz2", ".xz", ".br",
-                                        NULL};
+static const char *const encodings[] = {".gz", ".Z",  ".bz2",
+                                        ".xz", ".br", NULL};
 
 static const struct {
-    const char *extension;      /* matched case-insensitively */
+    const char *extension; /* matched case-insensitively */
     const char *type;
 } types[] = {
     {".csv", "text/csv; charset=utf-8"},
@@ -64,8 +64,8 @@ const char *pfj_log_content_type(const char *identifier)
 
     for (i = 0; i < PFJ_COUNT(types); i++) {
         n = strlen(types[i].extension);
-        if (len > n && strncasecmp(identifier + len - n, types[i].extension,
-                                   n) == 0) {
+        if (len > n
+            && strncasecmp(identifier + len - n, types[i].extension, n) == 0) {
             return types[i].type;
         }
     }

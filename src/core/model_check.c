@@ -24,38 +24,35 @@ static const struct {
     unsigned accepted;
     const char *expected;
 } coltypes[] = {
-    [PFJ_COL_INT]      = { JSON_TYPE_BIT(json_type_int)
-                           | JSON_TYPE_BIT(json_type_boolean),
-                           PY_CLASS("int") },
-    [PFJ_COL_STR]      = { JSON_TYPE_BIT(json_type_string), PY_CLASS("str") },
-    [PFJ_COL_BOOL]     = { JSON_TYPE_BIT(json_type_boolean),
-                           PY_CLASS("bool") },
-    [PFJ_COL_DICT]     = { JSON_TYPE_BIT(json_type_object),
-                           PY_CLASS("dict") },
-    [PFJ_COL_ENUM]     = { JSON_TYPE_BIT(json_type_string)
-                           | JSON_TYPE_BIT(json_type_int)
-                           | JSON_TYPE_BIT(json_type_boolean),
-                           "(" PY_CLASS("str") ", " PY_CLASS("int") ")" },
-    [PFJ_COL_DATETIME] = { 0, PY_CLASS("datetime.datetime") },
-    [PFJ_COL_LIST]     = { JSON_TYPE_BIT(json_type_array),
-                           PY_CLASS("list") },
-    [PFJ_COL_CUSTOM]   = { 0, PY_CLASS("decimal.Decimal") },
+    [PFJ_COL_INT] = {JSON_TYPE_BIT(json_type_int)
+                         | JSON_TYPE_BIT(json_type_boolean),
+                     PY_CLASS("int")},
+    [PFJ_COL_STR] = {JSON_TYPE_BIT(json_type_string), PY_CLASS("str")},
+    [PFJ_COL_BOOL] = {JSON_TYPE_BIT(json_type_boolean), PY_CLASS("bool")},
+    [PFJ_COL_DICT] = {JSON_TYPE_BIT(json_type_object), PY_CLASS("dict")},
+    [PFJ_COL_ENUM] = {JSON_TYPE_BIT(json_type_string)
+                          | JSON_TYPE_BIT(json_type_int)
+                          | JSON_TYPE_BIT(json_type_boolean),
+                      "(" PY_CLASS("str") ", " PY_CLASS("int") ")"},
+    [PFJ_COL_DATETIME] = {0, PY_CLASS("datetime.datetime")},
+    [PFJ_COL_LIST] = {JSON_TYPE_BIT(json_type_array), PY_CLASS("list")},
+    [PFJ_COL_CUSTOM] = {0, PY_CLASS("decimal.Decimal")},
 };
 
 /* The class json.loads() gives each JSON type. */
 static const char *const py_classes[] = {
-    [json_type_null]    = PY_CLASS("NoneType"),
+    [json_type_null] = PY_CLASS("NoneType"),
     [json_type_boolean] = PY_CLASS("bool"),
-    [json_type_double]  = PY_CLASS("float"),
-    [json_type_int]     = PY_CLASS("int"),
-    [json_type_object]  = PY_CLASS("dict"),
-    [json_type_array]   = PY_CLASS("list"),
-    [json_type_string]  = PY_CLASS("str"),
+    [json_type_double] = PY_CLASS("float"),
+    [json_type_int] = PY_CLASS("int"),
+    [json_type_object] = PY_CLASS("dict"),
+    [json_type_array] = PY_CLASS("list"),
+    [json_type_string] = PY_CLASS("str"),
 };
 
 const char *pfj_py_class(json_object *value)
 {
-    return py_classes[json_object_get_type(value)];   /* null for NULL */
+    return py_classes[json_object_get_type(value)]; /* null for NULL */
 }
 
 /* Whether key is in the NULL-terminated list; a NULL list is empty. */
@@ -102,8 +99,9 @@ static apr_array_header_t *body_keys_where(apr_pool_t *p,
 {
     apr_array_header_t *keys = new_key_array(p);
 
-    json_object_object_foreach(body, key, value) {
-        (void)value;                /* the macro declares it */
+    json_object_object_foreach(body, key, value)
+    {
+        (void)value; /* the macro declares it */
         if (picks(model, key))
             APR_ARRAY_PUSH(keys, const char *) = key;
     }
@@ -139,8 +137,9 @@ static const char *value_error(apr_pool_t *p, const pfj_column *col,
     const char *name = pfj_py_repr_str(p, col->name);
 
     if (col->check != NULL)
-        return col->check(value) ? NULL
-               : apr_pstrcat(p, "type check failed for ", name, NULL);
+        return col->check(value)
+                   ? NULL
+                   : apr_pstrcat(p, "type check failed for ", name, NULL);
     if (coltypes[col->type].accepted
         & JSON_TYPE_BIT(json_object_get_type(value)))
         return NULL;
@@ -156,7 +155,8 @@ static const char *first_value_error(apr_pool_t *p, const pfj_model *model,
 {
     const char *error;
 
-    json_object_object_foreach(body, key, value) {
+    json_object_object_foreach(body, key, value)
+    {
         if (in_list(model->ignored, key))
             continue;
         error = value_error(p, find_column(model, key), value);

@@ -26,7 +26,7 @@
 
 typedef struct {
     apr_pool_t *pool;
-    char *text;         /* always NUL-terminated */
+    char *text; /* always NUL-terminated */
     apr_size_t len;
     apr_size_t size;
 } repr_buf;
@@ -72,32 +72,32 @@ static void buf_puts(repr_buf *b, const char *s)
 static const struct {
     unsigned lo, hi;
 } non_printable[] = {
-    { 0x00080, 0x000A0 },   /* C1 controls, NO-BREAK SPACE */
-    { 0x000AD, 0x000AD },   /* SOFT HYPHEN */
-    { 0x00600, 0x00605 },   /* Arabic number signs */
-    { 0x0061C, 0x0061C },   /* ARABIC LETTER MARK */
-    { 0x006DD, 0x006DD },
-    { 0x0070F, 0x0070F },
-    { 0x00890, 0x00891 },
-    { 0x008E2, 0x008E2 },
-    { 0x01680, 0x01680 },   /* OGHAM SPACE MARK */
-    { 0x0180E, 0x0180E },
-    { 0x02000, 0x0200F },   /* spaces, zero-width and direction marks */
-    { 0x02028, 0x0202F },   /* LINE/PARAGRAPH SEPARATOR, embeddings, NNBSP */
-    { 0x0205F, 0x02064 },
-    { 0x02066, 0x0206F },
-    { 0x03000, 0x03000 },   /* IDEOGRAPHIC SPACE */
-    { 0x0D800, 0x0F8FF },   /* surrogates, private use */
-    { 0x0FEFF, 0x0FEFF },   /* BYTE ORDER MARK */
-    { 0x0FFF9, 0x0FFFB },   /* interlinear annotation */
-    { 0x110BD, 0x110BD },
-    { 0x110CD, 0x110CD },
-    { 0x13430, 0x13438 },   /* Egyptian hieroglyph format controls */
-    { 0x1BCA0, 0x1BCA3 },
-    { 0x1D173, 0x1D17A },   /* musical symbol format controls */
-    { 0xE0001, 0xE0001 },   /* LANGUAGE TAG */
-    { 0xE0020, 0xE007F },   /* tag characters */
-    { 0xF0000, 0x10FFFF },  /* supplementary private use areas */
+    {0x00080, 0x000A0}, /* C1 controls, NO-BREAK SPACE */
+    {0x000AD, 0x000AD}, /* SOFT HYPHEN */
+    {0x00600, 0x00605}, /* Arabic number signs */
+    {0x0061C, 0x0061C}, /* ARABIC LETTER MARK */
+    {0x006DD, 0x006DD},
+    {0x0070F, 0x0070F},
+    {0x00890, 0x00891},
+    {0x008E2, 0x008E2},
+    {0x01680, 0x01680}, /* OGHAM SPACE MARK */
+    {0x0180E, 0x0180E},
+    {0x02000, 0x0200F}, /* spaces, zero-width and direction marks */
+    {0x02028, 0x0202F}, /* LINE/PARAGRAPH SEPARATOR, embeddings, NNBSP */
+    {0x0205F, 0x02064},
+    {0x02066, 0x0206F},
+    {0x03000, 0x03000}, /* IDEOGRAPHIC SPACE */
+    {0x0D800, 0x0F8FF}, /* surrogates, private use */
+    {0x0FEFF, 0x0FEFF}, /* BYTE ORDER MARK */
+    {0x0FFF9, 0x0FFFB}, /* interlinear annotation */
+    {0x110BD, 0x110BD},
+    {0x110CD, 0x110CD},
+    {0x13430, 0x13438}, /* Egyptian hieroglyph format controls */
+    {0x1BCA0, 0x1BCA3},
+    {0x1D173, 0x1D17A},  /* musical symbol format controls */
+    {0xE0001, 0xE0001},  /* LANGUAGE TAG */
+    {0xE0020, 0xE007F},  /* tag characters */
+    {0xF0000, 0x10FFFF}, /* supplementary private use areas */
 };
 
 /* Noncharacters: U+FDD0..U+FDEF and the last two code points of each
@@ -125,8 +125,8 @@ static int is_printable(unsigned cp)
 /* Python quotes with ' unless the text holds a ' and no ". */
 static char choose_quote(const char *s, apr_size_t len)
 {
-    return memchr(s, '\'', len) != NULL && memchr(s, '"', len) == NULL
-           ? '"' : '\'';
+    return memchr(s, '\'', len) != NULL && memchr(s, '"', len) == NULL ? '"'
+                                                                       : '\'';
 }
 
 /* The letter of the two-character escape of cp ("\n", "\\", "\'"); 0 when
@@ -134,11 +134,16 @@ static char choose_quote(const char *s, apr_size_t len)
 static char escape_letter(unsigned cp, char quote)
 {
     switch (cp) {
-    case '\n': return 'n';
-    case '\r': return 'r';
-    case '\t': return 't';
-    case '\\': return '\\';
-    default:   return cp == (unsigned char)quote ? quote : 0;
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    case '\t':
+        return 't';
+    case '\\':
+        return '\\';
+    default:
+        return cp == (unsigned char)quote ? quote : 0;
     }
 }
 
@@ -175,7 +180,7 @@ static void put_str_repr(repr_buf *b, const char *s, apr_size_t len)
         }
         letter = escape_letter(cp, quote);
         if (letter != 0) {
-            char esc[2] = { '\\', letter };
+            char esc[2] = {'\\', letter};
 
             buf_put(b, esc, 2);
         }
@@ -250,7 +255,8 @@ static void put_dict(repr_buf *b, json_object *dict, int depth)
     if (json_object_object_length(dict) > 0 && depth == MAX_REPR_DEPTH)
         buf_puts(b, "...");
     else {
-        json_object_object_foreach(dict, key, value) {
+        json_object_object_foreach(dict, key, value)
+        {
             if (!first)
                 buf_puts(b, ", ");
             first = 0;
@@ -264,7 +270,7 @@ static void put_dict(repr_buf *b, json_object *dict, int depth)
 
 static void put_repr(repr_buf *b, json_object *o, int depth)
 {
-    switch (json_object_get_type(o)) {   /* json_type_null for NULL */
+    switch (json_object_get_type(o)) { /* json_type_null for NULL */
     case json_type_null:
         buf_puts(b, "None");
         break;

@@ -5,8 +5,7 @@
 #include "core/refusal.h"
 
 const pfj_refusal *pfj_refuse_as(apr_pool_t *p, int status,
-                                 pfj_refusal_shape shape,
-                                 const char *message)
+                                 pfj_refusal_shape shape, const char *message)
 {
     pfj_refusal *r = apr_palloc(p, sizeof(*r));
 

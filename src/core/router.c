@@ -38,8 +38,7 @@ static const route routes[] = {
      PFJ_EP_FAILED_ON_AGENT_DELETE},
     {"/{job}/notified_users/", PFJ_M_GET, PFJ_EP_NOTIFIED_USERS_LIST},
     {"/{job}/notified_users/", PFJ_M_POST, PFJ_EP_NOTIFIED_USERS_ADD},
-    {"/{job}/notified_users/{str}", PFJ_M_DELETE,
-     PFJ_EP_NOTIFIED_USER_DELETE},
+    {"/{job}/notified_users/{str}", PFJ_M_DELETE, PFJ_EP_NOTIFIED_USER_DELETE},
     {LOGS, PFJ_M_GET, PFJ_EP_TASK_LOGS_LIST},
     {LOGS, PFJ_M_POST, PFJ_EP_TASK_LOG_REGISTER},
     {LOGS "{str}", PFJ_M_GET, PFJ_EP_TASK_LOG_GET},
@@ -85,9 +84,12 @@ const char *pfj_id_within(const char *digits, apr_int64_t max)
 
 static int hex_value(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -101,8 +103,7 @@ static apr_size_t percent_decode(const char *s, apr_size_t len, char *out)
     int hi, lo;
 
     for (i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len
-            && (hi = hex_value(s[i + 1])) >= 0
+        if (s[i] == '%' && i + 2 < len && (hi = hex_value(s[i + 1])) >= 0
             && (lo = hex_value(s[i + 2])) >= 0) {
             out[o++] = (char)(hi * 16 + lo);
             i += 2;
@@ -177,7 +178,8 @@ apr_table_t *pfj_parse_query(apr_pool_t *p, const char *args)
         len = amp ? (apr_size_t)(amp - pair) : strlen(pair);
         eq = memchr(pair, '=', len);
         if (len > 0) {
-            key = decode_query_part(p, pair, eq ? (apr_size_t)(eq - pair) : len);
+            key = decode_query_part(p, pair,
+                                    eq ? (apr_size_t)(eq - pair) : len);
             value = eq ? decode_query_part(p, eq + 1, len - (eq + 1 - pair))
                        : "";
             if (key && value) {
@@ -323,10 +325,9 @@ unsigned pfj_method_bit(const char *method)
 
 const char *pfj_allow_header(apr_pool_t *p, unsigned allowed)
 {
-    return apr_pstrcat(p,
-                       (allowed & PFJ_M_GET) ? "GET, HEAD, " : "",
+    return apr_pstrcat(p, (allowed & PFJ_M_GET) ? "GET, HEAD, " : "",
                        (allowed & PFJ_M_POST) ? "POST, " : "",
                        (allowed & PFJ_M_PUT) ? "PUT, " : "",
-                       (allowed & PFJ_M_DELETE) ? "DELETE, " : "",
-                       "OPTIONS", NULL);
+                       (allowed & PFJ_M_DELETE) ? "DELETE, " : "", "OPTIONS",
+                       NULL);
 }

@@ -21,8 +21,16 @@
 /* What step 10 accepts for a key besides null: a column's input kind, or
  * a relationship (a list). */
 typedef enum input_kind {
-    IN_INT, IN_BOOL, IN_STR, IN_FLOAT, IN_UUID, IN_ID, IN_STATE, IN_NOW,
-    IN_FIXED, IN_LIST
+    IN_INT,
+    IN_BOOL,
+    IN_STR,
+    IN_FLOAT,
+    IN_UUID,
+    IN_ID,
+    IN_STATE,
+    IN_NOW,
+    IN_FIXED,
+    IN_LIST
 } input_kind;
 
 typedef struct column_input {
@@ -32,11 +40,13 @@ typedef struct column_input {
     int nullable;
 } column_input;
 
+/* clang-format off */
 #define COLUMN_INPUT(name, render, input, min, max, nullable) \
     {#name, IN_##input, min, max, nullable},
 static const column_input columns[] = {
     PFJ_TASK_COLUMNS(COLUMN_INPUT, )
 };
+/* clang-format on */
 
 /* Relationships of the task model (§10.2 step 10). */
 static const column_input relations[] = {
@@ -47,11 +57,10 @@ static const column_input relations[] = {
 };
 
 static const char *const kind_classes[] = {
-    [IN_INT] = "<class 'int'>", [IN_ID] = "<class 'int'>",
-    [IN_BOOL] = "<class 'bool'>", [IN_STR] = "<class 'str'>",
+    [IN_INT] = "<class 'int'>",     [IN_ID] = "<class 'int'>",
+    [IN_BOOL] = "<class 'bool'>",   [IN_STR] = "<class 'str'>",
     [IN_FLOAT] = "<class 'float'>", [IN_UUID] = "<class 'uuid.UUID'>",
-    [IN_LIST] = "<class 'list'>"
-};
+    [IN_LIST] = "<class 'list'>"};
 
 /* Steps 3-6, in the reference's order: what cannot be set at all. */
 static const struct {
@@ -69,9 +78,9 @@ typedef struct decision {
     apr_pool_t *p;
     const pfj_task_request *req;
     const pfj_task_now *now;
-    json_object *plan;      /* what the statement does */
-    json_object *set;       /* ... with these new column values */
-    int state;              /* the state stored: -1 none given, 0 queued */
+    json_object *plan; /* what the statement does */
+    json_object *set;  /* ... with these new column values */
+    int state;         /* the state stored: -1 none given, 0 queued */
 } decision;
 
 static json_object *field(const decision *d, const char *key)
@@ -132,8 +141,8 @@ static const pfj_refusal *check_owner(decision *d)
     const char *ua = d->req->user_agent;
     const char *ip = pfj_fmt_ipv4(d->p, d->now->remote_ip);
 
-    if (!(has_field(d, "state") || has_field(d, "progress"))
-        || ua == NULL || strcmp(ua, PFJ_AGENT_USER_AGENT) != 0) {
+    if (!(has_field(d, "state") || has_field(d, "progress")) || ua == NULL
+        || strcmp(ua, PFJ_AGENT_USER_AGENT) != 0) {
         return NULL;
     }
     if (d->now->agent_id == NULL || ip == NULL || d->req->client_ip == NULL
@@ -180,8 +189,8 @@ static void state_done(decision *d)
 
 static int requeues(const char *requeue, int failures)
 {
-    return requeue && (atoi(requeue) == REQUEUE_ALWAYS
-                       || failures <= atoi(requeue));
+    return requeue
+           && (atoi(requeue) == REQUEUE_ALWAYS || failures <= atoi(requeue));
 }
 
 /* §10.3 effects of storing state failed: a failure counted against the
@@ -229,7 +238,8 @@ static const pfj_refusal *apply_state(decision *d)
         return NULL;
     }
     name = json_object_is_type(state, json_type_string)
-           ? json_object_get_string(state) : "";
+               ? json_object_get_string(state)
+               : "";
     code = strcmp(name, "queued") == 0 ? 0 : pfj_state_code(name);
     if (code < 0) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
@@ -258,7 +268,7 @@ static void apply_time_started(decision *d)
 {
     int finished = d->state < 0 ? is_finished(d->now->state)
                                 : d->state == PFJ_STATE_DONE
-                                  || d->state == PFJ_STATE_FAILED;
+                                      || d->state == PFJ_STATE_FAILED;
 
     if (!has_field(d, "time_started")) {
         return;
@@ -285,7 +295,7 @@ static int value_matches(input_kind kind, json_object *v)
                || json_object_is_type(v, json_type_int);
     case IN_LIST:
         return json_object_is_type(v, json_type_array);
-    default:        /* a UUID object: JSON has none */
+    default: /* a UUID object: JSON has none */
         return 0;
     }
 }
@@ -308,8 +318,9 @@ static const pfj_refusal *check_range(decision *d, const column_input *c,
     }
     if (n < c->min || n > c->max) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                          "`%s` must be between %" APR_INT64_T_FMT " and %"
-                          APR_INT64_T_FMT, name, c->min, c->max);
+                          "`%s` must be between %" APR_INT64_T_FMT
+                          " and %" APR_INT64_T_FMT,
+                          name, c->min, c->max);
     }
     return NULL;
 }
@@ -322,8 +333,8 @@ static const pfj_refusal *check_value(decision *d, const column_input *c,
 
     if (v == NULL) {
         return c->nullable ? NULL
-               : pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                            "`%s` cannot be null", c->name);
+                           : pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                                        "`%s` cannot be null", c->name);
     }
     if (json_object_is_type(v, json_type_double) && !pfj_json_is_number(v)) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
@@ -336,8 +347,8 @@ static const pfj_refusal *check_value(decision *d, const column_input *c,
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "`%s` is out of range",
                           c->name);
     }
-    if (c->kind == IN_ID && strcmp(json_object_get_string(v),
-                                   d->req->task_id) != 0) {
+    if (c->kind == IN_ID
+        && strcmp(json_object_get_string(v), d->req->task_id) != 0) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "`id` cannot be changed");
     }
@@ -378,8 +389,8 @@ static const pfj_refusal *apply_value(decision *d, const column_input *c,
     if (v && !value_matches(c->kind, v)) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "Column '%s' is of type %s but we expected "
-                          "type(s) %s", c->name, pfj_py_class(v),
-                          kind_classes[c->kind]);
+                          "type(s) %s",
+                          c->name, pfj_py_class(v), kind_classes[c->kind]);
     }
     if (c->kind == IN_LIST) {
         return apply_relation(d, c->name, v);
@@ -388,8 +399,8 @@ static const pfj_refusal *apply_value(decision *d, const column_input *c,
         /* the value as read (1e-400 is 0.0, an integer its float), not
          * json-c's copy of the literal, which PostgreSQL may find out of
          * range */
-        v = pfj_json_pooled(d->p, json_object_new_double(
-                                      json_object_get_double(v)));
+        v = pfj_json_pooled(d->p,
+                            json_object_new_double(json_object_get_double(v)));
     }
     if ((no = check_value(d, c, v)) != NULL) {
         return no;
@@ -445,7 +456,8 @@ static const pfj_refusal *apply_values(decision *d)
     const column_input *c;
     const pfj_refusal *no;
 
-    json_object_object_foreach(d->req->body, key, val) {
+    json_object_object_foreach(d->req->body, key, val)
+    {
         if ((c = settable(key)) != NULL) {
             if ((no = apply_value(d, c, val)) != NULL) {
                 return no;
@@ -468,8 +480,7 @@ int pfj_task_update_changes_state(json_object *body)
     return json_object_object_get(body, "state") != NULL;
 }
 
-const pfj_refusal *pfj_task_update_check_body(apr_pool_t *p,
-                                              json_object *body)
+const pfj_refusal *pfj_task_update_check_body(apr_pool_t *p, json_object *body)
 {
     if (json_object_is_type(body, json_type_object)) {
         return NULL;
@@ -488,11 +499,9 @@ const pfj_refusal *pfj_task_update_decide(apr_pool_t *p,
 
     d.plan = pfj_json_pooled(p, json_object_new_object());
     d.set = pfj_json_pooled(p, json_object_new_object());
-    if ((no = check_read_only(&d)) != NULL
-        || (no = check_owner(&d)) != NULL
+    if ((no = check_read_only(&d)) != NULL || (no = check_owner(&d)) != NULL
         || (no = check_done_progress(&d)) != NULL
-        || (no = apply_state(&d)) != NULL
-        || (no = apply_values(&d)) != NULL) {
+        || (no = apply_state(&d)) != NULL || (no = apply_values(&d)) != NULL) {
         return no;
     }
     apply_time_started(&d);

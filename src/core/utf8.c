@@ -21,14 +21,14 @@ apr_size_t pfj_utf8_decode(const unsigned char *s, apr_size_t avail,
     else if (c >= 0xE0 && c <= 0xEF) {
         len = 3;
         c &= 0x0F;
-        lo = c == 0x0 ? 0xA0 : 0x80;   /* E0 80..9F would be overlong */
-        hi = c == 0xD ? 0x9F : 0xBF;   /* ED A0..BF would be a surrogate */
+        lo = c == 0x0 ? 0xA0 : 0x80; /* E0 80..9F would be overlong */
+        hi = c == 0xD ? 0x9F : 0xBF; /* ED A0..BF would be a surrogate */
     }
     else if (c >= 0xF0 && c <= 0xF4) {
         len = 4;
         c &= 0x07;
-        lo = c == 0x0 ? 0x90 : 0x80;   /* F0 80..8F would be overlong */
-        hi = c == 0x4 ? 0x8F : 0xBF;   /* F4 90.. would be above U+10FFFF */
+        lo = c == 0x0 ? 0x90 : 0x80; /* F0 80..8F would be overlong */
+        hi = c == 0x4 ? 0x8F : 0xBF; /* F4 90.. would be above U+10FFFF */
     }
     else {
         return 1;

@@ -10,8 +10,8 @@
 
 APLOG_USE_MODULE(pyfarm_jobs);
 
-static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
-static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) * dbd_prepare_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire_fn;
 
 /* Every statement table, kept to prepare them again on a connection that
  * lost them (see repair_statements). */
@@ -20,15 +20,10 @@ static const pfj_stmt *const *all_tables;
 /* Substrings of PostgreSQL errors after which the same request may succeed
  * later: the answer is 503, which agents retry, never a 4xx or 500. */
 static const char *const transient_errors[] = {
-    "deadlock detected",
-    "could not serialize access",
-    "lock timeout",
-    "statement timeout",
-    "the database system is",
-    "could not connect",
-    "too many connections",
-    NULL
-};
+    "deadlock detected",      "could not serialize access",
+    "lock timeout",           "statement timeout",
+    "the database system is", "could not connect",
+    "too many connections",   NULL};
 
 /* Errors of a session that is gone: after a PostgreSQL restart a pooled
  * connection first fails with one of these, then libpq reconnects it
@@ -41,8 +36,7 @@ static const char *const lost_session_errors[] = {
     "no connection to the server",
     "connection to server was lost",
     "could not receive data from server",
-    NULL
-};
+    NULL};
 
 static int matches_any(const char *msg, const char *const *patterns)
 {
@@ -92,8 +86,8 @@ void pfj_db_prepare(apr_pool_t *ptemp, server_rec *s,
         if (cfg && apr_hash_get(seen, &cfg, sizeof(cfg))) {
             continue;
         }
-        apr_hash_set(seen, apr_pmemdup(ptemp, &cfg, sizeof(cfg)),
-                     sizeof(cfg), sp);
+        apr_hash_set(seen, apr_pmemdup(ptemp, &cfg, sizeof(cfg)), sizeof(cfg),
+                     sp);
         prepare_for_server(sp, tables);
     }
 }
@@ -110,12 +104,12 @@ static void repair_statements(pfj_db *db)
         for (st = *t; st->label; st++) {
             stmt = NULL;
             if (apr_dbd_prepare(db->dbd->driver, db->dbd->pool,
-                                db->dbd->handle, st->sql, st->label,
-                                &stmt) != 0) {
+                                db->dbd->handle, st->sql, st->label, &stmt)
+                != 0) {
                 ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
                               "DBD: cannot prepare %s again: %s", st->label,
-                              apr_dbd_error(db->dbd->driver,
-                                            db->dbd->handle, 1));
+                              apr_dbd_error(db->dbd->driver, db->dbd->handle,
+                                            1));
                 return;
             }
             apr_hash_set(db->dbd->prepared, st->label, APR_HASH_KEY_STRING,
@@ -143,7 +137,8 @@ static int fail(pfj_db *db, const char *label, int rv)
     db->transient = db->transient || matches_any(msg, transient_errors)
                     || matches_any(msg, lost_session_errors)
                     || apr_dbd_check_conn(db->dbd->driver, db->r->pool,
-                                          db->dbd->handle) != APR_SUCCESS;
+                                          db->dbd->handle)
+                           != APR_SUCCESS;
     ap_log_rerror(APLOG_MARK, db->transient ? APLOG_WARNING : APLOG_ERR, 0,
                   db->r, "DBD: %s failed: %s", label, msg);
     return -1;
@@ -264,16 +259,16 @@ static int run(pfj_db *db, const char *label, int nargs,
     if (st == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, db->r,
                       "DBD: statement %s is not prepared on this "
-                      "connection (see earlier DBD errors)", label);
+                      "connection (see earlier DBD errors)",
+                      label);
         return -1;
     }
     if (rows) {
-        return apr_dbd_pselect(db->dbd->driver, db->r->pool,
-                               db->dbd->handle, &rows->res, st, 1, nargs,
-                               (const char **)args);
+        return apr_dbd_pselect(db->dbd->driver, db->r->pool, db->dbd->handle,
+                               &rows->res, st, 1, nargs, (const char **)args);
     }
-    return apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle,
-                          nrows, st, nargs, (const char **)args);
+    return apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle, nrows,
+                          st, nargs, (const char **)args);
 }
 
 /* run(), once more after repairing a lost session; failures recorded. */
@@ -325,7 +320,8 @@ int pfj_db_next(pfj_rows *rows)
         return 0;
     }
     if (apr_dbd_get_row(rows->db->dbd->driver, rows->db->r->pool, rows->res,
-                        &rows->row, -1) != 0) {
+                        &rows->row, -1)
+        != 0) {
         rows->res = NULL;
         rows->row = NULL;
         return 0;
@@ -340,7 +336,8 @@ const char *pfj_db_col(const pfj_rows *rows, int n)
     char *value = NULL;
 
     if (apr_dbd_datum_get(rows->db->dbd->driver, rows->row, n,
-                          APR_DBD_TYPE_STRING, &value) != APR_SUCCESS) {
+                          APR_DBD_TYPE_STRING, &value)
+        != APR_SUCCESS) {
         return NULL;
     }
     return value;

@@ -37,13 +37,6 @@ const pfj_handler_fn pfj_api_handlers[PFJ_EP_COUNT] = {
 };
 
 const pfj_stmt *const pfj_api_statements[] = {
-    pfj_jobs_stmts,
-    pfj_job_input_stmts,
-    pfj_job_submit_stmts,
-    pfj_job_update_stmts,
-    pfj_tasks_stmts,
-    pfj_failed_on_agents_stmts,
-    pfj_notified_users_stmts,
-    pfj_task_logs_stmts,
-    NULL
-};
+    pfj_jobs_stmts,           pfj_job_input_stmts, pfj_job_submit_stmts,
+    pfj_job_update_stmts,     pfj_tasks_stmts,     pfj_failed_on_agents_stmts,
+    pfj_notified_users_stmts, pfj_task_logs_stmts, NULL};

@@ -25,8 +25,9 @@ static const char *raw_path(request_rec *r)
 {
     apr_uri_t uri;
 
-    if (r->unparsed_uri && apr_uri_parse(r->pool, r->unparsed_uri, &uri)
-                           == APR_SUCCESS && uri.path) {
+    if (r->unparsed_uri
+        && apr_uri_parse(r->pool, r->unparsed_uri, &uri) == APR_SUCCESS
+        && uri.path) {
         return uri.path;
     }
     return r->uri;
@@ -43,8 +44,9 @@ static const char *query_suffix(request_rec *r)
 /* Werkzeug's request.url: scheme://host + path + ?query, path undecoded. */
 static const char *full_url(request_rec *r, const char *path)
 {
-    return ap_construct_url(r->pool, apr_pstrcat(r->pool, path,
-                                                 query_suffix(r), NULL), r);
+    return ap_construct_url(r->pool,
+                            apr_pstrcat(r->pool, path, query_suffix(r), NULL),
+                            r);
 }
 
 pfj_jw *pfj_begin_json(pfj_req *q, int status)
@@ -105,10 +107,9 @@ int pfj_send_errorf(pfj_req *q, int status, const char *fmt, ...)
     return pfj_send_error(q, status, msg);
 }
 
-int pfj_send_child_list(pfj_req *q, pfj_db *db, const char *label,
-                        int nargs, const char *const *args, int marker,
-                        pfj_row_render_fn render,
-                        int (*not_found)(pfj_req *q))
+int pfj_send_child_list(pfj_req *q, pfj_db *db, const char *label, int nargs,
+                        const char *const *args, int marker,
+                        pfj_row_render_fn render, int (*not_found)(pfj_req *q))
 {
     pfj_rows rows;
     pfj_jw *w;
@@ -305,8 +306,10 @@ int pfj_send_body_failure(pfj_req *q, int status, apr_off_t max)
     }
     q->r->connection->keepalive = AP_CONN_CLOSE;
     if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
-        return pfj_send_errorf(q, status, "request body is larger than the "
-                               "limit of %" APR_OFF_T_FMT " bytes", max);
+        return pfj_send_errorf(q, status,
+                               "request body is larger than the "
+                               "limit of %" APR_OFF_T_FMT " bytes",
+                               max);
     }
     return pfj_send_error(q, status, "the request body could not be read");
 }
@@ -335,8 +338,9 @@ static int preprocess_body(pfj_req *q)
     }
     if (media == PFJ_MEDIA_OTHER) {
         return len == 0 ? DECLINED
-               : pfj_send_errorf(q, HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                 "Unsupported media type '%s'", q->mimetype);
+                        : pfj_send_errorf(q, HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                          "Unsupported media type '%s'",
+                                          q->mimetype);
     }
     if (len == 0) {
         return pfj_send_error(q, HTTP_BAD_REQUEST, "no data to decode");
@@ -435,7 +439,8 @@ int pfj_send_redirect(pfj_req *q, int status, const char *target)
                        "<h1>Redirecting...</h1>\n"
                        "<p>You should be redirected automatically to the "
                        "target URL: <a href=\"%s\">%s</a>. If not, click the "
-                       "link.\n", html, html);
+                       "link.\n",
+                       html, html);
     return finish(r, bb);
 }
 
@@ -467,7 +472,8 @@ static pfj_route_result route_request(pfj_req *q, const char *path)
     if (strncmp(path, base, len) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, q->r,
                       "%s is outside the API prefix %s (see "
-                      "PyFarmJobsBase)", path, base);
+                      "PyFarmJobsBase)",
+                      path, base);
         return PFJ_ROUTE_NOT_FOUND;
     }
     return pfj_route(q->r->pool, path + len, pfj_method_bit(q->r->method),

@@ -17,6 +17,7 @@ APLOG_USE_MODULE(pyfarm_jobs);
 /* Shared by the add and delete statements: the task (by its id and its
  * job's) and the agent of the pair, each empty when not found (a NULL
  * agent id finds none). */
+/* clang-format off */
 #define PAIR_CTES \
     "WITH task AS (SELECT id FROM tasks WHERE id = %lld AND job_id = %lld)," \
     " agent AS (SELECT id, hostname FROM agents WHERE id = %s::uuid),"
@@ -59,6 +60,7 @@ const pfj_stmt pfj_failed_on_agents_stmts[] = {
      PAIR_RESULT},
     {NULL, NULL}
 };
+/* clang-format on */
 
 #define BAD_AGENT_ID "Agent id is not a valid UUID"
 
@@ -114,8 +116,8 @@ int pfj_failed_on_agents_list(pfj_req *q)
     if (!task_ref(q, &args[2])) {
         return task_not_found(q);
     }
-    return pfj_send_child_list(q, db, STMT_FAILED_ON_AGENTS_LIST, 4, args,
-                               1, render_agent, task_not_found);
+    return pfj_send_child_list(q, db, STMT_FAILED_ON_AGENTS_LIST, 4, args, 1,
+                               render_agent, task_not_found);
 }
 
 /* The "id" of a POST body: *id is the agent id to look up (NULL when
@@ -156,8 +158,7 @@ int pfj_failed_on_agents_add(pfj_req *q)
         return task_not_found(q);
     }
     id_error = read_agent_id(q, &args[2]);
-    if (pfj_db_select_row(db, STMT_FAILED_ON_AGENT_ADD, 3, args,
-                          &row) != 1) {
+    if (pfj_db_select_row(db, STMT_FAILED_ON_AGENT_ADD, 3, args, &row) != 1) {
         return pfj_send_db_failure(q, db);
     }
     if ((rc = refuse_pair(q, &row, id_error)) != DECLINED) {
@@ -192,8 +193,8 @@ int pfj_failed_on_agent_delete(pfj_req *q)
         args[2] = NULL;
         id_error = BAD_AGENT_ID;
     }
-    if (pfj_db_select_row(db, STMT_FAILED_ON_AGENT_DELETE, 3, args,
-                          &row) != 1) {
+    if (pfj_db_select_row(db, STMT_FAILED_ON_AGENT_DELETE, 3, args, &row)
+        != 1) {
         return pfj_send_db_failure(q, db);
     }
     if ((rc = refuse_pair(q, &row, id_error)) != DECLINED) {

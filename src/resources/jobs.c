@@ -14,6 +14,7 @@ APLOG_USE_MODULE(pyfarm_jobs);
 
 /* Path of every job queue: its cached fullpath, else the parent's path and
  * its own name (doc/api.md §9.6). */
+/* clang-format off */
 #define QUEUE_PATHS_CTE \
     "WITH RECURSIVE queue_paths(id, path) AS (" \
     " SELECT id, COALESCE(fullpath, '/' || name)::text FROM job_queues" \
@@ -79,8 +80,8 @@ APLOG_USE_MODULE(pyfarm_jobs);
       "         'on_deletion', n.on_deletion) ORDER BY nu.id)" \
       "   FROM notified_users n JOIN users nu ON nu.id = n.user_id" \
       "  WHERE n.job_id = j.id)", NOTIFIED, "")
+/* clang-format on */
 #define EXTRA_SQL(name, sql, render, schema) sql
-
 
 /* Statement labels, so that a misspelt one fails to compile. */
 #define STMT_JOBS_FILTERS "pfj_jobs_filters"
@@ -89,6 +90,7 @@ APLOG_USE_MODULE(pyfarm_jobs);
 #define STMT_JOB_DELETE "pfj_job_delete"
 #define STMT_JOB_RECOMPUTE "pfj_job_recompute"
 
+/* clang-format off */
 const pfj_stmt pfj_jobs_stmts[] = {
     /* §2 filters, resolved in one round trip: the jobtype's id, the user's
      * id, the first queue path that does not exist and the ids of those
@@ -172,14 +174,17 @@ const pfj_stmt pfj_jobs_stmts[] = {
      PFJ_JOB_STATE_CTES("%lld") PFJ_JOB_STATE_UPDATE},
     {NULL, NULL}
 };
+/* clang-format on */
 
 /* Columns of pfj_job_get, in order: the shown columns, then the extras. */
 #define EXTRA_ENUM(name, sql, render, schema) PFJ_JC_##name,
+/* clang-format off */
 enum job_column {
     PFJ_JOB_COLUMNS(PFJ_JOB_COLUMN_ENUM, )
     JOB_EXTRAS(EXTRA_ENUM, )
     PFJ_JC_COUNT
 };
+/* clang-format on */
 
 /* The job object's fields that are one value each (doc/api.md §0.8):
  * every shown column but the state, and the rendered extras. */
@@ -196,9 +201,12 @@ enum job_column {
 #define FIELD_NUMERIC(name) FIELD_OF(name, PFJ_DB_NUMERIC)
 #define FIELD_JSON(name) FIELD_OF(name, PFJ_DB_JSON)
 #define FIELD_JSON_LIST(name) FIELD_OF(name, PFJ_DB_JSON_LIST)
+/* clang-format off */
 #define COLUMN_FIELD(name, render, schema, input, min, max) \
     FIELD_##render(name)
+/* clang-format on */
 #define EXTRA_FIELD(name, sql, render, schema) FIELD_##render(name)
+/* clang-format off */
 static const struct {
     const char *key;
     int column;
@@ -207,6 +215,7 @@ static const struct {
     PFJ_JOB_COLUMNS(COLUMN_FIELD, )
     JOB_EXTRAS(EXTRA_FIELD, )
 };
+/* clang-format on */
 
 int pfj_job_ref(const char *arg, const char **id, const char **title)
 {
@@ -242,10 +251,15 @@ void pfj_job_render(pfj_jw *w, const pfj_rows *job, const char *start,
     pfj_jw_kv_string(w, "state",
                      job_state(pfj_db_col(job, PFJ_JC_state),
                                pfj_db_bool(pfj_db_col(job, PFJ_JC_assigned))));
-    pfj_jw_kv_raw(w, "start", start ? start
-                  : pfj_fmt_numeric(w->pool, pfj_db_col(job, PFJ_JC_first_frame)));
-    pfj_jw_kv_raw(w, "end", end ? end
-                  : pfj_fmt_numeric(w->pool, pfj_db_col(job, PFJ_JC_last_frame)));
+    pfj_jw_kv_raw(w, "start",
+                  start
+                      ? start
+                      : pfj_fmt_numeric(w->pool,
+                                        pfj_db_col(job, PFJ_JC_first_frame)));
+    pfj_jw_kv_raw(w, "end",
+                  end ? end
+                      : pfj_fmt_numeric(w->pool,
+                                        pfj_db_col(job, PFJ_JC_last_frame)));
     if (!update_shape) {
         pfj_jw_kv_db(w, "notified_users", PFJ_DB_JSON_LIST,
                      pfj_db_col(job, PFJ_JC_notified_users));
@@ -337,13 +351,15 @@ int pfj_jobs_delete(pfj_req *q)
 #define SCHEMA_TIMESTAMP SCHEMA_SHOWN
 #define SCHEMA_NUMERIC SCHEMA_SHOWN
 #define SCHEMA_JSON SCHEMA_SHOWN
+/* clang-format off */
 #define COLUMN_SCHEMA(name, render, schema, input, min, max) \
     SCHEMA_##render(name, schema)
+/* clang-format on */
 #define EXTRA_SCHEMA(name, sql, render, schema) {#name, schema},
 static const char *const schema_types[][2] = {
     PFJ_JOB_COLUMNS(COLUMN_SCHEMA, )
-    JOB_EXTRAS(EXTRA_SCHEMA, )
-    {"start", "NUMERIC(10,4)"}, {"end", "NUMERIC(10,4)"},
+        JOB_EXTRAS(EXTRA_SCHEMA, ){"start", "NUMERIC(10,4)"},
+    {"end", "NUMERIC(10,4)"},
 };
 
 int pfj_jobs_schema(pfj_req *q)
@@ -365,12 +381,12 @@ int pfj_jobs_schema(pfj_req *q)
 typedef struct job_filters {
     const char *jobtype;
     const char *user;
-    const char *queues;         /* JSON array of the jobqueue values */
+    const char *queues; /* JSON array of the jobqueue values */
     const char *title;
     const char *jobtype_id;
     const char *user_id;
-    const char *queue_ids;      /* PostgreSQL array of their ids */
-    const char *limit;          /* ?limit=&offset=, NULL: all */
+    const char *queue_ids; /* PostgreSQL array of their ids */
+    const char *limit;     /* ?limit=&offset=, NULL: all */
     const char *offset;
 } job_filters;
 
@@ -391,8 +407,9 @@ static const char *queue_values(apr_pool_t *p, apr_table_t *query)
     }
     a = json_object_new_array();
     apr_table_do(collect_queue, a, query, "jobqueue", NULL);
-    text = apr_pstrdup(p, json_object_to_json_string_ext(a,
-                                                 JSON_C_TO_STRING_PLAIN));
+    text = apr_pstrdup(p,
+                       json_object_to_json_string_ext(a,
+                                                      JSON_C_TO_STRING_PLAIN));
     json_object_put(a);
     return text;
 }
@@ -458,9 +475,8 @@ static const char *index_state(const char *code, int assigned)
 static int select_jobs(pfj_db *db, const job_filters *f, pfj_rows *rows)
 {
     const char *args[10] = {
-        f->jobtype_id, f->jobtype_id, f->user_id, f->user_id,
-        f->queue_ids, f->queue_ids, f->title, f->title, f->limit, f->offset
-    };
+        f->jobtype_id, f->jobtype_id, f->user_id, f->user_id, f->queue_ids,
+        f->queue_ids,  f->title,      f->title,   f->limit,   f->offset};
 
     return pfj_db_select(db, STMT_JOBS_LIST, 10, args, rows);
 }

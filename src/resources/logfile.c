@@ -25,11 +25,13 @@
 APLOG_USE_MODULE(pyfarm_jobs);
 
 #define NOTED_DIRS_KEY "pfj_logfile_dirs"
+/* clang-format off */
 #define DIR_PERMS (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE \
                    | APR_FPROT_GREAD | APR_FPROT_GEXECUTE                \
                    | APR_FPROT_WREAD | APR_FPROT_WEXECUTE)
 #define FILE_PERMS (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_GREAD \
                     | APR_FPROT_WREAD)
+/* clang-format on */
 /* Hidden, so that no acceptable identifier names one (log_identifier.h). */
 #define TEMP_NAME "/.upload-XXXXXX"
 #define READ_SIZE 65536
@@ -63,7 +65,8 @@ static void prepare_dir(apr_pool_t *p, server_rec *s, const char *dir)
 
     if (apr_stat(&finfo, dir, APR_FINFO_TYPE, p) == APR_SUCCESS) {
         if (finfo.filetype != APR_DIR) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "PyFarmJobsLogDir %s "
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                         "PyFarmJobsLogDir %s "
                          "is not a directory: task log uploads will fail",
                          dir);
         }
@@ -71,20 +74,26 @@ static void prepare_dir(apr_pool_t *p, server_rec *s, const char *dir)
     }
     rv = apr_dir_make_recursive(dir, DIR_PERMS, p);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "PyFarmJobsLogDir %s "
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     "PyFarmJobsLogDir %s "
                      "cannot be created: task log uploads will fail until "
                      "it exists and the user httpd runs as can write there",
                      dir);
         return;
     }
-    if (geteuid() == 0 && chown(dir, ap_unixd_config.user_id,
-                                ap_unixd_config.group_id) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, errno, s, "PyFarmJobsLogDir %s: "
-                     "cannot give it to the user httpd runs as", dir);
+    if (geteuid() == 0
+        && chown(dir, ap_unixd_config.user_id, ap_unixd_config.group_id)
+               != 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, s,
+                     "PyFarmJobsLogDir %s: "
+                     "cannot give it to the user httpd runs as",
+                     dir);
         return;
     }
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "created the task log "
-                 "directory %s", dir);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                 "created the task log "
+                 "directory %s",
+                 dir);
 }
 
 void pfj_logfile_prepare_dirs(apr_pool_t *pconf, apr_pool_t *ptemp,
@@ -111,9 +120,10 @@ static apr_file_t *open_regular(request_rec *r, const char *path,
     apr_file_t *fd;
     apr_status_t rv;
 
-    rv = apr_file_open(&fd, path, APR_FOPEN_READ | APR_FOPEN_BINARY
-                       | APR_FOPEN_SENDFILE_ENABLED, APR_FPROT_OS_DEFAULT,
-                       r->pool);
+    rv = apr_file_open(&fd, path,
+                       APR_FOPEN_READ | APR_FOPEN_BINARY
+                           | APR_FOPEN_SENDFILE_ENABLED,
+                       APR_FPROT_OS_DEFAULT, r->pool);
     if (rv != APR_SUCCESS) {
         if (!APR_STATUS_IS_ENOENT(rv) && !APR_STATUS_IS_ENAMETOOLONG(rv)) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r,
@@ -121,8 +131,9 @@ static apr_file_t *open_regular(request_rec *r, const char *path,
         }
         return NULL;
     }
-    rv = apr_file_info_get(finfo, APR_FINFO_TYPE | APR_FINFO_SIZE
-                           | APR_FINFO_MTIME, fd);
+    rv = apr_file_info_get(finfo,
+                           APR_FINFO_TYPE | APR_FINFO_SIZE | APR_FINFO_MTIME,
+                           fd);
     if (rv != APR_SUCCESS || finfo->filetype != APR_REG) {
         apr_file_close(fd);
         return NULL;
@@ -153,7 +164,7 @@ int pfj_logfile_send(pfj_req *q, const char *path, const char *content_type)
     }
     start_download(r, content_type, &finfo);
     ap_set_content_length(r, finfo.size);
-    ap_set_accept_ranges(r);    /* the byte-range filter serves them */
+    ap_set_accept_ranges(r); /* the byte-range filter serves them */
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     if (finfo.size > 0) {
         apr_brigade_insert_file(bb, fd, 0, finfo.size, r->pool);
@@ -167,7 +178,7 @@ typedef struct gunzip {
     const char *path;
     apr_file_t *fd;
     z_stream zs;
-    int in_member;              /* inside a gzip member (not at its end) */
+    int in_member; /* inside a gzip member (not at its end) */
     unsigned char *in;
     unsigned char *out;
 } gunzip;
@@ -190,7 +201,7 @@ static int inflate_input(gunzip *g, apr_bucket_brigade *bb)
         g->zs.avail_out = GZIP_BUF_SIZE;
         zrc = inflate(&g->zs, Z_NO_FLUSH);
         if (zrc == Z_BUF_ERROR) {
-            return 0;               /* no progress without more input */
+            return 0; /* no progress without more input */
         }
         if (zrc != Z_OK && zrc != Z_STREAM_END) {
             return -1;
@@ -200,7 +211,7 @@ static int inflate_input(gunzip *g, apr_bucket_brigade *bb)
             || apr_brigade_write(bb, ap_filter_flush, g->r->output_filters,
                                  (const char *)g->out,
                                  GZIP_BUF_SIZE - g->zs.avail_out)
-               != APR_SUCCESS) {
+                   != APR_SUCCESS) {
             return -1;
         }
         if (g->zs.avail_in == 0 && g->zs.avail_out != 0) {
@@ -240,12 +251,14 @@ static int cut_short(gunzip *g, apr_bucket_brigade *bb)
 {
     request_rec *r = g->r;
 
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "task log %s cannot be "
-                  "decompressed: %s", g->path,
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "task log %s cannot be "
+                  "decompressed: %s",
+                  g->path,
                   g->zs.msg ? g->zs.msg : "read error or truncated file");
-    APR_BRIGADE_INSERT_TAIL(bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL,
-                                                       r->pool,
-                                                       bb->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb,
+                            ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL,
+                                                   r->pool, bb->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
     ap_pass_brigade(r->output_filters, bb);
     return AP_FILTER_ERROR;
@@ -281,13 +294,13 @@ int pfj_logfile_send_gunzipped(pfj_req *q, const char *path)
 
 typedef struct upload {
     request_rec *r;
-    const char *path;           /* where the log goes */
-    char *temp;                 /* where it is written meanwhile */
+    const char *path; /* where the log goes */
+    char *temp;       /* where it is written meanwhile */
     apr_file_t *fd;
-    apr_off_t size;             /* bytes written so far */
+    apr_off_t size; /* bytes written so far */
     apr_off_t max;
-    apr_status_t error;         /* the disk's complaint, for the 500 */
-    int placed;                 /* temp renamed to path */
+    apr_status_t error; /* the disk's complaint, for the 500 */
+    int placed;         /* temp renamed to path */
 } upload;
 
 /* Request pool cleanup: whatever went wrong, no partial file stays. */
@@ -305,15 +318,17 @@ static apr_status_t remove_temp(void *data)
 static int open_temp(upload *u, const char *dir)
 {
     u->temp = apr_pstrcat(u->r->pool, dir, TEMP_NAME, NULL);
-    u->error = apr_file_mktemp(&u->fd, u->temp, APR_FOPEN_CREATE
-                               | APR_FOPEN_READ | APR_FOPEN_WRITE
-                               | APR_FOPEN_EXCL | APR_FOPEN_BINARY,
+    u->error = apr_file_mktemp(&u->fd, u->temp,
+                               APR_FOPEN_CREATE | APR_FOPEN_READ
+                                   | APR_FOPEN_WRITE | APR_FOPEN_EXCL
+                                   | APR_FOPEN_BINARY,
                                u->r->pool);
     if (u->error != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, u->error, u->r,
                       "PyFarmJobsLogDir %s: cannot create a file there; it "
                       "must exist and be writable by the user httpd runs "
-                      "as", dir);
+                      "as",
+                      dir);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     apr_pool_cleanup_register(u->r->pool, u, remove_temp,
@@ -373,7 +388,8 @@ static int append_request_body(upload *u)
         rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
                             APR_BLOCK_READ, READ_SIZE);
         if (rv != APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r, "upload of %s "
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
+                          "upload of %s "
                           "broken off after %" APR_OFF_T_FMT " bytes",
                           u->path, u->size);
             return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
@@ -399,10 +415,9 @@ static int write_body(upload *u, pfj_req *q)
 static int place(upload *u)
 {
     if ((u->error = apr_file_close(u->fd)) != APR_SUCCESS
-        || (u->error = apr_file_perms_set(u->temp, FILE_PERMS))
-           != APR_SUCCESS
+        || (u->error = apr_file_perms_set(u->temp, FILE_PERMS)) != APR_SUCCESS
         || (u->error = apr_file_rename(u->temp, u->path, u->r->pool))
-           != APR_SUCCESS) {
+               != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     u->placed = 1;
@@ -414,10 +429,14 @@ static int send_write_error(pfj_req *q, upload *u)
     char reason[120];
 
     apr_strerror(u->error, reason, sizeof(reason));
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, u->error, q->r, "cannot store the "
-                  "task log %s", u->path);
-    return pfj_send_errorf(q, HTTP_INTERNAL_SERVER_ERROR, "Could not write "
-                           "file %s to disk: %s", u->path, reason);
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, u->error, q->r,
+                  "cannot store the "
+                  "task log %s",
+                  u->path);
+    return pfj_send_errorf(q, HTTP_INTERNAL_SERVER_ERROR,
+                           "Could not write "
+                           "file %s to disk: %s",
+                           u->path, reason);
 }
 
 /* PyFarmJobsMaxLogSize, or httpd's LimitRequestBody when lower. */

@@ -18,8 +18,13 @@ APLOG_USE_MODULE(pyfarm_jobs);
 /* The subscriber columns of the list and subscribe statements, in the
  * order render_subscriber() reads them. */
 enum subscriber_column {
-    SC_JOB_ID, SC_USER_ID, SC_USERNAME, SC_EMAIL,
-    SC_ON_SUCCESS, SC_ON_FAILURE, SC_ON_DELETION
+    SC_JOB_ID,
+    SC_USER_ID,
+    SC_USERNAME,
+    SC_EMAIL,
+    SC_ON_SUCCESS,
+    SC_ON_FAILURE,
+    SC_ON_DELETION
 };
 
 /* Statement labels, so that a misspelt one fails to compile. */
@@ -27,6 +32,7 @@ enum subscriber_column {
 #define STMT_NOTIFIED_USER_ADD "pfj_notified_user_add"
 #define STMT_NOTIFIED_USER_DELETE "pfj_notified_user_delete"
 
+/* clang-format off */
 const pfj_stmt pfj_notified_users_stmts[] = {
     /* No row: no such job.  One row with a NULL user: nobody (left) to
      * list. */
@@ -69,10 +75,10 @@ const pfj_stmt pfj_notified_users_stmts[] = {
      "SELECT (SELECT id FROM job), (SELECT id FROM usr)"},
     {NULL, NULL}
 };
+/* clang-format on */
 
-static const char *const flag_keys[] = {
-    "on_success", "on_failure", "on_deletion"
-};
+static const char *const flag_keys[] = {"on_success", "on_failure",
+                                        "on_deletion"};
 
 #define NFLAGS PFJ_COUNT(flag_keys)
 
@@ -80,11 +86,11 @@ static const char *const flag_keys[] = {
  * reference checks the job, the body and its "username", looks the user
  * up, then refuses other keys, then (at commit) bad flag values. */
 typedef struct subscription {
-    const char *username;       /* to look up; NULL: nobody */
-    const char *shown_name;     /* as "User <name> not found" shows it */
-    const char *flags[NFLAGS];  /* "t", "f", or NULL for the default */
-    const char *body_error;     /* the 400 due before the user lookup */
-    const char *field_error;    /* the 400 due after it */
+    const char *username;      /* to look up; NULL: nobody */
+    const char *shown_name;    /* as "User <name> not found" shows it */
+    const char *flags[NFLAGS]; /* "t", "f", or NULL for the default */
+    const char *body_error;    /* the 400 due before the user lookup */
+    const char *field_error;   /* the 400 due after it */
 } subscription;
 
 static int job_not_found(pfj_req *q)
@@ -164,7 +170,7 @@ static int flag_value(json_object *v, const char **out)
 static const char *field_error(apr_pool_t *p, json_object *body,
                                subscription *s)
 {
-    apr_size_t i, known = 1;    /* "username" is there */
+    apr_size_t i, known = 1; /* "username" is there */
     json_object *v;
 
     for (i = 0; i < NFLAGS; i++) {
@@ -235,8 +241,10 @@ static int answer_subscription(pfj_req *q, const subscription *s,
     }
     if (pfj_db_col(row, SC_ON_SUCCESS) == NULL) {
         /* The reference fails on the primary key (500). */
-        return pfj_send_errorf(q, HTTP_CONFLICT, "User %s is already "
-                               "notified for this job", s->shown_name);
+        return pfj_send_errorf(q, HTTP_CONFLICT,
+                               "User %s is already "
+                               "notified for this job",
+                               s->shown_name);
     }
     w = pfj_begin_json(q, HTTP_CREATED);
     render_subscriber(w, row);
@@ -285,8 +293,7 @@ int pfj_notified_user_delete(pfj_req *q)
         return job_not_found(q);
     }
     args[2] = q->route.args[1];
-    if (pfj_db_select_row(db, STMT_NOTIFIED_USER_DELETE, 3, args,
-                          &row) != 1) {
+    if (pfj_db_select_row(db, STMT_NOTIFIED_USER_DELETE, 3, args, &row) != 1) {
         return pfj_send_db_failure(q, db);
     }
     if (pfj_db_col(&row, 0) == NULL) {

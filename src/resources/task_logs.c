@@ -26,6 +26,7 @@ APLOG_USE_MODULE(pyfarm_jobs);
 #define STMT_TASK_LOG_REGISTER "pfj_task_log_register"
 #define STMT_TASK_LOG_SET_STATE "pfj_task_log_set_state"
 
+/* clang-format off */
 const pfj_stmt pfj_task_logs_stmts[] = {
     /* §11.1.  No row: no such task.  One row with a NULL identifier: no
      * log (left) to list.  Logs come in the order of their ids. */
@@ -78,12 +79,21 @@ const pfj_stmt pfj_task_logs_stmts[] = {
      " WHERE task_log_id = %d AND task_id = %lld AND attempt = %d"},
     {NULL, NULL}
 };
+/* clang-format on */
 
 /* Columns of pfj_task_log_lookup; pfj_task_log_register has the log's
  * four at the same places. */
 enum lookup_column {
-    LK_TASK_FOUND, LK_ID, LK_IDENTIFIER, LK_AGENT_ID, LK_CREATED_ON,
-    LK_LINKED, LK_AGENT_KNOWN, LK_USE_ADDRESS, LK_HOSTNAME, LK_REMOTE_IP,
+    LK_TASK_FOUND,
+    LK_ID,
+    LK_IDENTIFIER,
+    LK_AGENT_ID,
+    LK_CREATED_ON,
+    LK_LINKED,
+    LK_AGENT_KNOWN,
+    LK_USE_ADDRESS,
+    LK_HOSTNAME,
+    LK_REMOTE_IP,
     LK_PORT
 };
 
@@ -125,8 +135,8 @@ static int lookup(pfj_req *q, const char *identifier, const char *agent,
 {
     pfj_db *db = pfj_req_db(q);
     log_ref ref = url_ref(q);
-    const char *args[6] = {ref.task, ref.job, ref.task, ref.attempt, agent,
-                           identifier};
+    const char *args[6] = {ref.task,    ref.job, ref.task,
+                           ref.attempt, agent,   identifier};
 
     if (db == NULL) {
         return pfj_send_db_failure(q, NULL);
@@ -184,8 +194,7 @@ static int send_log(pfj_req *q, int status, const pfj_rows *log)
     pfj_jw_kv_db(w, "id", PFJ_DB_INT, col(log, LK_ID));
     pfj_jw_kv_db(w, "identifier", PFJ_DB_TEXT, col(log, LK_IDENTIFIER));
     pfj_jw_kv_db(w, "agent_id", PFJ_DB_TEXT, col(log, LK_AGENT_ID));
-    pfj_jw_kv_db(w, "created_on", PFJ_DB_TIMESTAMP,
-                 col(log, LK_CREATED_ON));
+    pfj_jw_kv_db(w, "created_on", PFJ_DB_TIMESTAMP, col(log, LK_CREATED_ON));
     pfj_jw_object_end(w);
     return pfj_end_json(q, w);
 }
@@ -243,20 +252,18 @@ static const pfj_column task_log_columns[] = {
     {"identifier", PFJ_COL_STR, NULL},
     {"agent_id", PFJ_COL_CUSTOM, is_uuid_string},
     {"created_on", PFJ_COL_DATETIME, NULL},
-    {NULL, PFJ_COL_INT, NULL}
-};
+    {NULL, PFJ_COL_INT, NULL}};
 
 static const char *const task_log_required[] = {"identifier", NULL};
 
-static const pfj_model task_log_model = {
-    task_log_columns, NULL, NULL, task_log_required
-};
+static const pfj_model task_log_model = {task_log_columns, NULL, NULL,
+                                         task_log_required};
 
 /* A validated registration's values. */
 typedef struct registration {
     const char *identifier;
-    const char *agent;          /* NULL: none given */
-    const char *id;             /* NULL: from the sequence */
+    const char *agent; /* NULL: none given */
+    const char *id;    /* NULL: from the sequence */
 } registration;
 
 /* The values of a body that passed the model; an "id" the column cannot
@@ -266,8 +273,8 @@ static int read_registration(pfj_req *q, registration *g)
     json_object *v;
     apr_int64_t id;
 
-    g->identifier = json_object_get_string(json_object_object_get(q->body,
-                                                                  "identifier"));
+    g->identifier =
+        json_object_get_string(json_object_object_get(q->body, "identifier"));
     v = json_object_object_get(q->body, "agent_id");
     g->agent = v ? json_object_get_string(v) : NULL;
     g->id = NULL;
@@ -275,7 +282,8 @@ static int read_registration(pfj_req *q, registration *g)
         return DECLINED;
     }
     if (!pfj_json_int64(v, &id) || id < APR_INT32_MIN || id > APR_INT32_MAX) {
-        return pfj_send_error(q, HTTP_BAD_REQUEST, "`id` must be an integer "
+        return pfj_send_error(q, HTTP_BAD_REQUEST,
+                              "`id` must be an integer "
                               "from -2147483648 to 2147483647");
     }
     g->id = json_object_get_string(v);
@@ -312,7 +320,8 @@ static int refuse_registration(pfj_req *q, const pfj_rows *log,
         return send_conflict(q);
     }
     if (url_ref(q).attempt == NULL) {
-        return pfj_send_error(q, HTTP_BAD_REQUEST, "`attempt` must be at "
+        return pfj_send_error(q, HTTP_BAD_REQUEST,
+                              "`attempt` must be at "
                               "most 2147483647");
     }
     if (col(log, LK_ID) == NULL && g->agent
@@ -408,7 +417,8 @@ static int read_state(pfj_req *q, json_object *v, const char **code)
     }
     n = is_string ? pfj_state_code(json_object_get_string(v)) : -1;
     if (n < 0) {
-        return pfj_send_error(q, HTTP_BAD_REQUEST, "`state` must be one of "
+        return pfj_send_error(q, HTTP_BAD_REQUEST,
+                              "`state` must be one of "
                               "queued, paused, running, done, failed");
     }
     *code = apr_itoa(q->r->pool, n);
@@ -422,7 +432,8 @@ static int store_state(pfj_req *q, const pfj_rows *log, const char *code)
     const char *args[4] = {code, col(log, LK_ID), ref.task, ref.attempt};
 
     return pfj_db_exec(db, STMT_TASK_LOG_SET_STATE, 4, args, NULL) == 0
-           ? DECLINED : pfj_send_db_failure(q, db);
+               ? DECLINED
+               : pfj_send_db_failure(q, db);
 }
 
 int pfj_task_log_update(pfj_req *q)
@@ -471,13 +482,12 @@ static int find_log_file(pfj_req *q, pfj_rows *log, const char **path)
     if (!pfj_log_identifier_ok(identifier)) {
         return pfj_send_error(q, HTTP_BAD_REQUEST, NOT_ACCEPTABLE);
     }
-    *path = apr_pstrcat(q->r->pool, pfj_conf_log_dir(q->conf), "/",
-                        identifier, NULL);
+    *path = apr_pstrcat(q->r->pool, pfj_conf_log_dir(q->conf), "/", identifier,
+                        NULL);
     return DECLINED;
 }
 
-static int send_not_on_master(pfj_req *q, const char *path,
-                              const char *error)
+static int send_not_on_master(pfj_req *q, const char *path, const char *error)
 {
     pfj_jw *w = pfj_begin_json(q, HTTP_NOT_FOUND);
 
@@ -497,14 +507,16 @@ static int send_to_agent(pfj_req *q, const pfj_rows *log, const char *path)
     const char *url;
 
     if (col(log, LK_USE_ADDRESS) == NULL) {
-        return send_not_on_master(q, path, "Logfile is not available on "
+        return send_not_on_master(q, path,
+                                  "Logfile is not available on "
                                   "master and agent is not known");
     }
     url = pfj_log_agent_url(q->r->pool, col(log, LK_USE_ADDRESS),
                             col(log, LK_HOSTNAME), col(log, LK_REMOTE_IP),
                             col(log, LK_PORT), q->route.args[ARG_IDENTIFIER]);
     if (url == NULL) {
-        return send_not_on_master(q, path, "Logfile is not available on "
+        return send_not_on_master(q, path,
+                                  "Logfile is not available on "
                                   "master and agent cannot be reached");
     }
     return pfj_send_redirect(q, HTTP_TEMPORARY_REDIRECT, url);
@@ -517,12 +529,12 @@ int pfj_task_logfile_get(pfj_req *q)
     int rc;
 
     if ((rc = find_log_file(q, &log, &path)) != DECLINED
-        || (rc = pfj_logfile_send(q, path, pfj_log_content_type(
-                                      q->route.args[ARG_IDENTIFIER])))
-           != DECLINED
+        || (rc = pfj_logfile_send(
+                q, path, pfj_log_content_type(q->route.args[ARG_IDENTIFIER])))
+               != DECLINED
         || (rc = pfj_logfile_send_gunzipped(q, apr_pstrcat(q->r->pool, path,
                                                            ".gz", NULL)))
-           != DECLINED) {
+               != DECLINED) {
         return rc;
     }
     return send_to_agent(q, &log, path);

@@ -31,10 +31,14 @@ APLOG_USE_MODULE(pyfarm_jobs);
 /* A task object's columns (core/task_columns.h), then what a full one
  * shows beyond them: its job's title and its agent. */
 #define TASK_COLUMNS PFJ_TASK_SELECT_LIST
+/* clang-format off */
 #define FULL_TASK_COLUMNS \
     TASK_COLUMNS ", j.title, a.hostname, a.remote_ip, a.port"
+/* clang-format on */
 enum full_task_column {
-    TK_JOB_TITLE = PFJ_TC_COUNT, TK_AGENT_HOSTNAME, TK_AGENT_REMOTE_IP,
+    TK_JOB_TITLE = PFJ_TC_COUNT,
+    TK_AGENT_HOSTNAME,
+    TK_AGENT_REMOTE_IP,
     TK_AGENT_PORT
 };
 
@@ -54,6 +58,7 @@ enum full_task_column {
 #define STMT_TASK_CURRENT "pfj_task_current"
 #define STMT_TASK_APPLY "pfj_task_apply"
 
+/* clang-format off */
 const pfj_stmt pfj_tasks_stmts[] = {
     /* §8: the job the list belongs to. */
     {STMT_TASKS_JOB,
@@ -142,6 +147,7 @@ const pfj_stmt pfj_tasks_stmts[] = {
      "  LEFT JOIN agents a ON a.id = t.agent_id"},
     {NULL, NULL}
 };
+/* clang-format on */
 
 /* The basic task object's fields that are one column each (§0.8); the
  * state is shown by task_state(). */
@@ -152,6 +158,7 @@ const pfj_stmt pfj_tasks_stmts[] = {
 #define RENDER_NUMERIC PFJ_DB_NUMERIC
 #define RENDER_FLOAT PFJ_DB_FLOAT
 #define RENDER_STATE -1
+/* clang-format off */
 #define TASK_FIELD(name, render, input, min, max, nullable) \
     {#name, PFJ_TC_##name, RENDER_##render},
 static const struct {
@@ -161,6 +168,7 @@ static const struct {
 } task_fields[] = {
     PFJ_TASK_COLUMNS(TASK_FIELD, )
 };
+/* clang-format on */
 
 /* §0.7, task rule: a queued task with an agent is "assigned". */
 static const char *task_state(const pfj_rows *t)
@@ -256,8 +264,7 @@ typedef struct page_end {
 /* Writes one page of tasks after *after (frame "" for the first page) and
  * moves *after to its last row.  Returns the number of rows, or -1 on a
  * database error. */
-static int write_page(pfj_db *db, pfj_jw *w, const char *job,
-                      page_end *after)
+static int write_page(pfj_db *db, pfj_jw *w, const char *job, page_end *after)
 {
     const char *frame = after->frame[0] ? after->frame : NULL;
     const char *args[5] = {job, frame, frame, after->id,
@@ -272,7 +279,8 @@ static int write_page(pfj_db *db, pfj_jw *w, const char *job,
         render_task(w, &rows);
         apr_cpystrn(after->frame, pfj_db_col(&rows, PFJ_TC_frame),
                     sizeof(after->frame));
-        apr_cpystrn(after->id, pfj_db_col(&rows, PFJ_TC_id), sizeof(after->id));
+        apr_cpystrn(after->id, pfj_db_col(&rows, PFJ_TC_id),
+                    sizeof(after->id));
         n++;
     }
     return n;
@@ -448,8 +456,7 @@ int pfj_tasks_update(pfj_req *q)
     }
     req.task_id = ref[0];
     req.user_agent = apr_table_get(q->r->headers_in, "User-Agent");
-    if ((no = pfj_task_update_decide(q->r->pool, &req, &now, &plan))
-        != NULL) {
+    if ((no = pfj_task_update_decide(q->r->pool, &req, &now, &plan)) != NULL) {
         pfj_db_rollback(db);
         return pfj_send_refusal(q, no);
     }

@@ -8,24 +8,30 @@ static const char *mimetype;
 START_TEST(media_types)
 {
     ck_assert_int_eq(pfj_media_classify(pfj_test_pool, "application/json",
-                                        &mimetype), PFJ_MEDIA_JSON);
+                                        &mimetype),
+                     PFJ_MEDIA_JSON);
     ck_assert_str_eq(mimetype, "application/json");
     ck_assert_int_eq(pfj_media_classify(pfj_test_pool,
                                         " Application/JSON ; charset=UTF-8",
-                                        &mimetype), PFJ_MEDIA_JSON);
+                                        &mimetype),
+                     PFJ_MEDIA_JSON);
     ck_assert_str_eq(mimetype, "application/json");
-    ck_assert_int_eq(pfj_media_classify(pfj_test_pool, "text/csv",
-                                        &mimetype), PFJ_MEDIA_PASS);
+    ck_assert_int_eq(pfj_media_classify(pfj_test_pool, "text/csv", &mimetype),
+                     PFJ_MEDIA_PASS);
     ck_assert_int_eq(pfj_media_classify(pfj_test_pool,
                                         "multipart/form-data; boundary=x",
-                                        &mimetype), PFJ_MEDIA_PASS);
+                                        &mimetype),
+                     PFJ_MEDIA_PASS);
     ck_assert_int_eq(pfj_media_classify(pfj_test_pool,
                                         "application/x-www-form-urlencoded",
-                                        &mimetype), PFJ_MEDIA_PASS);
+                                        &mimetype),
+                     PFJ_MEDIA_PASS);
     ck_assert_int_eq(pfj_media_classify(pfj_test_pool, "application/zip",
-                                        &mimetype), PFJ_MEDIA_PASS);
+                                        &mimetype),
+                     PFJ_MEDIA_PASS);
     ck_assert_int_eq(pfj_media_classify(pfj_test_pool, "text/plain",
-                                        &mimetype), PFJ_MEDIA_OTHER);
+                                        &mimetype),
+                     PFJ_MEDIA_OTHER);
     ck_assert_str_eq(mimetype, "text/plain");
     ck_assert_int_eq(pfj_media_classify(pfj_test_pool, NULL, &mimetype),
                      PFJ_MEDIA_OTHER);
@@ -141,8 +147,7 @@ Suite *pfj_suite_body(void)
     Suite *s = suite_create("body");
     TCase *tc = tcase_create("body");
 
-    tcase_add_checked_fixture(tc, pfj_test_pool_setup,
-                              pfj_test_pool_teardown);
+    tcase_add_checked_fixture(tc, pfj_test_pool_setup, pfj_test_pool_teardown);
     tcase_add_test(tc, media_types);
     tcase_add_test(tc, json_documents);
     tcase_add_test(tc, json_rejects);

@@ -72,7 +72,8 @@ START_TEST(merge_keeps_every_field_an_inner_section_leaves_unset)
 
     assert_everything_from(pfj_config_merge(pfj_test_pool, outer,
                                             pfj_config_create(pfj_test_pool,
-                                                              NULL)), 10);
+                                                              NULL)),
+                           10);
 }
 END_TEST
 
@@ -123,8 +124,7 @@ Suite *pfj_suite_config(void)
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
 
-    tcase_add_checked_fixture(tc, pfj_test_pool_setup,
-                              pfj_test_pool_teardown);
+    tcase_add_checked_fixture(tc, pfj_test_pool_setup, pfj_test_pool_teardown);
     tcase_add_test(tc, defaults_when_unset);
     tcase_add_test(tc, base_parsing);
     tcase_add_test(tc, merge_keeps_every_field_an_inner_section_leaves_unset);

@@ -110,8 +110,7 @@ START_TEST(directives_take_what_httpd_parses)
                      RSRC_CONF | ACCESS_CONF);
     ck_assert_int_eq(directive("PyFarmJobsLogDir")->req_override,
                      RSRC_CONF | ACCESS_CONF);
-    ck_assert_int_eq(directive("PyFarmJobsMaxBodySize")->req_override,
-                     OR_ALL);
+    ck_assert_int_eq(directive("PyFarmJobsMaxBodySize")->req_override, OR_ALL);
 }
 END_TEST
 
@@ -241,9 +240,8 @@ static const char *effective(const pfj_dir_conf *c)
                         " limit=%" APR_INT64_T_FMT " autodelete=%s "
                         "logdir=%s logsize=%" APR_OFF_T_FMT,
                         pfj_conf_base(c), pfj_conf_max_body(c),
-                        pfj_conf_autocreate_users(c),
-                        email ? email : "(none)", pfj_conf_max_tasks(c),
-                        pfj_conf_list_limit(c),
+                        pfj_conf_autocreate_users(c), email ? email : "(none)",
+                        pfj_conf_max_tasks(c), pfj_conf_list_limit(c),
                         autodelete ? autodelete : "(none)",
                         pfj_conf_log_dir(c), pfj_conf_max_log_size(c));
 }
@@ -318,7 +316,8 @@ START_TEST(inner_wins_field_by_field)
                 j == i ? every_directive[j].inner : every_directive[j].outer);
         }
         ck_assert_msg(strcmp(effective(merge(outer, inner)),
-                             effective(expected)) == 0,
+                             effective(expected))
+                          == 0,
                       "%s: %s, expected %s", every_directive[i].directive,
                       effective(merge(outer, inner)), effective(expected));
     }
@@ -384,8 +383,7 @@ START_TEST(post_config_prepares_every_statement_and_the_log_dir)
     ck_assert_int_eq(pfj_stub_prepared, statements);
     /* mod_dbd groups the statements in its own post_config: ours first */
     ck_assert_str_eq(pfj_stub_post_config_succ[0], "mod_dbd.c");
-    ck_assert_int_eq(apr_stat(&finfo, dir, APR_FINFO_TYPE, pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(apr_stat(&finfo, dir, APR_FINFO_TYPE, pool), APR_SUCCESS);
     ck_assert_int_eq(finfo.filetype, APR_DIR);
     apr_dir_remove(dir, pool);
     apr_dir_remove(apr_pstrcat(pool, tmpl, "/task", NULL), pool);
@@ -631,7 +629,8 @@ START_TEST(unsupported_media_type_415)
                              "hello", NULL);
 
     ck_assert_int_eq(handle(r), OK);
-    assert_json(r, 415, "{\"error\": \"Unsupported media type 'text/plain'\"}");
+    assert_json(r, 415,
+                "{\"error\": \"Unsupported media type 'text/plain'\"}");
 
     r = request("PUT", API "/1", NULL, "{}", NULL);
     ck_assert_int_eq(handle(r), OK);
@@ -704,7 +703,8 @@ static Suite *glue_suite(void)
 
     tcase_add_checked_fixture(hooks, setup, teardown);
     tcase_add_test(hooks, check_config_needs_mod_dbd);
-    tcase_add_test(hooks, post_config_prepares_every_statement_and_the_log_dir);
+    tcase_add_test(hooks,
+                   post_config_prepares_every_statement_and_the_log_dir);
     suite_add_tcase(s, hooks);
 
     tcase_add_checked_fixture(responses, setup, teardown);
@@ -713,7 +713,8 @@ static Suite *glue_suite(void)
     tcase_add_test(responses, declared_body_over_the_limit_413_unread);
     tcase_add_test(responses, body_over_the_configured_limit_413);
     tcase_add_test(responses, slash_redirect_308);
-    tcase_add_test(responses, options_lists_the_methods_with_an_empty_html_body);
+    tcase_add_test(responses,
+                   options_lists_the_methods_with_an_empty_html_body);
     tcase_add_test(responses, head_is_routed_as_get);
     tcase_add_test(responses, unknown_path_404_json);
     tcase_add_test(responses, outside_the_configured_base_404);

@@ -180,27 +180,31 @@ static const struct {
     const char *in;
     const char *out;
 } string_cases[] = {
-    { "", "\"\"" },
-    { "plain /~ text", "\"plain /~ text\"" },
-    { "\"\\\n\r\t\b\f", "\"\\\"\\\\\\n\\r\\t\\b\\f\"" },
-    { "\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"" },
-    { "\xc3\xa9", "\"\\u00e9\"" },
-    { "\xe2\x82\xac", "\"\\u20ac\"" },
-    { "\xef\xbf\xbf", "\"\\uffff\"" },
-    { "\xf0\x9f\x98\x80", "\"\\ud83d\\ude00\"" },
-    { "\xf4\x8f\xbf\xbf", "\"\\udbff\\udfff\"" },
-    { "caf\xc3\xa9 \xf0\x9f\x98\x80!", "\"caf\\u00e9 \\ud83d\\ude00!\"" },
+    {"", "\"\""},
+    {"plain /~ text", "\"plain /~ text\""},
+    {"\"\\\n\r\t\b\f", "\"\\\"\\\\\\n\\r\\t\\b\\f\""},
+    {"\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\""},
+    {"\xc3\xa9", "\"\\u00e9\""},
+    {"\xe2\x82\xac", "\"\\u20ac\""},
+    {"\xef\xbf\xbf", "\"\\uffff\""},
+    {"\xf0\x9f\x98\x80", "\"\\ud83d\\ude00\""},
+    {"\xf4\x8f\xbf\xbf", "\"\\udbff\\udfff\""},
+    {"caf\xc3\xa9 \xf0\x9f\x98\x80!", "\"caf\\u00e9 \\ud83d\\ude00!\""},
     /* invalid UTF-8: one U+FFFD per maximal invalid subpart */
-    { "\xff", "\"\\ufffd\"" },
-    { "a\x80" "b", "\"a\\ufffdb\"" },
-    { "\xe2\x82", "\"\\ufffd\"" },
-    { "\xe2\x82" "A", "\"\\ufffdA\"" },
-    { "\xf0\x9f\x98", "\"\\ufffd\"" },
-    { "\xc0\xaf", "\"\\ufffd\\ufffd\"" },
-    { "\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"" },
-    { "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },
-    { "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
-    { "\xf5\x80", "\"\\ufffd\\ufffd\"" },
+    {"\xff", "\"\\ufffd\""},
+    {"a\x80"
+     "b",
+     "\"a\\ufffdb\""},
+    {"\xe2\x82", "\"\\ufffd\""},
+    {"\xe2\x82"
+     "A",
+     "\"\\ufffdA\""},
+    {"\xf0\x9f\x98", "\"\\ufffd\""},
+    {"\xc0\xaf", "\"\\ufffd\\ufffd\""},
+    {"\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""},
+    {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},
+    {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""},
+    {"\xf5\x80", "\"\\ufffd\\ufffd\""},
 };
 
 START_TEST(test_string_escaping)
@@ -248,7 +252,7 @@ static apr_status_t drain_into_sink(apr_bucket_brigade *b, void *ctx)
     return rv;
 }
 
-#define LONG_REPEATS 17000          /* 6 bytes each: about 100 KB */
+#define LONG_REPEATS 17000 /* 6 bytes each: about 100 KB */
 #define LONG_PIECE "abc\xc3\xa9\n"
 #define LONG_PIECE_JSON "abc\\u00e9\\n"
 
@@ -269,7 +273,7 @@ START_TEST(test_long_string_streams)
     const char *expected = apr_pstrcat(pfj_test_pool, "\"",
                                        repeat(LONG_PIECE_JSON, LONG_REPEATS),
                                        "\"", NULL);
-    sink s = { 0, NULL, 0, 0 };
+    sink s = {0, NULL, 0, 0};
     apr_off_t held;
 
     s.cap = strlen(expected);
@@ -328,8 +332,7 @@ START_TEST(test_max_depth)
         pfj_jw_array_end(&w);
     ck_assert_int_eq(w.status, APR_SUCCESS);
     ck_assert_str_eq(take_output(),
-                     apr_pstrcat(pfj_test_pool,
-                                 repeat("[", PFJ_JW_MAX_DEPTH),
+                     apr_pstrcat(pfj_test_pool, repeat("[", PFJ_JW_MAX_DEPTH),
                                  repeat("]", PFJ_JW_MAX_DEPTH), NULL));
 }
 END_TEST
@@ -378,19 +381,19 @@ static const struct {
     const char *in;
     const char *out;
 } json_cases[] = {
-    { "{\"x\":1.50,\"y\":[1,2],\"z\":\"\\u00e9\"}",
-      "{\"x\": 1.5, \"y\": [1, 2], \"z\": \"\\u00e9\"}" },
-    { "{\"b\":1,\"a\":{\"d\":[],\"c\":{}}}",
-      "{\"b\": 1, \"a\": {\"d\": [], \"c\": {}}}" },
-    { "[true,false,null,\"\",0,-0.0,1E2,1e-7,0.1]",
-      "[true, false, null, \"\", 0, -0.0, 100.0, 1e-07, 0.1]" },
-    { "[9223372036854775807,-9223372036854775808,18446744073709551615]",
-      "[9223372036854775807, -9223372036854775808, 18446744073709551615]" },
-    { "\"a\\u0000b\"", "\"a\\u0000b\"" },
-    { "\"\\ud83d\\ude00 \\u007f/\\/\"", "\"\\ud83d\\ude00 \\u007f//\"" },
-    { "{\"k\\\"ey\":\"v\\\\\"}", "{\"k\\\"ey\": \"v\\\\\"}" },
-    { "123", "123" },
-    { "[ ]", "[]" },
+    {"{\"x\":1.50,\"y\":[1,2],\"z\":\"\\u00e9\"}",
+     "{\"x\": 1.5, \"y\": [1, 2], \"z\": \"\\u00e9\"}"},
+    {"{\"b\":1,\"a\":{\"d\":[],\"c\":{}}}",
+     "{\"b\": 1, \"a\": {\"d\": [], \"c\": {}}}"},
+    {"[true,false,null,\"\",0,-0.0,1E2,1e-7,0.1]",
+     "[true, false, null, \"\", 0, -0.0, 100.0, 1e-07, 0.1]"},
+    {"[9223372036854775807,-9223372036854775808,18446744073709551615]",
+     "[9223372036854775807, -9223372036854775808, 18446744073709551615]"},
+    {"\"a\\u0000b\"", "\"a\\u0000b\""},
+    {"\"\\ud83d\\ude00 \\u007f/\\/\"", "\"\\ud83d\\ude00 \\u007f//\""},
+    {"{\"k\\\"ey\":\"v\\\\\"}", "{\"k\\\"ey\": \"v\\\\\"}"},
+    {"123", "123"},
+    {"[ ]", "[]"},
 };
 
 START_TEST(test_json_value)

@@ -9,11 +9,11 @@ static pfj_route_result route(const char *path, unsigned method)
     return pfj_route(pfj_test_pool, path, method, &m);
 }
 
-static void assert_found(const char *path, unsigned method,
-                         pfj_endpoint ep, int nargs)
+static void assert_found(const char *path, unsigned method, pfj_endpoint ep,
+                         int nargs)
 {
-    ck_assert_msg(route(path, method) == PFJ_ROUTE_FOUND,
-                  "%s not routed", path);
+    ck_assert_msg(route(path, method) == PFJ_ROUTE_FOUND, "%s not routed",
+                  path);
     ck_assert_int_eq(m.endpoint, ep);
     ck_assert_int_eq(m.nargs, nargs);
 }
@@ -186,14 +186,15 @@ START_TEST(query_strings)
     ck_assert_str_eq(apr_table_get(t, "bad"), "\xef\xbf\xbd");
     ck_assert_int_eq(apr_table_elts(t)->nelts, 6);
     t = pfj_parse_query(pfj_test_pool, "user=a%00b&x=%C3%A9%C3");
-    ck_assert_str_eq(apr_table_get(t, "user"), "a\xef\xbf\xbd" "b");
+    ck_assert_str_eq(apr_table_get(t, "user"), "a\xef\xbf\xbd"
+                                               "b");
     ck_assert_str_eq(apr_table_get(t, "x"), "\xc3\xa9\xef\xbf\xbd");
     /* one U+FFFD per maximal ill-formed subpart, as Python decodes */
     t = pfj_parse_query(pfj_test_pool, "x=%E6%97y&z=%C0%AF");
     ck_assert_str_eq(apr_table_get(t, "x"), "\xef\xbf\xbdy");
     ck_assert_str_eq(apr_table_get(t, "z"), "\xef\xbf\xbd\xef\xbf\xbd");
-    ck_assert_int_eq(apr_table_elts(pfj_parse_query(pfj_test_pool,
-                                                    NULL))->nelts, 0);
+    ck_assert_int_eq(
+        apr_table_elts(pfj_parse_query(pfj_test_pool, NULL))->nelts, 0);
 }
 END_TEST
 
@@ -213,8 +214,7 @@ START_TEST(ids_within_their_column)
     ck_assert_str_eq(pfj_id_within("9223372036854775807", APR_INT64_MAX),
                      "9223372036854775807");
     ck_assert_ptr_null(pfj_id_within("9223372036854775808", APR_INT64_MAX));
-    ck_assert_str_eq(pfj_id_within("2147483647", APR_INT32_MAX),
-                     "2147483647");
+    ck_assert_str_eq(pfj_id_within("2147483647", APR_INT32_MAX), "2147483647");
     ck_assert_ptr_null(pfj_id_within("2147483648", APR_INT32_MAX));
     ck_assert_ptr_null(pfj_id_within("12a", APR_INT64_MAX));
     ck_assert_ptr_null(pfj_id_within("-1", APR_INT64_MAX));
@@ -227,8 +227,7 @@ Suite *pfj_suite_router(void)
     Suite *s = suite_create("router");
     TCase *tc = tcase_create("router");
 
-    tcase_add_checked_fixture(tc, pfj_test_pool_setup,
-                              pfj_test_pool_teardown);
+    tcase_add_checked_fixture(tc, pfj_test_pool_setup, pfj_test_pool_teardown);
     tcase_add_test(tc, every_endpoint_is_routed);
     tcase_add_test(tc, placeholders_are_decoded);
     tcase_add_test(tc, schema_literal_wins_only_for_get);

@@ -18,13 +18,13 @@ static const struct {
     {"render log.txt", 1},
     {"caf\xc3\xa9.csv", 1},
     {"a..b", 1},
-    {"x%2Fy", 1},               /* a literal percent sign, no slash */
+    {"x%2Fy", 1}, /* a literal percent sign, no slash */
     {"back\\slash", 1},
     {"", 0},
     {".", 0},
     {"..", 0},
     {".hidden", 0},
-    {".upload-abc123", 0},      /* an upload in progress */
+    {".upload-abc123", 0}, /* an upload in progress */
     {"../etc/passwd", 0},
     {"a/b", 0},
     {"/etc/passwd", 0},
@@ -34,7 +34,8 @@ static const struct {
 START_TEST(test_identifier_check)
 {
     ck_assert_msg(pfj_log_identifier_ok(identifiers[_i].identifier)
-                  == identifiers[_i].ok, "%s", identifiers[_i].identifier);
+                      == identifiers[_i].ok,
+                  "%s", identifiers[_i].identifier);
 }
 END_TEST
 
@@ -60,7 +61,7 @@ static const struct {
     {"x.txt", "text/plain; charset=utf-8"},
     {"x.csv.gz", "text/csv; charset=utf-8"},
     {"x.txt.bz2", "text/plain; charset=utf-8"},
-    {"x.csv.GZ", "application/octet-stream"},   /* encodings: exact case */
+    {"x.csv.GZ", "application/octet-stream"}, /* encodings: exact case */
     {"x.log", "application/octet-stream"},
     {"x.gz", "application/octet-stream"},
     {"x", "application/octet-stream"},
@@ -112,8 +113,7 @@ Suite *pfj_suite_task_logs(void)
     Suite *s = suite_create("task_logs");
     TCase *tc = tcase_create("names");
 
-    tcase_add_checked_fixture(tc, pfj_test_pool_setup,
-                              pfj_test_pool_teardown);
+    tcase_add_checked_fixture(tc, pfj_test_pool_setup, pfj_test_pool_teardown);
     tcase_add_loop_test(tc, test_identifier_check, 0, N_CASES(identifiers));
     tcase_add_test(tc, test_identifier_length);
     tcase_add_loop_test(tc, test_content_type, 0, N_CASES(content_types));

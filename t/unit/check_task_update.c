@@ -9,16 +9,21 @@
 #include "core/task_update.h"
 
 #define AGENT "6d2e8a3f-5c1b-4e7a-9f0d-2b8c4a1e7f35"
-#define AGENT_IP_BIGINT "2130706433"    /* 127.0.0.1 */
+#define AGENT_IP_BIGINT "2130706433" /* 127.0.0.1 */
 
 /* A queued task assigned to AGENT (at 127.0.0.1), never failed, of job 3
  * (requeue 3), whose jobtype version starts tasks automatically. */
 static pfj_task_now assigned_task(void)
 {
     pfj_task_now now = {
-        .state = NULL, .agent_id = AGENT, .remote_ip = AGENT_IP_BIGINT,
-        .time_started = NULL, .failures = "0", .requeue = "3",
-        .no_automatic_start_time = "f", .job_id = "3",
+        .state = NULL,
+        .agent_id = AGENT,
+        .remote_ip = AGENT_IP_BIGINT,
+        .time_started = NULL,
+        .failures = "0",
+        .requeue = "3",
+        .no_automatic_start_time = "f",
+        .job_id = "3",
     };
     return now;
 }
@@ -82,8 +87,10 @@ static void expect_plan(const char *body, const char *expected)
     expect_plan_as(body, &now, NULL, expected);
 }
 
+/* clang-format off */
 #define PLAN(before, set) \
     "{" before "\"task\":\"15\",\"job\":\"3\",\"set\":" set "}"
+/* clang-format on */
 
 /* ---- before the task is fetched ---- */
 
@@ -98,8 +105,7 @@ START_TEST(test_body_must_be_an_object)
     no = pfj_task_update_check_body(pfj_test_pool, parse("null"));
     ck_assert_str_eq(no->message,
                      "dictionary expected but got NoneType instead");
-    ck_assert_ptr_null(pfj_task_update_check_body(pfj_test_pool,
-                                                  parse("{}")));
+    ck_assert_ptr_null(pfj_task_update_check_body(pfj_test_pool, parse("{}")));
 }
 END_TEST
 
@@ -108,12 +114,12 @@ START_TEST(test_only_a_state_locks_the_job)
     ck_assert_int_eq(pfj_task_update_changes_state(parse("{}")), 0);
     ck_assert_int_eq(pfj_task_update_changes_state(parse("{\"state\": null}")),
                      0);
-    ck_assert_int_eq(pfj_task_update_changes_state(
-                         parse("{\"progress\": 0.5}")), 0);
-    ck_assert_int_eq(pfj_task_update_changes_state(
-                         parse("{\"state\": \"running\"}")), 1);
-    ck_assert_int_eq(pfj_task_update_changes_state(
-                         parse("{\"state\": \"bogus\"}")), 1);
+    ck_assert_int_eq(
+        pfj_task_update_changes_state(parse("{\"progress\": 0.5}")), 0);
+    ck_assert_int_eq(
+        pfj_task_update_changes_state(parse("{\"state\": \"running\"}")), 1);
+    ck_assert_int_eq(
+        pfj_task_update_changes_state(parse("{\"state\": \"bogus\"}")), 1);
 }
 END_TEST
 
@@ -149,8 +155,10 @@ END_TEST
 
 /* ---- step 7: the agent owning the task ---- */
 
+/* clang-format off */
 #define NOT_OWNER \
     "`state` and `progress` can only be changed by the agent owning this task"
+/* clang-format on */
 
 START_TEST(test_agents_change_only_their_tasks)
 {
@@ -159,7 +167,7 @@ START_TEST(test_agents_change_only_their_tasks)
 
     expect_plan_as("{\"progress\": 0.5}", &now, ua,
                    PLAN("", "{\"progress\":0.5}"));
-    now.remote_ip = "167772165";                    /* 10.0.0.5 */
+    now.remote_ip = "167772165"; /* 10.0.0.5 */
     expect_refusal_as("{\"progress\": 0.5}", &now, ua, NOT_OWNER);
     expect_refusal_as("{\"state\": \"running\"}", &now, ua, NOT_OWNER);
     /* other keys, and other clients, are not checked */
@@ -167,12 +175,12 @@ START_TEST(test_agents_change_only_their_tasks)
                    PLAN("", "{\"priority\":5}"));
     expect_plan_as("{\"progress\": 0.5}", &now, "curl/8.0",
                    PLAN("", "{\"progress\":0.5}"));
-    now.remote_ip = NULL;                           /* no address */
+    now.remote_ip = NULL; /* no address */
     expect_refusal_as("{\"progress\": 0.5}", &now, ua, NOT_OWNER);
-    now.remote_ip = "4294967296";                   /* out of range */
+    now.remote_ip = "4294967296"; /* out of range */
     expect_refusal_as("{\"progress\": 0.5}", &now, ua, NOT_OWNER);
     now = assigned_task();
-    now.agent_id = NULL;                            /* not assigned */
+    now.agent_id = NULL; /* not assigned */
     expect_refusal_as("{\"progress\": 0.5}", &now, ua, NOT_OWNER);
 }
 END_TEST
@@ -211,7 +219,7 @@ START_TEST(test_invalid_states_are_refused)
 
     for (i = 0; i < 4; i++) {
         expect_refusal(bodies[i], "`state` must be one of queued, paused, "
-                       "running, done, failed");
+                                  "running, done, failed");
     }
 }
 END_TEST
@@ -236,10 +244,11 @@ START_TEST(test_done_clears_the_error_and_credits_the_agent)
                      "\"success_agent\":\"" AGENT "\",",
                      "{\"state\":106,\"last_error\":null,\"progress\":1.0}"));
     now.agent_id = NULL;
-    expect_plan_as("{\"state\": \"done\"}", &now, NULL,
-                   PLAN("\"recompute\":true,\"time_finished\":\"now_if_null\",",
-                        "{\"state\":106,\"last_error\":null,"
-                        "\"progress\":1.0}"));
+    expect_plan_as(
+        "{\"state\": \"done\"}", &now, NULL,
+        PLAN("\"recompute\":true,\"time_finished\":\"now_if_null\",",
+             "{\"state\":106,\"last_error\":null,"
+             "\"progress\":1.0}"));
 }
 END_TEST
 
@@ -268,7 +277,7 @@ START_TEST(test_requeue_limits)
         const char *requeue, *failures;
         int requeued;
     } cases[] = {
-        {"0", "0", 0}, {"1", "0", 1}, {"1", "1", 0}, {"-1", "0", 1},
+        {"0", "0", 0},   {"1", "0", 1},  {"1", "1", 0},  {"-1", "0", 1},
         {"-1", "10", 1}, {"-2", "0", 0}, {NULL, "0", 0},
     };
     pfj_task_now now = assigned_task();
@@ -282,10 +291,12 @@ START_TEST(test_requeue_limits)
                                   &plan));
         set = json_object_object_get(plan, "set");
         ck_assert_msg(json_object_object_get_ex(set, "agent_id", NULL)
-                      == cases[i].requeued, "requeue %s after %s failures",
-                      cases[i].requeue, cases[i].failures);
-        ck_assert_int_eq(json_object_get_int(json_object_object_get(
-                             set, "failures")), atoi(cases[i].failures) + 1);
+                          == cases[i].requeued,
+                      "requeue %s after %s failures", cases[i].requeue,
+                      cases[i].failures);
+        ck_assert_int_eq(
+            json_object_get_int(json_object_object_get(set, "failures")),
+            atoi(cases[i].failures) + 1);
     }
 }
 END_TEST
@@ -309,9 +320,10 @@ START_TEST(test_failed_without_an_agent_is_stored)
 
     now.agent_id = NULL;
     now.requeue = "0";
-    expect_plan_as("{\"state\": \"failed\"}", &now, NULL,
-                   PLAN("\"recompute\":true,\"time_finished\":\"now_if_null\",",
-                        "{\"state\":107,\"failures\":1}"));
+    expect_plan_as(
+        "{\"state\": \"failed\"}", &now, NULL,
+        PLAN("\"recompute\":true,\"time_finished\":\"now_if_null\",",
+             "{\"state\":107,\"failures\":1}"));
 }
 END_TEST
 
@@ -321,7 +333,8 @@ START_TEST(test_running_starts_the_task_once)
 
     expect_plan_as("{\"state\": \"running\"}", &now, NULL,
                    PLAN("\"recompute\":true,\"time_started\":\"now\","
-                        "\"time_finished\":\"null\",", "{\"state\":105}"));
+                        "\"time_finished\":\"null\",",
+                        "{\"state\":105}"));
     /* running (or paused) with a start keeps it */
     now.time_started = "2026-01-01 00:00:00";
     now.state = "105";
@@ -334,13 +347,15 @@ START_TEST(test_running_starts_the_task_once)
     now.state = "106";
     expect_plan_as("{\"state\": \"running\"}", &now, NULL,
                    PLAN("\"recompute\":true,\"time_started\":\"now\","
-                        "\"time_finished\":\"null\",", "{\"state\":105}"));
+                        "\"time_finished\":\"null\",",
+                        "{\"state\":105}"));
     /* running without a start gets one */
     now.state = "105";
     now.time_started = NULL;
     expect_plan_as("{\"state\": \"running\"}", &now, NULL,
                    PLAN("\"recompute\":true,\"time_started\":\"now\","
-                        "\"time_finished\":\"null\",", "{\"state\":105}"));
+                        "\"time_finished\":\"null\",",
+                        "{\"state\":105}"));
     /* unless the jobtype version starts its tasks itself */
     now.no_automatic_start_time = "t";
     expect_plan_as("{\"state\": \"running\"}", &now, NULL,
@@ -355,19 +370,22 @@ START_TEST(test_time_started_now_keeps_a_finish)
     now.state = "107";
     expect_plan_as("{\"time_started\": \"now\"}", &now, NULL,
                    PLAN("\"time_started\":\"now\",\"time_finished\":"
-                        "\"max_now\",", "{}"));
+                        "\"max_now\",",
+                        "{}"));
     /* the state after step 9 counts */
     expect_plan_as("{\"state\": \"queued\", \"time_started\": \"now\"}", &now,
-                   NULL, PLAN("\"recompute\":true,\"time_started\":\"now\","
-                              "\"time_finished\":\"null\",",
-                              "{\"state\":null}"));
+                   NULL,
+                   PLAN("\"recompute\":true,\"time_started\":\"now\","
+                        "\"time_finished\":\"null\",",
+                        "{\"state\":null}"));
     now.state = NULL;
     expect_plan_as("{\"state\": \"done\", \"time_started\": \"now\"}", &now,
-                   NULL, PLAN("\"recompute\":true,\"time_finished\":"
-                              "\"max_now\",\"success_agent\":\"" AGENT "\","
-                              "\"time_started\":\"now\",",
-                              "{\"state\":106,\"last_error\":null,"
-                              "\"progress\":1.0}"));
+                   NULL,
+                   PLAN("\"recompute\":true,\"time_finished\":"
+                        "\"max_now\",\"success_agent\":\"" AGENT "\","
+                        "\"time_started\":\"now\",",
+                        "{\"state\":106,\"last_error\":null,"
+                        "\"progress\":1.0}"));
 }
 END_TEST
 
@@ -379,23 +397,25 @@ START_TEST(test_column_types)
         const char *body, *message;
     } cases[] = {
         {"{\"priority\": \"5\"}", "Column 'priority' is of type <class 'str'> "
-         "but we expected type(s) <class 'int'>"},
+                                  "but we expected type(s) <class 'int'>"},
         {"{\"attempts\": true}", "Column 'attempts' is of type <class 'bool'> "
-         "but we expected type(s) <class 'int'>"},
+                                 "but we expected type(s) <class 'int'>"},
         {"{\"tile\": 1.5}", "Column 'tile' is of type <class 'float'> but we "
-         "expected type(s) <class 'int'>"},
+                            "expected type(s) <class 'int'>"},
         {"{\"id\": \"15\"}", "Column 'id' is of type <class 'str'> but we "
-         "expected type(s) <class 'int'>"},
+                             "expected type(s) <class 'int'>"},
         {"{\"hidden\": 1}", "Column 'hidden' is of type <class 'int'> but we "
-         "expected type(s) <class 'bool'>"},
+                            "expected type(s) <class 'bool'>"},
         {"{\"last_error\": 5}", "Column 'last_error' is of type <class 'int'> "
-         "but we expected type(s) <class 'str'>"},
-        {"{\"progress\": \"0.5\"}", "Column 'progress' is of type <class "
+                                "but we expected type(s) <class 'str'>"},
+        {"{\"progress\": \"0.5\"}",
+         "Column 'progress' is of type <class "
          "'str'> but we expected type(s) <class 'float'>"},
-        {"{\"agent_id\": \"" AGENT "\"}", "Column 'agent_id' is of type "
+        {"{\"agent_id\": \"" AGENT "\"}",
+         "Column 'agent_id' is of type "
          "<class 'str'> but we expected type(s) <class 'uuid.UUID'>"},
         {"{\"job\": {}}", "Column 'job' is of type <class 'dict'> but we "
-         "expected type(s) <class 'list'>"},
+                          "expected type(s) <class 'list'>"},
     };
     unsigned i;
 
@@ -411,8 +431,7 @@ START_TEST(test_column_values)
         const char *body, *message;
     } cases[] = {
         {"{\"priority\": 1001}", "`priority` must be between -1000 and 1000"},
-        {"{\"priority\": -1001}",
-         "`priority` must be between -1000 and 1000"},
+        {"{\"priority\": -1001}", "`priority` must be between -1000 and 1000"},
         {"{\"priority\": 10000000000}",
          "`priority` must be between -1000 and 1000"},
         {"{\"attempts\": -1}", "`attempts` cannot be negative"},
@@ -438,7 +457,8 @@ START_TEST(test_values_are_set)
                 " \"tile\": null, \"hidden\": true, \"sent_to_agent\": false,"
                 " \"last_error\": \"x\", \"progress\": 0, \"id\": 15,"
                 " \"agent_id\": null}",
-                PLAN("", "{\"priority\":-1000,\"attempts\":0,\"failures\":-5,"
+                PLAN("",
+                     "{\"priority\":-1000,\"attempts\":0,\"failures\":-5,"
                      "\"tile\":null,\"hidden\":true,\"sent_to_agent\":false,"
                      "\"last_error\":\"x\",\"progress\":0.0,"
                      "\"agent_id\":null}"));

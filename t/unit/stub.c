@@ -21,14 +21,14 @@
 
 /* What a request's filters saw. */
 typedef struct stub_io {
-    const char *body;           /* request body; NULL: none */
+    const char *body; /* request body; NULL: none */
     apr_size_t body_len;
     apr_size_t body_pos;
-    int reads;                  /* ap_get_brigade calls */
-    char *out;                  /* the response's data bytes */
+    int reads; /* ap_get_brigade calls */
+    char *out; /* the response's data bytes */
     apr_size_t out_len;
-    int eos;                    /* EOS buckets passed */
-    int passes;                 /* ap_pass_brigade calls */
+    int eos;    /* EOS buckets passed */
+    int passes; /* ap_pass_brigade calls */
 } stub_io;
 
 char pfj_stub_last_log[1024];
@@ -45,8 +45,7 @@ unixd_config_rec ap_unixd_config;
 
 static void unexpected(const char *name)
 {
-    fprintf(stderr, "stub.c: %s() is not stubbed for the glue tests\n",
-            name);
+    fprintf(stderr, "stub.c: %s() is not stubbed for the glue tests\n", name);
     abort();
 }
 
@@ -57,8 +56,9 @@ static int method_number(const char *method)
         const char *name;
         int number;
     } methods[] = {
-        {"GET", M_GET}, {"HEAD", M_GET}, {"POST", M_POST}, {"PUT", M_PUT},
-        {"DELETE", M_DELETE}, {"OPTIONS", M_OPTIONS}, {"PATCH", M_PATCH},
+        {"GET", M_GET},     {"HEAD", M_GET},      {"POST", M_POST},
+        {"PUT", M_PUT},     {"DELETE", M_DELETE}, {"OPTIONS", M_OPTIONS},
+        {"PATCH", M_PATCH},
     };
     apr_size_t i;
 
@@ -104,7 +104,7 @@ request_rec *pfj_stub_request(apr_pool_t *p, const char *method,
     c->keepalive = AP_CONN_UNKNOWN;
     s->server_hostname = "localhost";
     s->port = 80;
-    s->log.level = APLOG_TRACE8;     /* every message reaches the stub */
+    s->log.level = APLOG_TRACE8; /* every message reaches the stub */
     r->pool = p;
     r->connection = c;
     r->server = s;
@@ -211,8 +211,7 @@ AP_DECLARE_NONSTD(apr_status_t) ap_filter_flush(apr_bucket_brigade *bb,
 }
 
 /* The request body, at most readbytes a call, then EOS. */
-AP_DECLARE(apr_status_t) ap_get_brigade(ap_filter_t *f,
-                                        apr_bucket_brigade *bb,
+AP_DECLARE(apr_status_t) ap_get_brigade(ap_filter_t *f, apr_bucket_brigade *bb,
                                         ap_input_mode_t mode,
                                         apr_read_type_e block,
                                         apr_off_t readbytes)
@@ -225,9 +224,11 @@ AP_DECLARE(apr_status_t) ap_get_brigade(ap_filter_t *f,
         n = (apr_size_t)readbytes;
     }
     if (n > 0) {
-        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(
-                                        io->body + io->body_pos, n,
-                                        bb->bucket_alloc));
+        APR_BRIGADE_INSERT_TAIL(bb,
+                                apr_bucket_transient_create(io->body
+                                                                + io->body_pos,
+                                                            n,
+                                                            bb->bucket_alloc));
         io->body_pos += n;
     }
     if (io->body_pos == io->body_len) {
@@ -297,7 +298,8 @@ AP_DECLARE(char *) ap_server_root_relative(apr_pool_t *p, const char *fname)
     char *path;
 
     if (apr_filepath_merge(&path, pfj_stub_server_root, fname,
-                           APR_FILEPATH_TRUENAME, p) != APR_SUCCESS) {
+                           APR_FILEPATH_TRUENAME, p)
+        != APR_SUCCESS) {
         return NULL;
     }
     return path;
@@ -308,8 +310,7 @@ AP_DECLARE(module *) ap_find_linked_module(const char *name)
     return NULL;
 }
 
-AP_DECLARE(void) ap_hook_handler(ap_HOOK_handler_t *pf,
-                                 const char *const *pre,
+AP_DECLARE(void) ap_hook_handler(ap_HOOK_handler_t *pf, const char *const *pre,
                                  const char *const *succ, int order)
 {
     pfj_stub_handler_hook = pf;
@@ -361,8 +362,7 @@ AP_DECLARE(void) ap_log_rerror_(const char *file, int line, int module_index,
 
 /* ---- mod_dbd ---- */
 
-static void fake_dbd_prepare(server_rec *s, const char *sql,
-                             const char *label)
+static void fake_dbd_prepare(server_rec *s, const char *sql, const char *label)
 {
     pfj_stub_prepared++;
 }
@@ -376,11 +376,9 @@ static ap_dbd_t *fake_dbd_acquire(request_rec *r)
 void pfj_stub_mod_dbd(int present)
 {
     apr_dynamic_fn_register("ap_dbd_prepare",
-                            present ? (apr_opt_fn_t *)fake_dbd_prepare
-                                    : NULL);
+                            present ? (apr_opt_fn_t *)fake_dbd_prepare : NULL);
     apr_dynamic_fn_register("ap_dbd_acquire",
-                            present ? (apr_opt_fn_t *)fake_dbd_acquire
-                                    : NULL);
+                            present ? (apr_opt_fn_t *)fake_dbd_acquire : NULL);
 }
 
 /* ---- not reached by the glue tests (log file download and upload) ---- */
