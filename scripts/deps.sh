@@ -13,7 +13,7 @@ packages=(
     postgresql postgresql-client
     libjson-c-dev zlib1g-dev check
     autoconf automake libtool pkg-config make gcc libc6-dev
-    python3 curl wrk
+    python3 curl wrk clang-format
 )
 
 missing=()
