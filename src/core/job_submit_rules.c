@@ -7,6 +7,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "core/job_submit_rules.h"
+#include "core/job_columns.h"
 #include "core/json_body.h"
 #include "core/json_writer.h"
 #include "core/db_values.h"
@@ -22,37 +23,24 @@ static int by_is_number(json_object *v)
            || json_object_is_type(v, json_type_boolean);
 }
 
+/* The model's type of each column, from what a request may send for it
+ * (core/job_columns.h); a DECIMAL column's own check, <name>_is_number,
+ * decides its type. */
+#define MODEL_ENTRY(name, type, check) {#name, type, check},
+#define MODEL_ID(name) MODEL_ENTRY(name, PFJ_COL_INT, NULL)
+#define MODEL_INT MODEL_ID
+#define MODEL_BIGINT MODEL_ID
+#define MODEL_STR(name) MODEL_ENTRY(name, PFJ_COL_STR, NULL)
+#define MODEL_BOOL(name) MODEL_ENTRY(name, PFJ_COL_BOOL, NULL)
+#define MODEL_DICT(name) MODEL_ENTRY(name, PFJ_COL_DICT, NULL)
+#define MODEL_STATE(name) MODEL_ENTRY(name, PFJ_COL_ENUM, NULL)
+#define MODEL_TIME(name) MODEL_ENTRY(name, PFJ_COL_DATETIME, NULL)
+#define MODEL_DECIMAL(name) MODEL_ENTRY(name, PFJ_COL_CUSTOM, name##_is_number)
+#define MODEL_COLUMN(name, render, schema, input, min, max) \
+    MODEL_##input(name)
+
 static const pfj_column job_columns[] = {
-    {"id", PFJ_COL_INT, NULL},
-    {"state", PFJ_COL_ENUM, NULL},
-    {"priority", PFJ_COL_INT, NULL},
-    {"time_submitted", PFJ_COL_DATETIME, NULL},
-    {"time_started", PFJ_COL_DATETIME, NULL},
-    {"time_finished", PFJ_COL_DATETIME, NULL},
-    {"jobtype_version_id", PFJ_COL_INT, NULL},
-    {"job_queue_id", PFJ_COL_INT, NULL},
-    {"job_group_id", PFJ_COL_INT, NULL},
-    {"user_id", PFJ_COL_INT, NULL},
-    {"minimum_agents", PFJ_COL_INT, NULL},
-    {"maximum_agents", PFJ_COL_INT, NULL},
-    {"weight", PFJ_COL_INT, NULL},
-    {"title", PFJ_COL_STR, NULL},
-    {"notes", PFJ_COL_STR, NULL},
-    {"output_link", PFJ_COL_STR, NULL},
-    {"by", PFJ_COL_CUSTOM, by_is_number},
-    {"num_tiles", PFJ_COL_INT, NULL},
-    {"batch", PFJ_COL_INT, NULL},
-    {"requeue", PFJ_COL_INT, NULL},
-    {"cpus", PFJ_COL_INT, NULL},
-    {"ram", PFJ_COL_INT, NULL},
-    {"ram_warning", PFJ_COL_INT, NULL},
-    {"ram_max", PFJ_COL_INT, NULL},
-    {"hidden", PFJ_COL_BOOL, NULL},
-    {"environ", PFJ_COL_DICT, NULL},
-    {"data", PFJ_COL_DICT, NULL},
-    {"to_be_deleted", PFJ_COL_BOOL, NULL},
-    {"completion_notify_sent", PFJ_COL_BOOL, NULL},
-    {"autodelete_time", PFJ_COL_INT, NULL},
+    PFJ_JOB_COLUMNS(MODEL_COLUMN, )
     /* relationships */
     {"jobtype_version", PFJ_COL_LIST, NULL},
     {"queue", PFJ_COL_LIST, NULL},
