@@ -12,15 +12,17 @@
 #include <apr_lib.h>
 #include <apr_tables.h>
 #include "core/job_update_rules.h"
+#include "core/job_columns.h"
 #include "core/json_body.h"
 #include "core/json_writer.h"
 #include "core/pyrepr.h"
 #include "core/model_check.h"
 #include "core/db_values.h"
 
-/* How step 11 checks a column's value. */
+/* How step 11 checks a column's value; pfj_draft_check_integers checks
+ * the range of an integer. */
 typedef enum update_kind {
-    UK_INT, UK_BIGINT, UK_STR, UK_BOOL, UK_DICT, UK_STATE
+    UK_INT, UK_STR, UK_BOOL, UK_DICT, UK_STATE
 } update_kind;
 
 typedef struct update_column {
@@ -28,17 +30,24 @@ typedef struct update_column {
     update_kind kind;
 } update_column;
 
+/* The columns step 11 sets, by what a request may send for them
+ * (core/job_columns.h): not by (step 4) nor the times (step 8);
+ * jobtype_version_id never gets here (step 9). */
+#define UPDATE_ENTRY(name, kind) {#name, kind},
+#define UPDATE_ID(name) UPDATE_ENTRY(name, UK_INT)
+#define UPDATE_INT UPDATE_ID
+#define UPDATE_BIGINT UPDATE_ID
+#define UPDATE_STR(name) UPDATE_ENTRY(name, UK_STR)
+#define UPDATE_BOOL(name) UPDATE_ENTRY(name, UK_BOOL)
+#define UPDATE_DICT(name) UPDATE_ENTRY(name, UK_DICT)
+#define UPDATE_STATE(name) UPDATE_ENTRY(name, UK_STATE)
+#define UPDATE_DECIMAL(name)
+#define UPDATE_TIME(name)
+#define UPDATE_COLUMN(name, render, schema, input, min, max) \
+    UPDATE_##input(name)
+
 static const update_column update_columns[] = {
-    {"id", UK_BIGINT}, {"state", UK_STATE}, {"priority", UK_INT},
-    {"job_queue_id", UK_BIGINT}, {"job_group_id", UK_BIGINT},
-    {"user_id", UK_INT}, {"minimum_agents", UK_INT},
-    {"maximum_agents", UK_INT}, {"weight", UK_INT}, {"title", UK_STR},
-    {"notes", UK_STR}, {"output_link", UK_STR}, {"num_tiles", UK_INT},
-    {"batch", UK_INT}, {"requeue", UK_INT}, {"cpus", UK_INT},
-    {"ram", UK_INT}, {"ram_warning", UK_INT}, {"ram_max", UK_INT},
-    {"hidden", UK_BOOL}, {"environ", UK_DICT}, {"data", UK_DICT},
-    {"to_be_deleted", UK_BOOL}, {"completion_notify_sent", UK_BOOL},
-    {"autodelete_time", UK_INT},
+    PFJ_JOB_COLUMNS(UPDATE_COLUMN, )
 };
 
 /* Keys steps 1-14 consume besides the columns; whatever else is left is
@@ -319,7 +328,6 @@ static const char *converted_repr(apr_pool_t *p, update_kind kind,
 
     switch (kind) {
     case UK_INT:
-    case UK_BIGINT:
         if (json_object_is_type(v, json_type_double)
             && pfj_json_is_number(v)) {
             return python_int_of_float(p, json_object_get_double(v));
@@ -352,7 +360,6 @@ static const char *kind_class(update_kind kind)
 {
     switch (kind) {
     case UK_INT:
-    case UK_BIGINT:
         return "<class 'int'>";
     case UK_STR:
         return "<class 'str'>";
@@ -370,7 +377,6 @@ static int value_has_kind(update_kind kind, json_object *v)
 {
     switch (kind) {
     case UK_INT:
-    case UK_BIGINT:
         return json_object_is_type(v, json_type_int);
     case UK_STR:
         return json_object_is_type(v, json_type_string);
