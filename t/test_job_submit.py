@@ -618,6 +618,15 @@ def test_integers_beyond_the_column_are_refused(farm):
         refused_fields(farm, 400, error(f"field '{key}' is out of range"), **{key: value})
 
 
+def test_user_id_is_checked_as_the_other_integer_columns(farm):
+    # the owner comes from `user` (user_id is ignored), yet a user_id that
+    # cannot be an integer of 32 bits failed building the row (500); ours 400
+    refused_fields(farm, 400, error("field 'user_id' has type <class 'bool'> but we "
+                                    "expected type(s) <class 'int'>"), user_id=True)
+    for value in (2 ** 31, -2 ** 31 - 1, 2 ** 40):
+        refused_fields(farm, 400, error("field 'user_id' is out of range"), user_id=value)
+
+
 def test_relationships_a_new_job_cannot_have_are_refused(farm):
     # ours: the reference crashes on anything but an empty list
     for key in ("children", "tasks", "tasks_queued", "tasks_done"):

@@ -126,7 +126,9 @@ const pfj_refusal *pfj_draft_check_user(pfj_job_draft *d, int autocreate);
 /* The queue path leads to a queue. */
 const pfj_refusal *pfj_draft_check_queue(pfj_job_draft *d);
 
-/* Integer columns: 32 or 64 bits, and the reference's validator ranges. */
+/* Integer columns (core/job_columns.h): 32 or 64 bits, and the
+ * reference's validator ranges; in the table's order, the 64-bit columns
+ * before the 32-bit ones. */
 const pfj_refusal *pfj_draft_check_integers(pfj_job_draft *d);
 
 /* d->by positive and at least 0.0001, the whole range within

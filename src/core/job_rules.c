@@ -6,31 +6,30 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "core/job_rules.h"
+#include "core/job_columns.h"
 #include "core/json_body.h"
 #include "core/pyrepr.h"
 #include "core/model_check.h"
 #include "core/db_values.h"
 
-/* Integer columns copied to the row as given, with their SQL range. */
-static const struct {
-    const char *name;
-    int bigint;
-} int_columns[] = {
-    {"id", 1}, {"job_group_id", 1}, {"priority", 0}, {"minimum_agents", 0},
-    {"maximum_agents", 0}, {"weight", 0}, {"num_tiles", 0}, {"batch", 0},
-    {"requeue", 0}, {"cpus", 0}, {"ram", 0}, {"ram_warning", 0},
-    {"ram_max", 0}, {"autodelete_time", 0},
-};
+/* What a request may send for a column (core/job_columns.h). */
+typedef enum input_kind {
+    IN_ID, IN_INT, IN_BIGINT, IN_STR, IN_BOOL, IN_DICT, IN_STATE, IN_DECIMAL,
+    IN_TIME
+} input_kind;
 
-/* What the model validators of the reference enforce (it answers 500). */
-static const struct {
+/* A jobs column: its input kind, the range of an integer, the longest
+ * text. */
+typedef struct job_column {
     const char *name;
+    input_kind input;
     apr_int64_t min, max;
-} int_ranges[] = {
-    {"priority", -1000, 1000},
-    {"ram", 16, 262144},
-    {"cpus", 1, 256},
-    {"num_tiles", 0, 2147483647},
+} job_column;
+
+#define JOB_COLUMN(name, render, schema, input, min, max) \
+    {#name, IN_##input, min, max},
+static const job_column job_columns[] = {
+    PFJ_JOB_COLUMNS(JOB_COLUMN, )
 };
 
 /* §9.5 errors are a list with one message. */
@@ -395,48 +394,59 @@ const pfj_refusal *pfj_draft_check_queue(pfj_job_draft *d)
     return NULL;
 }
 
-/* The validator range of an integer column the value v misses. */
-static const pfj_refusal *range_error(pfj_job_draft *d, const char *name,
-                                      apr_int64_t v)
+/* The SQL width of an integer column in bits; 0 for any other column. */
+static int integer_bits(const job_column *c)
 {
-    apr_size_t k;
+    switch (c->input) {
+    case IN_ID:
+    case IN_BIGINT:
+        return 64;
+    case IN_INT:
+        return 32;
+    default:
+        return 0;
+    }
+}
 
-    for (k = 0; k < PFJ_COUNT(int_ranges); k++) {
-        if (strcmp(int_ranges[k].name, name) == 0
-            && (v < int_ranges[k].min || v > int_ranges[k].max)) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                              "`%s` must be between %" APR_INT64_T_FMT
-                              " and %" APR_INT64_T_FMT, name,
-                              int_ranges[k].min, int_ranges[k].max);
-        }
+/* The value o of integer column c: an integer of the column's width,
+ * within the range of the reference's validators (its min and max). */
+static const pfj_refusal *check_integer(pfj_job_draft *d, const job_column *c,
+                                        json_object *o)
+{
+    apr_int64_t v;
+
+    if (json_object_is_type(o, json_type_boolean)) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "field '%s' has "
+                          "type <class 'bool'> but we expected type(s) "
+                          "<class 'int'>", c->name);
+    }
+    if (!pfj_json_int64(o, &v)
+        || (integer_bits(c) == 32 && (v < INT32_MIN || v > INT32_MAX))) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "field '%s' is out of range", c->name);
+    }
+    if (v < c->min || v > c->max) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "`%s` must be between %" APR_INT64_T_FMT
+                          " and %" APR_INT64_T_FMT, c->name, c->min, c->max);
     }
     return NULL;
 }
 
 const pfj_refusal *pfj_draft_check_integers(pfj_job_draft *d)
 {
+    static const int widths[] = {64, 32};
     const pfj_refusal *no;
-    apr_size_t i;
-    apr_int64_t v;
+    apr_size_t w, i;
 
-    for (i = 0; i < PFJ_COUNT(int_columns); i++) {
-        const char *name = int_columns[i].name;
-        json_object *o = pfj_draft_field(d, name);
-        if (o == NULL) {
-            continue;
-        }
-        if (json_object_is_type(o, json_type_boolean)) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "field '%s' has "
-                              "type <class 'bool'> but we expected type(s) "
-                              "<class 'int'>", name);
-        }
-        if (!pfj_json_int64(o, &v)
-            || (!int_columns[i].bigint && (v < INT32_MIN || v > INT32_MAX))) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                              "field '%s' is out of range", name);
-        }
-        if ((no = range_error(d, name, v)) != NULL) {
-            return no;
+    for (w = 0; w < PFJ_COUNT(widths); w++) {
+        for (i = 0; i < PFJ_COUNT(job_columns); i++) {
+            const job_column *c = &job_columns[i];
+            json_object *o = pfj_draft_field(d, c->name);
+            if (integer_bits(c) == widths[w] && o != NULL
+                && (no = check_integer(d, c, o)) != NULL) {
+                return no;
+            }
         }
     }
     return NULL;

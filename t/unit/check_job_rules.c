@@ -396,6 +396,9 @@ static const body_case integer_refusals[] = {
     {"{'ram': 1, 'priority': 5000}",
      "`priority` must be between -1000 and 1000"},
     {"{'autodelete_time': true, 'id': 1.5}", "field 'id' is out of range"},
+    {"{'priority': true, 'job_group_id': 1.5}",
+     "field 'job_group_id' is out of range"},   /* 64 bits before 32 */
+    {"{'user_id': -2147483649}", "field 'user_id' is out of range"},
 };
 
 START_TEST(integer_columns_are_refused_out_of_range)

@@ -173,6 +173,11 @@ static const refusal_case refusals[] = {
      "<class 'int'>"},
     {JOB(", 'weight': 2147483648"), NULL, BAD, ERROR,
      "field 'weight' is out of range"},
+    {JOB(", 'user_id': false"), NULL, BAD, ERROR,
+     "field 'user_id' has type <class 'bool'> but we expected type(s) "
+     "<class 'int'>"},
+    {JOB(", 'user_id': 1099511627776"), NULL, BAD, ERROR,
+     "field 'user_id' is out of range"},
     {JOB(", 'state': 'queued'"), NULL, BAD, ERROR,
      "`state` must be one of paused, running, done, failed"},
     {JOB(", 'state': 'Running'"), NULL, BAD, ERROR,
