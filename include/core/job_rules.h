@@ -131,6 +131,13 @@ const pfj_refusal *pfj_draft_check_queue(pfj_job_draft *d);
  * before the 32-bit ones. */
 const pfj_refusal *pfj_draft_check_integers(pfj_job_draft *d);
 
+/* Text columns within their longest (core/job_columns.h): the string
+ * text of column name; every text column the body gives, in the table's
+ * order. */
+const pfj_refusal *pfj_draft_check_length(pfj_job_draft *d, const char *name,
+                                          const char *text);
+const pfj_refusal *pfj_draft_check_lengths(pfj_job_draft *d);
+
 /* d->by positive and at least 0.0001, the whole range within
  * NUMERIC(10,4) (§9.1). */
 const pfj_refusal *pfj_draft_check_step(pfj_job_draft *d);

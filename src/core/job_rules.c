@@ -394,6 +394,56 @@ const pfj_refusal *pfj_draft_check_queue(pfj_job_draft *d)
     return NULL;
 }
 
+/* The column named name; NULL when there is none. */
+static const job_column *find_column(const char *name)
+{
+    apr_size_t i;
+
+    for (i = 0; i < PFJ_COUNT(job_columns); i++) {
+        if (strcmp(job_columns[i].name, name) == 0) {
+            return &job_columns[i];
+        }
+    }
+    return NULL;
+}
+
+/* The text of column c within the column's longest (0: unbounded). */
+static const pfj_refusal *length_error(pfj_job_draft *d, const job_column *c,
+                                       const char *text)
+{
+    if (c->max > 0 && pfj_utf8_length(text) > (apr_size_t)c->max) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "`%s` is longer than %" APR_INT64_T_FMT
+                          " characters", c->name, c->max);
+    }
+    return NULL;
+}
+
+const pfj_refusal *pfj_draft_check_length(pfj_job_draft *d, const char *name,
+                                          const char *text)
+{
+    const job_column *c = find_column(name);
+
+    return c && c->input == IN_STR ? length_error(d, c, text) : NULL;
+}
+
+const pfj_refusal *pfj_draft_check_lengths(pfj_job_draft *d)
+{
+    const pfj_refusal *no;
+    apr_size_t i;
+
+    for (i = 0; i < PFJ_COUNT(job_columns); i++) {
+        json_object *v = pfj_draft_field(d, job_columns[i].name);
+        if (job_columns[i].input == IN_STR
+            && json_object_is_type(v, json_type_string)
+            && (no = length_error(d, &job_columns[i],
+                                  json_object_get_string(v))) != NULL) {
+            return no;
+        }
+    }
+    return NULL;
+}
+
 /* The SQL width of an integer column in bits; 0 for any other column. */
 static int integer_bits(const job_column *c)
 {

@@ -282,7 +282,6 @@ static const pfj_refusal *check_references(pfj_job_draft *d)
 static const pfj_refusal *check_values(pfj_job_draft *d)
 {
     json_object *state = pfj_draft_field(d, "state");
-    json_object *title = pfj_draft_field(d, "title");
     json_object *group = pfj_draft_field(d, "job_group_id");
     json_object *id = pfj_draft_field(d, "id");
     const pfj_refusal *no;
@@ -296,9 +295,8 @@ static const pfj_refusal *check_values(pfj_job_draft *d)
                           "`state` must be one of paused, running, "
                           "done, failed");
     }
-    if (pfj_utf8_length(json_object_get_string(title)) > 255) {
-        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                          "`title` is longer than 255 characters");
+    if ((no = pfj_draft_check_lengths(d)) != NULL) {
+        return no;
     }
     if (group && !pfj_draft_found_true(d, PFJ_LC_GROUP_EXISTS)) {
         return pfj_refuse(d->p, PFJ_HTTP_NOT_FOUND, "Job group %s not found",

@@ -436,12 +436,9 @@ static const pfj_refusal *check_column_value(pfj_job_draft *d,
         return pfj_refuse(d->p, PFJ_HTTP_NOT_FOUND, "Jobqueue %s not found",
                           json_object_get_string(v));
     }
-    if (kind == UK_STR && strcmp(name, "title") == 0
-        && pfj_utf8_length(json_object_get_string(v)) > 255) {
-        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                          "`title` is longer than 255 characters");
-    }
-    return NULL;
+    return kind == UK_STR
+           ? pfj_draft_check_length(d, name, json_object_get_string(v))
+           : NULL;
 }
 
 /* Copies a checked column value into the new row values. */
