@@ -4,8 +4,9 @@
  *
  * Whatever lists them - the job object's SELECT list and the enum that
  * indexes its rows, the renderer's table, GET /jobs/schema, what a
- * submission or an update may send for each and in which range - is
- * derived from PFJ_JOB_COLUMNS.
+ * submission or an update may send for each and in which range, the
+ * columns the statements that write a job set - is derived from
+ * PFJ_JOB_COLUMNS.
  *
  * X(name, render, schema, input, min, max):
  *   render  how a job object shows it (§0.6): INT TEXT BOOL TIMESTAMP
@@ -67,6 +68,13 @@
     X(to_be_deleted, BOOL, "BOOLEAN", BOOL, 0, 0) S                         \
     X(completion_notify_sent, BOOL, "BOOLEAN", BOOL, 0, 0) S                \
     X(autodelete_time, INT, "INTEGER", INT, INT32_MIN, INT32_MAX)
+
+/* "id, state, ...": every column, and "r.id, r.state, ...": every column
+ * of a jobs row r. */
+#define PFJ_JOB_COLUMN_NAME(name, render, schema, input, min, max) #name
+#define PFJ_JOB_NAME_LIST PFJ_JOB_COLUMNS(PFJ_JOB_COLUMN_NAME, ", ")
+#define PFJ_JOB_COLUMN_OF_R(name, render, schema, input, min, max) "r." #name
+#define PFJ_JOB_R_LIST PFJ_JOB_COLUMNS(PFJ_JOB_COLUMN_OF_R, ", ")
 
 /* "j.id, j.state, ...": the shown columns, each followed by ", ". */
 #define PFJ_JOB_SHOWN_HIDDEN(name)

@@ -16,6 +16,7 @@
 #include "resources/job_submit.h"
 #include "resources/jobs.h"
 #include "core/job_submit_rules.h"
+#include "core/job_columns.h"
 
 const pfj_stmt pfj_job_submit_stmts[] = {
     /* The job and everything that hangs off it, from two JSON documents:
@@ -42,24 +43,20 @@ const pfj_stmt pfj_job_submit_stmts[] = {
      "   FROM users u JOIN wanted_users w ON w.name = u.username),"
      PFJ_TAG_IDS_CTE
      " job AS ("
-     "   INSERT INTO jobs (id, state, priority, time_submitted, time_started,"
-     "     time_finished, jobtype_version_id, job_queue_id, job_group_id,"
-     "     user_id, minimum_agents, maximum_agents, weight, title, notes,"
-     "     output_link, by, num_tiles, batch, requeue, cpus, ram,"
-     "     ram_warning, ram_max, hidden, environ, data, to_be_deleted,"
-     "     completion_notify_sent, autodelete_time)"
-     "   SELECT COALESCE(r.id, nextval(pg_get_serial_sequence('jobs', 'id'))),"
-     "     r.state, r.priority, now() AT TIME ZONE 'utc',"
-     "     CASE WHEN plan.p->>'state' = 'running'"
-     "          THEN now() AT TIME ZONE 'utc' END,"
-     "     NULL,"
-     "     r.jobtype_version_id, r.job_queue_id, r.job_group_id,"
-     "     (SELECT id FROM user_ids WHERE username = plan.p->>'user'),"
-     "     r.minimum_agents, r.maximum_agents, r.weight, r.title, r.notes,"
-     "     r.output_link, r.by, r.num_tiles, r.batch, r.requeue, r.cpus,"
-     "     r.ram, r.ram_warning, r.ram_max, r.hidden, r.environ, r.data,"
-     "     r.to_be_deleted, r.completion_notify_sent, r.autodelete_time"
-     "     FROM json_populate_record(NULL::jobs, %s::json) r, plan"
+     "   INSERT INTO jobs (" PFJ_JOB_NAME_LIST ")"
+     "   SELECT " PFJ_JOB_R_LIST
+     "     FROM plan, json_populate_record(NULL::jobs, %s::json) given,"
+     /* the row as given with what the module sets itself: the id unless
+      * one is given, the times, the owner named by "user" */
+     "     json_populate_record(given, json_build_object("
+     "       'id', COALESCE(given.id,"
+     "                      nextval(pg_get_serial_sequence('jobs', 'id'))),"
+     "       'time_submitted', now() AT TIME ZONE 'utc',"
+     "       'time_started', CASE WHEN plan.p->>'state' = 'running'"
+     "                            THEN now() AT TIME ZONE 'utc' END,"
+     "       'time_finished', NULL,"
+     "       'user_id', (SELECT id FROM user_ids"
+     "                    WHERE username = plan.p->>'user'))) r"
      "   RETURNING id, priority, num_tiles),"
      " new_tasks AS ("
      PFJ_INSERT_TASKS("job.id", "job.priority", "job.num_tiles",
