@@ -76,6 +76,22 @@
 #define PFJ_JOB_COLUMN_OF_R(name, render, schema, input, min, max) "r." #name
 #define PFJ_JOB_R_LIST PFJ_JOB_COLUMNS(PFJ_JOB_COLUMN_OF_R, ", ")
 
+/* "priority = r.priority, ...": what an update writes from its new row r
+ * as it is, each followed by ", ": every column but the id, the state and
+ * the times, which the update's statement decides itself. */
+#define PFJ_JOB_SET_ID(name)
+#define PFJ_JOB_SET_STATE(name)
+#define PFJ_JOB_SET_TIME(name)
+#define PFJ_JOB_SET_INT(name) #name " = r." #name ", "
+#define PFJ_JOB_SET_BIGINT PFJ_JOB_SET_INT
+#define PFJ_JOB_SET_STR PFJ_JOB_SET_INT
+#define PFJ_JOB_SET_BOOL PFJ_JOB_SET_INT
+#define PFJ_JOB_SET_DICT PFJ_JOB_SET_INT
+#define PFJ_JOB_SET_DECIMAL PFJ_JOB_SET_INT
+#define PFJ_JOB_COLUMN_SET(name, render, schema, input, min, max) \
+    PFJ_JOB_SET_##input(name)
+#define PFJ_JOB_SET_LIST PFJ_JOB_COLUMNS(PFJ_JOB_COLUMN_SET, )
+
 /* "j.id, j.state, ...": the shown columns, each followed by ", ". */
 #define PFJ_JOB_SHOWN_HIDDEN(name)
 #define PFJ_JOB_SHOWN_STATE(name) "j." #name ", "
