@@ -138,6 +138,12 @@ const pfj_refusal *pfj_draft_check_length(pfj_job_draft *d, const char *name,
                                           const char *text);
 const pfj_refusal *pfj_draft_check_lengths(pfj_job_draft *d);
 
+/* The body's value of integer column name when it is a JSON integer, as
+ * pfj_draft_check_integers checks it; any other value goes on (its type
+ * is the caller's to check). */
+const pfj_refusal *pfj_draft_check_integer(pfj_job_draft *d,
+                                           const char *name);
+
 /* d->by positive and at least 0.0001, the whole range within
  * NUMERIC(10,4) (§9.1). */
 const pfj_refusal *pfj_draft_check_step(pfj_job_draft *d);

@@ -483,6 +483,16 @@ static const pfj_refusal *check_integer(pfj_job_draft *d, const job_column *c,
     return NULL;
 }
 
+const pfj_refusal *pfj_draft_check_integer(pfj_job_draft *d,
+                                           const char *name)
+{
+    const job_column *c = find_column(name);
+    json_object *o = pfj_draft_field(d, name);
+
+    return c && integer_bits(c) && json_object_is_type(o, json_type_int)
+           ? check_integer(d, c, o) : NULL;
+}
+
 const pfj_refusal *pfj_draft_check_integers(pfj_job_draft *d)
 {
     static const int widths[] = {64, 32};

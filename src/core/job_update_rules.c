@@ -169,9 +169,12 @@ static const pfj_refusal *collect_lookup(pfj_job_draft *d)
                                json_object_new_int64(v));
     }
     pfj_draft_collect_software(d);
+    /* user_id is looked up as an integer of 32 bits, which one beyond
+     * them would fail */
     if ((no = pfj_draft_collect_parents(d)) != NULL
         || (no = pfj_draft_collect_user(d)) != NULL
-        || (no = pfj_draft_collect_queue(d)) != NULL) {
+        || (no = pfj_draft_collect_queue(d)) != NULL
+        || (no = pfj_draft_check_integer(d, "user_id")) != NULL) {
         return no;
     }
     pfj_draft_collect_id(d, "job_group_id", "group");
