@@ -38,6 +38,7 @@ enum pfj_lookup_column {
  * documents are tied to the pool. */
 typedef struct pfj_job_draft {
     apr_pool_t *p;
+    const struct pfj_job_decision *decision;  /* its checks (see below) */
     json_object *body;          /* the request body, an object */
     const pfj_dir_conf *conf;
     const char *const *target;  /* an update's job row, locked (columns
@@ -80,6 +81,36 @@ const pfj_refusal *pfj_draft_run(pfj_job_draft *d,
 /* A fresh draft for body (an object) under conf. */
 pfj_job_draft *pfj_draft_new(apr_pool_t *p, json_object *body,
                              const pfj_dir_conf *conf);
+
+/* A decision: its checks before the lookup and on the lookup's row, in
+ * order, and what completes the plan once they all pass. */
+typedef struct pfj_job_decision {
+    const pfj_draft_check *before;
+    size_t n_before;
+    const pfj_draft_check *after;
+    size_t n_after;
+    void (*complete)(pfj_job_draft *d, pfj_job_plan *plan);
+} pfj_job_decision;
+
+/* A decision of two arrays of checks and its completion. */
+#define PFJ_JOB_DECISION(before, after, complete) \
+    {before, PFJ_COUNT(before), after, PFJ_COUNT(after), complete}
+
+/* The first phase: a fresh draft (*draft, always set) of decision for
+ * body on the job's locked row target (NULL on submission), through the
+ * checks before the lookup. */
+const pfj_refusal *pfj_draft_prepare(apr_pool_t *p, json_object *body,
+                                     const pfj_dir_conf *conf,
+                                     const char *const *target,
+                                     const pfj_job_decision *decision,
+                                     pfj_job_draft **draft);
+
+/* The second phase: the checks on the lookup's row found (by
+ * pfj_lookup_column); when they pass, the plan: *plan holds the draft's
+ * plan and start/end tokens and what the decision completes it with. */
+const pfj_refusal *pfj_draft_decide(pfj_job_draft *d,
+                                    const char *const *found,
+                                    pfj_job_plan *plan);
 
 /* The body's member key (NULL for JSON null or absent), and whether the
  * body has it at all. */

@@ -95,6 +95,39 @@ const pfj_refusal *pfj_draft_run(pfj_job_draft *d,
     return no;
 }
 
+const pfj_refusal *pfj_draft_prepare(apr_pool_t *p, json_object *body,
+                                     const pfj_dir_conf *conf,
+                                     const char *const *target,
+                                     const pfj_job_decision *decision,
+                                     pfj_job_draft **draft)
+{
+    pfj_job_draft *d = pfj_draft_new(p, body, conf);
+
+    d->decision = decision;
+    d->target = target;
+    *draft = d;
+    return pfj_draft_run(d, decision->before, decision->n_before);
+}
+
+const pfj_refusal *pfj_draft_decide(pfj_job_draft *d,
+                                    const char *const *found,
+                                    pfj_job_plan *plan)
+{
+    const pfj_refusal *no;
+
+    d->found = found;
+    no = pfj_draft_run(d, d->decision->after, d->decision->n_after);
+    if (no != NULL) {
+        return no;
+    }
+    memset(plan, 0, sizeof(*plan));
+    plan->plan = d->plan;
+    plan->start_token = d->start_token;
+    plan->end_token = d->end_token;
+    d->decision->complete(d, plan);
+    return NULL;
+}
+
 json_object *pfj_draft_field(const pfj_job_draft *d, const char *key)
 {
     return json_object_object_get(d->body, key);

@@ -511,33 +511,20 @@ static void build_plan(pfj_job_draft *d)
     pfj_put_string(d->plan, "by", d->by);
 }
 
+/* The jobs row and the plan of pfj_submit_insert. */
+static void complete_plan(pfj_job_draft *d, pfj_job_plan *plan)
+{
+    build_row(d);
+    build_plan(d);
+    plan->row = d->row;
+}
+
+static const pfj_job_decision submission =
+    PFJ_JOB_DECISION(before_lookup, after_lookup, complete_plan);
+
 const pfj_refusal *pfj_submit_prepare(apr_pool_t *p, json_object *body,
                                       const pfj_dir_conf *conf,
                                       pfj_job_draft **draft)
 {
-    pfj_job_draft *d = pfj_draft_new(p, body, conf);
-
-    *draft = d;
-    return pfj_draft_run(d, before_lookup, PFJ_COUNT(before_lookup));
-}
-
-const pfj_refusal *pfj_submit_decide(pfj_job_draft *d,
-                                     const char *const *found,
-                                     pfj_job_plan *plan)
-{
-    const pfj_refusal *no;
-
-    d->found = found;
-    if ((no = pfj_draft_run(d, after_lookup, PFJ_COUNT(after_lookup)))
-        != NULL) {
-        return no;
-    }
-    build_row(d);
-    build_plan(d);
-    memset(plan, 0, sizeof(*plan));
-    plan->plan = d->plan;
-    plan->row = d->row;
-    plan->start_token = d->start_token;
-    plan->end_token = d->end_token;
-    return NULL;
+    return pfj_draft_prepare(p, body, conf, NULL, &submission, draft);
 }

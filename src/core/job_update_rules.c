@@ -572,39 +572,25 @@ int pfj_update_changes_parents(json_object *body)
     return json_object_object_get_ex(body, "parents", NULL);
 }
 
+/* The plan of pfj_update_apply: the job, its new column values. */
+static void complete_plan(pfj_job_draft *d, pfj_job_plan *plan)
+{
+    pfj_put_string(d->plan, "job", target(d, PFJ_TC_ID));
+    json_object_object_add(d->plan, "columns", json_object_get(d->row));
+    plan->job_id = target(d, PFJ_TC_ID);
+    /* new frames: the state follows the tasks, unless one is set */
+    plan->recompute_state = json_object_object_get(d->plan, "range") != NULL
+                            && json_object_object_get(d->plan, "state")
+                               == NULL;
+}
+
+static const pfj_job_decision update =
+    PFJ_JOB_DECISION(before_lookup, after_lookup, complete_plan);
+
 const pfj_refusal *pfj_update_prepare(apr_pool_t *p, json_object *body,
                                       const pfj_dir_conf *conf,
                                       const char *const *target,
                                       pfj_job_draft **draft)
 {
-    pfj_job_draft *d = pfj_draft_new(p, body, conf);
-
-    d->target = target;
-    *draft = d;
-    return pfj_draft_run(d, before_lookup, PFJ_COUNT(before_lookup));
-}
-
-const pfj_refusal *pfj_update_decide(pfj_job_draft *d,
-                                     const char *const *found,
-                                     pfj_job_plan *plan)
-{
-    const pfj_refusal *no;
-
-    d->found = found;
-    if ((no = pfj_draft_run(d, after_lookup, PFJ_COUNT(after_lookup)))
-        != NULL) {
-        return no;
-    }
-    pfj_put_string(d->plan, "job", target(d, PFJ_TC_ID));
-    json_object_object_add(d->plan, "columns", json_object_get(d->row));
-    memset(plan, 0, sizeof(*plan));
-    plan->plan = d->plan;
-    plan->job_id = target(d, PFJ_TC_ID);
-    plan->start_token = d->start_token;
-    plan->end_token = d->end_token;
-    /* new frames: the state follows the tasks, unless one is set */
-    plan->recompute_state = json_object_object_get(d->plan, "range") != NULL
-                            && json_object_object_get(d->plan, "state")
-                               == NULL;
-    return NULL;
+    return pfj_draft_prepare(p, body, conf, target, &update, draft);
 }

@@ -145,7 +145,7 @@ static int fetch_and_decide(pfj_req *q, pfj_db *db, pfj_job_draft *d,
     if (found == NULL) {
         return pfj_send_db_failure(q, db);
     }
-    if ((no = pfj_submit_decide(d, found, plan)) != NULL) {
+    if ((no = pfj_draft_decide(d, found, plan)) != NULL) {
         return pfj_send_refusal(q, no);
     }
     return DECLINED;

@@ -176,7 +176,7 @@ static int fetch_and_decide(pfj_req *q, pfj_db *db, pfj_job_plan *plan)
     if ((found = pfj_job_lookup_row(db, d)) == NULL) {
         return pfj_send_db_failure(q, db);
     }
-    if ((no = pfj_update_decide(d, found, plan)) != NULL) {
+    if ((no = pfj_draft_decide(d, found, plan)) != NULL) {
         return pfj_send_refusal(q, no);
     }
     return DECLINED;

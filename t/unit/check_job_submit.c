@@ -55,8 +55,8 @@ static const pfj_refusal *submit(const char *body, const char *changes,
     if (draft) {
         *draft = d;
     }
-    return no ? no : pfj_submit_decide(d, pfj_test_found(changes),
-                                       plan ? plan : &ignored);
+    return no ? no : pfj_draft_decide(d, pfj_test_found(changes),
+                                      plan ? plan : &ignored);
 }
 
 /* A submission that must go on: its plan. */

@@ -49,8 +49,8 @@ static const pfj_refusal *update(const char *body, const char *target,
     if (draft) {
         *draft = d;
     }
-    return no ? no : pfj_update_decide(d, pfj_test_found(changes),
-                                       plan ? plan : &ignored);
+    return no ? no : pfj_draft_decide(d, pfj_test_found(changes),
+                                      plan ? plan : &ignored);
 }
 
 /* An update that must go on: its plan. */
