@@ -112,6 +112,17 @@ const pfj_refusal *pfj_draft_decide(pfj_job_draft *d,
                                     const char *const *found,
                                     pfj_job_plan *plan);
 
+/* A check of one element of a list the body gives, adding what it
+ * collects to out. */
+typedef const pfj_refusal *(*pfj_element_check)(pfj_job_draft *d,
+                                                json_object *element,
+                                                json_object *out);
+
+/* Runs check on every element of the body's list key, in order (none
+ * when it is not a list), up to the first refusal, which it returns. */
+const pfj_refusal *pfj_draft_each(pfj_job_draft *d, const char *key,
+                                  pfj_element_check check, json_object *out);
+
 /* The body's member key (NULL for JSON null or absent), and whether the
  * body has it at all. */
 json_object *pfj_draft_field(const pfj_job_draft *d, const char *key);
@@ -191,6 +202,9 @@ const pfj_refusal *pfj_draft_collect_tag_requirements(pfj_job_draft *d);
 
 /* Length of a JSON array; 0 for anything else. */
 size_t pfj_list_length(json_object *o);
+
+/* obj[key] = a new empty JSON array, which it returns. */
+json_object *pfj_put_list(json_object *obj, const char *key);
 
 /* obj[key] = text as a JSON string, or null when text is NULL. */
 void pfj_put_string(json_object *obj, const char *key, const char *text);

@@ -45,6 +45,14 @@ size_t pfj_list_length(json_object *o)
            ? json_object_array_length(o) : 0;
 }
 
+json_object *pfj_put_list(json_object *obj, const char *key)
+{
+    json_object *list = json_object_new_array();
+
+    json_object_object_add(obj, key, list);
+    return list;
+}
+
 void pfj_put_string(json_object *obj, const char *key, const char *text)
 {
     json_object_object_add(obj, key,
@@ -78,8 +86,7 @@ pfj_job_draft *pfj_draft_new(apr_pool_t *p, json_object *body,
     d->lookup = pfj_json_pooled(p, json_object_new_object());
     d->plan = pfj_json_pooled(p, json_object_new_object());
     d->row = pfj_json_pooled(p, json_object_new_object());
-    d->all_tags = json_object_new_array();
-    json_object_object_add(d->plan, "all_tags", d->all_tags);
+    d->all_tags = pfj_put_list(d->plan, "all_tags");
     return d;
 }
 
@@ -128,6 +135,19 @@ const pfj_refusal *pfj_draft_decide(pfj_job_draft *d,
     return NULL;
 }
 
+const pfj_refusal *pfj_draft_each(pfj_job_draft *d, const char *key,
+                                  pfj_element_check check, json_object *out)
+{
+    json_object *list = pfj_draft_field(d, key);
+    const pfj_refusal *no = NULL;
+    size_t i;
+
+    for (i = 0; i < pfj_list_length(list) && no == NULL; i++) {
+        no = check(d, json_object_array_get_idx(list, i), out);
+    }
+    return no;
+}
+
 json_object *pfj_draft_field(const pfj_job_draft *d, const char *key)
 {
     return json_object_object_get(d->body, key);
@@ -162,34 +182,51 @@ static void copy_requirement_name(pfj_job_draft *d, json_object *entry,
     pfj_put_string(out, key, v ? pfj_py_str(d->p, v) : NULL);
 }
 
-/* An empty entry for entries that are not objects. */
+/* One requirement's names into the lookup's list; an empty entry for an
+ * entry that is not an object. */
+static const pfj_refusal *collect_software_entry(pfj_job_draft *d,
+                                                 json_object *entry,
+                                                 json_object *list)
+{
+    json_object *out = json_object_new_object();
+
+    json_object_array_add(list, out);
+    if (json_object_is_type(entry, json_type_object)) {
+        copy_requirement_name(d, entry, out, "software");
+        copy_requirement_name(d, entry, out, "min_version");
+        copy_requirement_name(d, entry, out, "max_version");
+    }
+    return NULL;
+}
+
 void pfj_draft_collect_software(pfj_job_draft *d)
 {
-    json_object *reqs = pfj_draft_field(d, "software_requirements");
-    json_object *list = json_object_new_array();
-    size_t i;
+    pfj_draft_each(d, "software_requirements", collect_software_entry,
+                   pfj_put_list(d->lookup, "software"));
+}
 
-    json_object_object_add(d->lookup, "software", list);
-    for (i = 0; i < pfj_list_length(reqs); i++) {
-        json_object *entry = json_object_array_get_idx(reqs, i);
-        json_object *out = json_object_new_object();
-        json_object_array_add(list, out);
-        if (json_object_is_type(entry, json_type_object)) {
-            copy_requirement_name(d, entry, out, "software");
-            copy_requirement_name(d, entry, out, "min_version");
-            copy_requirement_name(d, entry, out, "max_version");
-        }
+/* One parent's id into the list ids. */
+static const pfj_refusal *collect_parent(pfj_job_draft *d,
+                                         json_object *entry,
+                                         json_object *ids)
+{
+    apr_int64_t id;
+
+    if (!pfj_json_int64(json_object_object_get(entry, "id"), &id)) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "every parent must be an object with "
+                          "an integer `id`");
     }
+    json_object_array_add(ids, json_object_new_int64(id));
+    return NULL;
 }
 
 const pfj_refusal *pfj_draft_collect_parents(pfj_job_draft *d)
 {
     json_object *parents = pfj_draft_field(d, "parents");
-    json_object *ids = json_object_new_array();
-    size_t i;
-    apr_int64_t id;
+    json_object *ids = pfj_put_list(d->lookup, "parents");
+    const pfj_refusal *no;
 
-    json_object_object_add(d->lookup, "parents", ids);
     if (pfj_draft_has_field(d, "parents")
         && !json_object_is_type(parents, json_type_array)) {
         /* what submission's model check says; an update has none */
@@ -197,14 +234,8 @@ const pfj_refusal *pfj_draft_collect_parents(pfj_job_draft *d)
                           "type %s but we expected type(s) <class 'list'>",
                           pfj_py_class(parents));
     }
-    for (i = 0; i < pfj_list_length(parents); i++) {
-        json_object *entry = json_object_array_get_idx(parents, i);
-        if (!pfj_json_int64(json_object_object_get(entry, "id"), &id)) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                              "every parent must be an object with "
-                              "an integer `id`");
-        }
-        json_object_array_add(ids, json_object_new_int64(id));
+    if ((no = pfj_draft_each(d, "parents", collect_parent, ids)) != NULL) {
+        return no;
     }
     if (pfj_draft_has_field(d, "parents")) {
         json_object_object_add(d->plan, "parents", json_object_get(ids));
@@ -247,8 +278,7 @@ const pfj_refusal *pfj_draft_collect_queue(pfj_job_draft *d)
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "jobqueue must be of type string");
     }
-    names = json_object_new_array();
-    json_object_object_add(d->lookup, "queue", names);
+    names = pfj_put_list(d->lookup, "queue");
     for (path = json_object_get_string(queue);; path = slash + 1) {
         slash = strchr(path, '/');
         json_object_array_add(names, slash
@@ -360,8 +390,7 @@ const pfj_refusal *pfj_draft_check_software(pfj_job_draft *d)
         return requirement_error(d->p, PFJ_HTTP_BAD_REQUEST,
                                  "software_requirements must be a list");
     }
-    plan = json_object_new_array();
-    json_object_object_add(d->plan, "software", plan);
+    plan = pfj_put_list(d->plan, "software");
     if (text && pfj_json_parse(d->p, text, strlen(text), &ids) != 0) {
         return pfj_refuse_as(d->p, PFJ_HTTP_INTERNAL_ERROR,
                              PFJ_REFUSAL_UNHANDLED, NULL);
@@ -622,9 +651,6 @@ static const pfj_refusal *collect_tag_requirement(pfj_job_draft *d,
 const pfj_refusal *pfj_draft_collect_tag_requirements(pfj_job_draft *d)
 {
     json_object *reqs = pfj_draft_field(d, "tag_requirements");
-    json_object *list;
-    const pfj_refusal *no;
-    size_t i;
 
     if (!json_object_is_type(reqs, json_type_array)) {
         return pfj_json_truthy(reqs)
@@ -632,14 +658,6 @@ const pfj_refusal *pfj_draft_collect_tag_requirements(pfj_job_draft *d)
                             "tag_requirements must be a list")
                : NULL;
     }
-    list = json_object_new_array();
-    json_object_object_add(d->plan, "tag_requirements", list);
-    for (i = 0; i < json_object_array_length(reqs); i++) {
-        no = collect_tag_requirement(d, json_object_array_get_idx(reqs, i),
-                                     list);
-        if (no != NULL) {
-            return no;
-        }
-    }
-    return NULL;
+    return pfj_draft_each(d, "tag_requirements", collect_tag_requirement,
+                          pfj_put_list(d->plan, "tag_requirements"));
 }

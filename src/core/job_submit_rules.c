@@ -201,35 +201,36 @@ static const pfj_refusal *collect_notified_entry(pfj_job_draft *d,
     return NULL;
 }
 
+/* One notified user into the plan's list, its name (once only) into the
+ * lookup's. */
+static const pfj_refusal *collect_notified_user(pfj_job_draft *d,
+                                                json_object *entry,
+                                                json_object *plan)
+{
+    json_object *names = json_object_object_get(d->lookup, "notified");
+    json_object *out = json_object_new_object();
+    const pfj_refusal *no;
+    const char *name;
+
+    json_object_array_add(plan, out);
+    if ((no = collect_notified_entry(d, entry, out)) != NULL) {
+        return no;
+    }
+    name = json_object_get_string(json_object_object_get(out, "username"));
+    if (pfj_listed(names, NULL, name)) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "user %s is "
+                          "listed twice in notified_users", name);
+    }
+    json_object_array_add(names, json_object_new_string(name));
+    return NULL;
+}
+
 /* notified_users: into the plan, their names into the lookup. */
 static const pfj_refusal *collect_notified(pfj_job_draft *d)
 {
-    json_object *entries = pfj_draft_field(d, "notified_users");
-    json_object *names = json_object_new_array();
-    json_object *plan = json_object_new_array();
-    const pfj_refusal *no;
-    const char *name;
-    size_t i;
-
-    json_object_object_add(d->lookup, "notified", names);
-    json_object_object_add(d->plan, "notified", plan);
-    for (i = 0; i < pfj_list_length(entries); i++) {
-        json_object *out = json_object_new_object();
-        json_object_array_add(plan, out);
-        no = collect_notified_entry(d, json_object_array_get_idx(entries, i),
-                                    out);
-        if (no != NULL) {
-            return no;
-        }
-        name = json_object_get_string(json_object_object_get(out,
-                                                             "username"));
-        if (pfj_listed(names, NULL, name)) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "user %s is "
-                              "listed twice in notified_users", name);
-        }
-        json_object_array_add(names, json_object_new_string(name));
-    }
-    return NULL;
+    pfj_put_list(d->lookup, "notified");
+    return pfj_draft_each(d, "notified_users", collect_notified_user,
+                          pfj_put_list(d->plan, "notified"));
 }
 
 /* Gathers what the lookup needs; refuses what cannot be looked up. */
@@ -400,26 +401,26 @@ static const pfj_refusal *check_tiling(pfj_job_draft *d)
     return NULL;
 }
 
+/* One tag name into names (the plan's tags) and the tags to create. */
+static const pfj_refusal *collect_tag_name(pfj_job_draft *d, json_object *tag,
+                                           json_object *names)
+{
+    if (!json_object_is_type(tag, json_type_string)
+        || pfj_utf8_length(json_object_get_string(tag)) > PFJ_MAX_TAG) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "tags must be strings of at most 64 "
+                          "characters");
+    }
+    json_object_array_add(names, json_object_get(tag));
+    json_object_array_add(d->all_tags, json_object_get(tag));
+    return NULL;
+}
+
 /* tags: strings, created when unknown. */
 static const pfj_refusal *collect_tag_names(pfj_job_draft *d)
 {
-    json_object *tags = pfj_draft_field(d, "tags");
-    json_object *names = json_object_new_array();
-    size_t i;
-
-    json_object_object_add(d->plan, "tags", names);
-    for (i = 0; i < pfj_list_length(tags); i++) {
-        json_object *t = json_object_array_get_idx(tags, i);
-        if (!json_object_is_type(t, json_type_string)
-            || pfj_utf8_length(json_object_get_string(t)) > PFJ_MAX_TAG) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                              "tags must be strings of at most 64 "
-                              "characters");
-        }
-        json_object_array_add(names, json_object_get(t));
-        json_object_array_add(d->all_tags, json_object_get(t));
-    }
-    return NULL;
+    return pfj_draft_each(d, "tags", collect_tag_name,
+                          pfj_put_list(d->plan, "tags"));
 }
 
 /* The checks after the lookup, in the reference's order. */
@@ -489,13 +490,12 @@ static void build_row(pfj_job_draft *d)
  * range. */
 static void build_plan(pfj_job_draft *d)
 {
-    json_object *users = json_object_new_array();
+    json_object *users = pfj_put_list(d->plan, "users");
     json_object *notified = json_object_object_get(d->plan, "notified");
     json_object *owner = json_object_object_get(d->plan, "user");
     json_object *state = pfj_draft_field(d, "state");
     size_t i;
 
-    json_object_object_add(d->plan, "users", users);
     if (owner) {
         json_object_array_add(users, json_object_get(owner));
     }
