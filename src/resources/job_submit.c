@@ -116,24 +116,6 @@ static int insert_job(pfj_db *db, const pfj_job_plan *plan, pfj_rows *job)
     return 0;
 }
 
-/* Stores the plan and answers 201 with the job, all in one transaction. */
-static int store_and_answer(pfj_req *q, pfj_db *db, const pfj_job_plan *plan)
-{
-    pfj_rows job;
-    pfj_jw *w;
-
-    if (insert_job(db, plan, &job) != 0) {
-        pfj_db_end(db);
-        return pfj_send_db_failure(q, db);
-    }
-    if (pfj_db_end(db) != 0) {
-        return pfj_send_db_failure(q, db);
-    }
-    w = pfj_begin_json(q, HTTP_CREATED);
-    pfj_job_render(w, &job, plan->start_token, plan->end_token, 0);
-    return pfj_end_json(q, w);
-}
-
 /* The lookup and the decision on its row, in the transaction: DECLINED
  * with *plan set, or the answer that was sent. */
 static int fetch_and_decide(pfj_req *q, pfj_db *db, pfj_job_draft *d,
@@ -175,5 +157,5 @@ int pfj_jobs_submit(pfj_req *q)
         pfj_db_rollback(db);
         return rc;
     }
-    return store_and_answer(q, db, &plan);
+    return pfj_job_store_and_answer(q, db, &plan, insert_job);
 }

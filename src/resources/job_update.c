@@ -182,29 +182,22 @@ static int fetch_and_decide(pfj_req *q, pfj_db *db, pfj_job_plan *plan)
     return DECLINED;
 }
 
-/* Applies the update, recomputes the state after a range change, and
- * answers with the job (§6: no notified_users). */
-static int apply_update(pfj_req *q, pfj_db *db, const pfj_job_plan *plan)
+/* Applies the update and recomputes the state after a range change, then
+ * reads the job back: 0 with *job on it, else the database failed. */
+static int apply_update(pfj_db *db, const pfj_job_plan *plan, pfj_rows *job)
 {
     const char *args[1];
-    pfj_rows rows, job;
-    pfj_jw *w;
+    pfj_rows rows;
 
     args[0] = json_object_to_json_string_ext(plan->plan,
                                              JSON_C_TO_STRING_PLAIN);
     if (pfj_db_select_row(db, "pfj_update_apply", 1, args, &rows) != 1
         || (plan->recompute_state
             && pfj_job_recompute(db, plan->job_id) != 0)
-        || pfj_job_select(db, plan->job_id, NULL, &job) != 1) {
-        pfj_db_end(db);
-        return pfj_send_db_failure(q, db);
+        || pfj_job_select(db, plan->job_id, NULL, job) != 1) {
+        return -1;
     }
-    if (pfj_db_end(db) != 0) {
-        return pfj_send_db_failure(q, db);
-    }
-    w = pfj_begin_json(q, HTTP_OK);
-    pfj_job_render(w, &job, plan->start_token, plan->end_token, 1);
-    return pfj_end_json(q, w);
+    return 0;
 }
 
 int pfj_jobs_update(pfj_req *q)
@@ -227,5 +220,5 @@ int pfj_jobs_update(pfj_req *q)
         pfj_db_rollback(db);
         return rc;
     }
-    return apply_update(q, db, &plan);
+    return pfj_job_store_and_answer(q, db, &plan, apply_update);
 }
