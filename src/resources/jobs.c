@@ -22,6 +22,14 @@ APLOG_USE_MODULE(pyfarm_jobs);
     " SELECT q.id, COALESCE(q.fullpath, p.path || '/' || q.name)::text" \
     "  FROM job_queues q JOIN queue_paths p ON q.parent_jobqueue_id = p.id) "
 
+/* [{"id", "title"}] of the jobs at the other end of j's dependencies:
+ * those in column other of the rows that have j in column own. */
+#define RELATED_JOBS(other, own) \
+    "(SELECT json_agg(json_build_object('id', o.id, 'title', o.title)" \
+    "                 ORDER BY o.id)" \
+    "   FROM job_dependencies d JOIN jobs o ON o.id = d." other \
+    "  WHERE d." own " = j.id)"
+
 /* What a job object shows beyond its own columns (core/job_columns.h),
  * after them in pfj_job_get: X(name, SQL, render, schema).  render is
  * the §0.6 kind, or FRAME and FLAG for columns the renderer reads itself;
@@ -61,16 +69,8 @@ APLOG_USE_MODULE(pyfarm_jobs);
       "                 ORDER BY r.id)" \
       "   FROM job_tag_requirements r JOIN tags t ON t.id = r.tag_id" \
       "  WHERE r.job_id = j.id)", JSON_LIST, "") S \
-    X(parents, \
-      "(SELECT json_agg(json_build_object('id', p.id, 'title', p.title)" \
-      "                 ORDER BY p.id)" \
-      "   FROM job_dependencies d JOIN jobs p ON p.id = d.parentid" \
-      "  WHERE d.childid = j.id)", JSON_LIST, "") S \
-    X(children, \
-      "(SELECT json_agg(json_build_object('id', c.id, 'title', c.title)" \
-      "                 ORDER BY c.id)" \
-      "   FROM job_dependencies d JOIN jobs c ON c.id = d.childid" \
-      "  WHERE d.parentid = j.id)", JSON_LIST, "") S \
+    X(parents, RELATED_JOBS("parentid", "childid"), JSON_LIST, "") S \
+    X(children, RELATED_JOBS("childid", "parentid"), JSON_LIST, "") S \
     X(notified_users, \
       "(SELECT json_agg(json_build_object('id', nu.id," \
       "         'username', nu.username, 'email', nu.email," \
