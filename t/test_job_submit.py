@@ -1,6 +1,6 @@
 """POST /api/v1/jobs/ -- submitting a job.
 
-Spec sections covered (shared/spec/api.md):
+Sections of doc/api.md covered:
   §0.2  body pre-processing (media type, JSON decoding)
   §0.3  JSON answers (Content-Type, \\uXXXX escapes)
   §0.4  a failing request changes nothing (one request, one transaction)
@@ -10,16 +10,16 @@ Spec sections covered (shared/spec/api.md):
   §0.8  the 40-key job object
   §3    submit: fields, defaults, check order, side effects, 201 answer
         (start/end echo the request literal)
+  §3.1  application-side defaults (the database has none)
   §9.1  frame range -> tasks (exact decimal steps, tiles, task defaults)
   §9.5  software requirements (errors are {"error": ["..."]})
   §9.6  job queue paths ("top/child" in, "/top/child" out)
   §13   the seed's POST example, made valid
-  schema.md §3 application-side defaults (the database has none)
 
 Where the reference crashes (500) or hangs, the module answers 4xx with its
-own messages (src/resources/job_submit.c); those deliberate improvements are asserted
-as such and marked "ours" below.  So is num_tiles creating num_tiles tiles
-(the reference creates one fewer).
+own messages (src/core/job_submit_rules.c); those deliberate improvements are
+asserted as such and marked "ours" below.  So is num_tiles creating num_tiles
+tiles (the reference creates one fewer).
 """
 
 import json as jsonlib
@@ -222,7 +222,7 @@ def test_seed_example_creates_job_and_two_tasks(farm):
     assert sql_value(farm, "select data from jobs where id = 3") == '{"foo": "bar"}'
 
 
-# ------------------------------------------------ §3 / schema.md defaults
+# ------------------------------------------------------- §3.1 defaults
 
 def test_new_job_takes_every_default(farm):
     resp = created(farm, body())

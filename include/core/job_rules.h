@@ -1,6 +1,6 @@
 /*
  * job_rules.h - what the decisions of a job submission and of a job update
- * share (spec api.md §3, §6, §9.1, §9.5, §9.6): the draft a decision fills
+ * share (doc/api.md §3, §6, §9.1, §9.5, §9.6): the draft a decision fills
  * on its way, and the rules of the parts both take - software
  * requirements, parents, owner, queue, tag requirements, integer columns
  * and their ranges, the frame step and the task count.  Pure: APR and

@@ -1,6 +1,6 @@
 /*
  * job_submit_rules.h - the decision of a job submission, POST
- * /api/v1/jobs/ (spec api.md §3, §9.1, §9.5, §9.6), in the reference's
+ * /api/v1/jobs/ (doc/api.md §3, §9.1, §9.5, §9.6), in the reference's
  * order: the resource (src/resources/job_submit.c) validates the body
  * with pfj_job_model (§3 step 1), prepares the draft, runs the lookup on
  * its input, and gets the plan of pfj_submit_insert from the lookup's row

@@ -1,6 +1,6 @@
 /*
  * job_update_rules.h - the decision of a job update, POST
- * /api/v1/jobs/<job> (spec api.md §6, §9.1), in the reference's order:
+ * /api/v1/jobs/<job> (doc/api.md §6, §9.1), in the reference's order:
  * the resource (src/resources/job_update.c) checks the body, locks the
  * job's row (pfj_update_target), prepares the draft on it, runs the
  * lookup on the draft's input, and gets the plan of pfj_update_apply from

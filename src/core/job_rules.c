@@ -1,6 +1,6 @@
 /*
- * job_rules.c - the rules a job submission and a job update share (spec
- * api.md §3, §6, §9.1, §9.5, §9.6; see job_rules.h).
+ * job_rules.c - the rules a job submission and a job update share
+ * (doc/api.md §3, §6, §9.1, §9.5, §9.6; see job_rules.h).
  */
 #include <math.h>
 #include <string.h>

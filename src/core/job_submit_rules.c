@@ -1,5 +1,5 @@
 /*
- * job_submit_rules.c - the decision of a job submission (spec api.md §3,
+ * job_submit_rules.c - the decision of a job submission (doc/api.md §3,
  * §9.1, §9.5, §9.6; see job_submit_rules.h): the Job model, the checks in
  * the reference's order, the jobs row and the plan of the statement that
  * writes the job and everything that hangs off it.
@@ -84,7 +84,7 @@ static const char *const unsettable_relations[] = {
 };
 static const char *const scalar_relations[] = {"queue", "group", NULL};
 
-/* Defaults the database does not have (schema.md §3.1). */
+/* Defaults the database does not have (doc/api.md §3.1). */
 static const struct {
     const char *name;
     const char *json;

@@ -1,5 +1,5 @@
 /*
- * job_update_rules.c - the decision of a job update (spec api.md §6, §9.1;
+ * job_update_rules.c - the decision of a job update (doc/api.md §6, §9.1;
  * see job_update_rules.h): step by step in the reference's order on the
  * job's locked row; the new column values, the new frame range and the
  * replaced requirements and parents make the plan of the one statement

@@ -1,6 +1,6 @@
 /*
  * job_input.c - the one statement that answers every lookup of a job
- * submission and a job update (spec api.md §3, §6, §9.5, §9.6); the
+ * submission and a job update (doc/api.md §3, §6, §9.5, §9.6); the
  * checks of its answer are the core's (core/job_rules.c).
  */
 #include <httpd.h>

@@ -1,5 +1,5 @@
 /*
- * job_submit.c - POST /api/v1/jobs/: submit a job (spec api.md §3, §9.1,
+ * job_submit.c - POST /api/v1/jobs/: submit a job (doc/api.md §3, §9.1,
  * §9.5, §9.6).
  *
  * Fetch, decide, store and render: the body is checked in the reference's

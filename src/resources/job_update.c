@@ -1,5 +1,5 @@
 /*
- * job_update.c - POST /api/v1/jobs/<job>: update a job (spec api.md §6,
+ * job_update.c - POST /api/v1/jobs/<job>: update a job (doc/api.md §6,
  * §9.1, §9.2).
  *
  * Fetch, decide, store and render: the job's row is locked, the core

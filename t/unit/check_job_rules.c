@@ -1,5 +1,5 @@
 /* check_job_rules.c - the rules job submission and job update share
- * (src/core/job_rules.c): software requirements (spec api.md §9.5),
+ * (src/core/job_rules.c): software requirements (doc/api.md §9.5),
  * parents, owner, queue path (§9.6), integer columns and ranges, the
  * frame step and the task count (§9.1), tag requirements. */
 #include <string.h>

@@ -1,5 +1,5 @@
 /* check_job_submit.c - the decision of a job submission
- * (src/core/job_submit_rules.c) against spec api.md §3's processing order
+ * (src/core/job_submit_rules.c) against doc/api.md §3's processing order
  * (steps 1-16), its defaults, the echo of start/end, the state, tiles and
  * the plan of the writing statement. */
 #include <string.h>

@@ -1,5 +1,5 @@
 /* check_job_update.c - the decision of a job update
- * (src/core/job_update_rules.c) against spec api.md §6's steps 1-15 and
+ * (src/core/job_update_rules.c) against doc/api.md §6's steps 1-15 and
  * the module's differences (README): type misfits quoting the converted
  * value, parents replaced (not the job itself, not a job depending on it),
  * the jobtype version named, tag requirements cleared by [], the plan of
