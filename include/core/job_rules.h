@@ -3,8 +3,8 @@
  * share (doc/api.md §3, §6, §9.1, §9.5, §9.6): the draft a decision fills
  * on its way, and the rules of the parts both take - software
  * requirements, parents, owner, queue, tag requirements, integer columns
- * and their ranges, the frame step and the task count.  Pure: APR and
- * json-c.
+ * and their ranges, text lengths, the frame step and the task count.
+ * Pure: APR and json-c.
  *
  * A decision runs in two phases around the one statement that answers
  * every lookup (pfj_job_lookup, src/resources/job_input.c): the first
@@ -173,18 +173,18 @@ const pfj_refusal *pfj_draft_check_queue(pfj_job_draft *d);
  * before the 32-bit ones. */
 const pfj_refusal *pfj_draft_check_integers(pfj_job_draft *d);
 
+/* The body's value of integer column name when it is a JSON integer, as
+ * pfj_draft_check_integers checks it; any other value goes on (its type
+ * is the caller's to check). */
+const pfj_refusal *pfj_draft_check_integer(pfj_job_draft *d,
+                                           const char *name);
+
 /* Text columns within their longest (core/job_columns.h): the string
  * text of column name; every text column the body gives, in the table's
  * order. */
 const pfj_refusal *pfj_draft_check_length(pfj_job_draft *d, const char *name,
                                           const char *text);
 const pfj_refusal *pfj_draft_check_lengths(pfj_job_draft *d);
-
-/* The body's value of integer column name when it is a JSON integer, as
- * pfj_draft_check_integers checks it; any other value goes on (its type
- * is the caller's to check). */
-const pfj_refusal *pfj_draft_check_integer(pfj_job_draft *d,
-                                           const char *name);
 
 /* d->by positive and at least 0.0001, the whole range within
  * NUMERIC(10,4) (§9.1). */

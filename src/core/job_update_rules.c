@@ -169,8 +169,8 @@ static const pfj_refusal *collect_lookup(pfj_job_draft *d)
                                json_object_new_int64(v));
     }
     pfj_draft_collect_software(d);
-    /* user_id is looked up as an integer of 32 bits, which one beyond
-     * them would fail */
+    /* the lookup casts user_id to a 32-bit integer: one beyond would
+     * fail it */
     if ((no = pfj_draft_collect_parents(d)) != NULL
         || (no = pfj_draft_collect_user(d)) != NULL
         || (no = pfj_draft_collect_queue(d)) != NULL
