@@ -1,6 +1,6 @@
 """POST /api/v1/jobs/ -- submitting a job.
 
-Spec sections covered (shared/spec/api.md):
+Sections of doc/api.md covered:
   §0.2  body pre-processing (media type, JSON decoding)
   §0.3  JSON answers (Content-Type, \\uXXXX escapes)
   §0.4  a failing request changes nothing (one request, one transaction)
@@ -10,16 +10,16 @@ Spec sections covered (shared/spec/api.md):
   §0.8  the 40-key job object
   §3    submit: fields, defaults, check order, side effects, 201 answer
         (start/end echo the request literal)
+  §3.1  application-side defaults (the database has none)
   §9.1  frame range -> tasks (exact decimal steps, tiles, task defaults)
   §9.5  software requirements (errors are {"error": ["..."]})
   §9.6  job queue paths ("top/child" in, "/top/child" out)
   §13   the seed's POST example, made valid
-  schema.md §3 application-side defaults (the database has none)
 
 Where the reference crashes (500) or hangs, the module answers 4xx with its
-own messages (src/resources/job_submit.c); those deliberate improvements are asserted
-as such and marked "ours" below.  So is num_tiles creating num_tiles tiles
-(the reference creates one fewer).
+own messages (src/core/job_submit_rules.c); those deliberate improvements are
+asserted as such and marked "ours" below.  So is num_tiles creating num_tiles
+tiles (the reference creates one fewer).
 """
 
 import json as jsonlib
@@ -222,7 +222,7 @@ def test_seed_example_creates_job_and_two_tasks(farm):
     assert sql_value(farm, "select data from jobs where id = 3") == '{"foo": "bar"}'
 
 
-# ------------------------------------------------ §3 / schema.md defaults
+# ------------------------------------------------------- §3.1 defaults
 
 def test_new_job_takes_every_default(farm):
     resp = created(farm, body())
@@ -616,6 +616,15 @@ def test_integers_beyond_the_column_are_refused(farm):
     for key, value in (("weight", 2 ** 31), ("requeue", -2 ** 31 - 1),
                        ("job_group_id", 2 ** 63)):
         refused_fields(farm, 400, error(f"field '{key}' is out of range"), **{key: value})
+
+
+def test_user_id_is_checked_as_the_other_integer_columns(farm):
+    # the owner comes from `user` (user_id is ignored), yet a user_id that
+    # cannot be an integer of 32 bits failed building the row (500); ours 400
+    refused_fields(farm, 400, error("field 'user_id' has type <class 'bool'> but we "
+                                    "expected type(s) <class 'int'>"), user_id=True)
+    for value in (2 ** 31, -2 ** 31 - 1, 2 ** 40):
+        refused_fields(farm, 400, error("field 'user_id' is out of range"), user_id=value)
 
 
 def test_relationships_a_new_job_cannot_have_are_refused(farm):

@@ -1,6 +1,6 @@
 """POST /api/v1/jobs/<job> -- updating a job.
 
-Spec sections covered (shared/spec/api.md):
+Sections of doc/api.md covered:
   §6    update, step by step: 1 unknown job, 2 `tiles`, 3 job without
         tasks, 4 start/end/by, 5 parents, 6 user, 7 jobqueue, 8-10 read-only
         keys, 11 column types and values, 12 software requirements, 13 tag
@@ -21,14 +21,14 @@ Spec sections covered (shared/spec/api.md):
         start/end change the tasks
 
 Deliberate improvements over the reference, asserted as such and marked
-"ours" below (src/resources/job_update.c): `by` is applied (the reference answers 200
-with an error); a wrongly typed column is 400 (the reference: 200 with the
+"ours" below (the module's messages: src/core/job_update_rules.c): `by` is
+applied (the reference answers 200 with an error); a wrongly typed column is 400 (the reference: 200 with the
 error); `parents` replaces the job's parents (the reference always ends in
 400 "Unknown columns"); the answer shows the job's queue (the reference:
 null); a failing update changes nothing, not even the tasks out of range; tiled frames that stay in range keep all their tiles and new frames
 get num_tiles tiles; wrong types the reference crashes on (500) are 400;
 `id` changes, unknown job_group_id/user_id/job_queue_id, out-of-range
-priority/ram/cpus and unknown states are 4xx; after a range change the job
+priority/ram/cpus, a user_id beyond 32 bits and unknown states are 4xx; after a range change the job
 state is recomputed (§9.2) unless the request sets one.
 """
 
@@ -900,6 +900,13 @@ def test_columns_beyond_their_limits_are_refused(farm):
 def test_integers_beyond_their_column_are_refused(farm):
     for key, value in (("weight", 2 ** 31), ("batch", -2 ** 31 - 1), ("ram_max", 2 ** 40)):
         refused(farm, {key: value}, 400, error(f"field '{key}' is out of range"))
+
+
+def test_a_user_id_beyond_32_bits_is_out_of_range(farm):
+    # it used to fail the lookup's integer cast (500); refused before it, as
+    # the other integer columns beyond their column are
+    for value in (2 ** 31, -2 ** 31 - 1, 2 ** 40, 2 ** 63):
+        refused(farm, {"user_id": value}, 400, error("field 'user_id' is out of range"))
 
 
 def test_title_longer_than_255_characters_is_refused(farm):

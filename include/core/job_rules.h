@@ -1,10 +1,10 @@
 /*
  * job_rules.h - what the decisions of a job submission and of a job update
- * share (spec api.md §3, §6, §9.1, §9.5, §9.6): the draft a decision fills
+ * share (doc/api.md §3, §6, §9.1, §9.5, §9.6): the draft a decision fills
  * on its way, and the rules of the parts both take - software
  * requirements, parents, owner, queue, tag requirements, integer columns
- * and their ranges, the frame step and the task count.  Pure: APR and
- * json-c.
+ * and their ranges, text lengths, the frame step and the task count.
+ * Pure: APR and json-c.
  *
  * A decision runs in two phases around the one statement that answers
  * every lookup (pfj_job_lookup, src/resources/job_input.c): the first
@@ -38,6 +38,7 @@ enum pfj_lookup_column {
  * documents are tied to the pool. */
 typedef struct pfj_job_draft {
     apr_pool_t *p;
+    const struct pfj_job_decision *decision;  /* its checks (see below) */
     json_object *body;          /* the request body, an object */
     const pfj_dir_conf *conf;
     const char *const *target;  /* an update's job row, locked (columns
@@ -80,6 +81,47 @@ const pfj_refusal *pfj_draft_run(pfj_job_draft *d,
 /* A fresh draft for body (an object) under conf. */
 pfj_job_draft *pfj_draft_new(apr_pool_t *p, json_object *body,
                              const pfj_dir_conf *conf);
+
+/* A decision: its checks before the lookup and on the lookup's row, in
+ * order, and what completes the plan once they all pass. */
+typedef struct pfj_job_decision {
+    const pfj_draft_check *before;
+    size_t n_before;
+    const pfj_draft_check *after;
+    size_t n_after;
+    void (*complete)(pfj_job_draft *d, pfj_job_plan *plan);
+} pfj_job_decision;
+
+/* A decision of two arrays of checks and its completion. */
+#define PFJ_JOB_DECISION(before, after, complete) \
+    {before, PFJ_COUNT(before), after, PFJ_COUNT(after), complete}
+
+/* The first phase: a fresh draft (*draft, always set) of decision for
+ * body on the job's locked row target (NULL on submission), through the
+ * checks before the lookup. */
+const pfj_refusal *pfj_draft_prepare(apr_pool_t *p, json_object *body,
+                                     const pfj_dir_conf *conf,
+                                     const char *const *target,
+                                     const pfj_job_decision *decision,
+                                     pfj_job_draft **draft);
+
+/* The second phase: the checks on the lookup's row found (by
+ * pfj_lookup_column); when they pass, the plan: *plan holds the draft's
+ * plan and start/end tokens and what the decision completes it with. */
+const pfj_refusal *pfj_draft_decide(pfj_job_draft *d,
+                                    const char *const *found,
+                                    pfj_job_plan *plan);
+
+/* A check of one element of a list the body gives, adding what it
+ * collects to out. */
+typedef const pfj_refusal *(*pfj_element_check)(pfj_job_draft *d,
+                                                json_object *element,
+                                                json_object *out);
+
+/* Runs check on every element of the body's list key, in order (none
+ * when it is not a list), up to the first refusal, which it returns. */
+const pfj_refusal *pfj_draft_each(pfj_job_draft *d, const char *key,
+                                  pfj_element_check check, json_object *out);
 
 /* The body's member key (NULL for JSON null or absent), and whether the
  * body has it at all. */
@@ -126,8 +168,23 @@ const pfj_refusal *pfj_draft_check_user(pfj_job_draft *d, int autocreate);
 /* The queue path leads to a queue. */
 const pfj_refusal *pfj_draft_check_queue(pfj_job_draft *d);
 
-/* Integer columns: 32 or 64 bits, and the reference's validator ranges. */
+/* Integer columns (core/job_columns.h): 32 or 64 bits, and the
+ * reference's validator ranges; in the table's order, the 64-bit columns
+ * before the 32-bit ones. */
 const pfj_refusal *pfj_draft_check_integers(pfj_job_draft *d);
+
+/* The body's value of integer column name when it is a JSON integer, as
+ * pfj_draft_check_integers checks it; any other value goes on (its type
+ * is the caller's to check). */
+const pfj_refusal *pfj_draft_check_integer(pfj_job_draft *d,
+                                           const char *name);
+
+/* Text columns within their longest (core/job_columns.h): the string
+ * text of column name; every text column the body gives, in the table's
+ * order. */
+const pfj_refusal *pfj_draft_check_length(pfj_job_draft *d, const char *name,
+                                          const char *text);
+const pfj_refusal *pfj_draft_check_lengths(pfj_job_draft *d);
 
 /* d->by positive and at least 0.0001, the whole range within
  * NUMERIC(10,4) (§9.1). */
@@ -145,6 +202,9 @@ const pfj_refusal *pfj_draft_collect_tag_requirements(pfj_job_draft *d);
 
 /* Length of a JSON array; 0 for anything else. */
 size_t pfj_list_length(json_object *o);
+
+/* obj[key] = a new empty JSON array, which it returns. */
+json_object *pfj_put_list(json_object *obj, const char *key);
 
 /* obj[key] = text as a JSON string, or null when text is NULL. */
 void pfj_put_string(json_object *obj, const char *key, const char *text);

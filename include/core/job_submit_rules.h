@@ -1,10 +1,10 @@
 /*
  * job_submit_rules.h - the decision of a job submission, POST
- * /api/v1/jobs/ (spec api.md §3, §9.1, §9.5, §9.6), in the reference's
+ * /api/v1/jobs/ (doc/api.md §3, §9.1, §9.5, §9.6), in the reference's
  * order: the resource (src/resources/job_submit.c) validates the body
  * with pfj_job_model (§3 step 1), prepares the draft, runs the lookup on
- * its input, and gets the plan of pfj_submit_insert from the lookup's row.
- * Pure: APR and json-c.
+ * its input, and gets the plan of pfj_submit_insert from the lookup's row
+ * (pfj_draft_decide).  Pure: APR and json-c.
  */
 #ifndef PFJ_CORE_JOB_SUBMIT_RULES_H
 #define PFJ_CORE_JOB_SUBMIT_RULES_H
@@ -17,16 +17,11 @@ extern const pfj_model pfj_job_model;
 
 /* §3 steps 2-4 and what cannot be looked up, on a body that passed
  * pfj_job_model; *draft (always set) holds the lookup's input.  NULL to
- * go on, or the refusal. */
+ * go on, or the refusal.  pfj_draft_decide then takes §3 steps 5-16 on
+ * the lookup's row and makes the plan: pfj_submit_insert's plan and jobs
+ * row, and the answer's start/end. */
 const pfj_refusal *pfj_submit_prepare(apr_pool_t *p, json_object *body,
                                       const pfj_dir_conf *conf,
                                       pfj_job_draft **draft);
-
-/* §3 steps 5-16 on the lookup's row (by pfj_lookup_column), then the
- * plan: pfj_submit_insert's plan and jobs row, and the answer's start/end.
- * NULL with *plan set, or the refusal. */
-const pfj_refusal *pfj_submit_decide(pfj_job_draft *d,
-                                     const char *const *found,
-                                     pfj_job_plan *plan);
 
 #endif

@@ -1,10 +1,10 @@
 /*
  * job_update_rules.h - the decision of a job update, POST
- * /api/v1/jobs/<job> (spec api.md §6, §9.1), in the reference's order:
+ * /api/v1/jobs/<job> (doc/api.md §6, §9.1), in the reference's order:
  * the resource (src/resources/job_update.c) checks the body, locks the
  * job's row (pfj_update_target), prepares the draft on it, runs the
  * lookup on the draft's input, and gets the plan of pfj_update_apply from
- * the lookup's row.  Pure: APR and json-c.
+ * the lookup's row (pfj_draft_decide).  Pure: APR and json-c.
  */
 #ifndef PFJ_CORE_JOB_UPDATE_RULES_H
 #define PFJ_CORE_JOB_UPDATE_RULES_H
@@ -28,17 +28,12 @@ int pfj_update_changes_parents(json_object *body);
 
 /* §6 steps 1-4 and what cannot be looked up, on the job's row (by
  * pfj_target_column; NULL when there is no such job); *draft (always set)
- * holds the lookup's input.  NULL to go on, or the refusal. */
+ * holds the lookup's input.  NULL to go on, or the refusal.
+ * pfj_draft_decide then takes §6 steps 5-15 on the lookup's row and makes
+ * the plan of pfj_update_apply and the answer's start/end. */
 const pfj_refusal *pfj_update_prepare(apr_pool_t *p, json_object *body,
                                       const pfj_dir_conf *conf,
                                       const char *const *target,
                                       pfj_job_draft **draft);
-
-/* §6 steps 5-15 on the lookup's row (by pfj_lookup_column), then the plan
- * of pfj_update_apply and the answer's start/end.  NULL with *plan set,
- * or the refusal. */
-const pfj_refusal *pfj_update_decide(pfj_job_draft *d,
-                                     const char *const *found,
-                                     pfj_job_plan *plan);
 
 #endif

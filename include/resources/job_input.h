@@ -1,8 +1,8 @@
 /*
  * job_input.h - what job submission (job_submit.c) and job update
  * (job_update.c) share on the database side: the lookup statement that
- * answers the checks of both (core/job_rules.h), and the SQL both writing
- * statements use.
+ * answers the checks of both (core/job_rules.h), the SQL both writing
+ * statements use, and the answer after the write.
  */
 #ifndef PFJ_RESOURCES_JOB_INPUT_H
 #define PFJ_RESOURCES_JOB_INPUT_H
@@ -40,6 +40,19 @@
     "               WHERE COALESCE(" num_tiles ", 0) = 0) AS tl(tile)"
 
 extern const pfj_stmt pfj_job_input_stmts[];
+
+/* The writing statements of a job's submission or update: 0 with *job on
+ * the job read back after them (pfj_job_select), else the database
+ * failed. */
+typedef int (*pfj_job_write)(pfj_db *db, const pfj_job_plan *plan,
+                             pfj_rows *job);
+
+/* Writes the plan with write and ends the request's transaction, then
+ * answers with the job: 201 and the whole object after a submission, 200
+ * without notified_users after an update (plan->job_id set; §3, §6); the
+ * database failure when the write or the commit failed. */
+int pfj_job_store_and_answer(pfj_req *q, pfj_db *db,
+                             const pfj_job_plan *plan, pfj_job_write write);
 
 /* Runs pfj_job_lookup on the draft's lookup input: its row, by
  * pfj_lookup_column, or NULL when the database failed. */

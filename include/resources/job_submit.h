@@ -1,5 +1,5 @@
 /*
- * job_submit.h - POST /api/v1/jobs/ (spec api.md §3).
+ * job_submit.h - POST /api/v1/jobs/ (doc/api.md §3).
  */
 #ifndef PFJ_RESOURCES_JOB_SUBMIT_H
 #define PFJ_RESOURCES_JOB_SUBMIT_H

@@ -1,5 +1,5 @@
 /*
- * job_update.h - POST /api/v1/jobs/<job> (spec api.md §6).
+ * job_update.h - POST /api/v1/jobs/<job> (doc/api.md §6).
  */
 #ifndef PFJ_RESOURCES_JOB_UPDATE_H
 #define PFJ_RESOURCES_JOB_UPDATE_H

@@ -1,36 +1,35 @@
 /*
- * job_rules.c - the rules a job submission and a job update share (spec
- * api.md §3, §6, §9.1, §9.5, §9.6; see job_rules.h).
+ * job_rules.c - the rules a job submission and a job update share
+ * (doc/api.md §3, §6, §9.1, §9.5, §9.6; see job_rules.h).
  */
 #include <math.h>
 #include <string.h>
 #include <apr_strings.h>
 #include "core/job_rules.h"
+#include "core/job_columns.h"
 #include "core/json_body.h"
 #include "core/pyrepr.h"
 #include "core/model_check.h"
 #include "core/db_values.h"
 
-/* Integer columns copied to the row as given, with their SQL range. */
-static const struct {
-    const char *name;
-    int bigint;
-} int_columns[] = {
-    {"id", 1}, {"job_group_id", 1}, {"priority", 0}, {"minimum_agents", 0},
-    {"maximum_agents", 0}, {"weight", 0}, {"num_tiles", 0}, {"batch", 0},
-    {"requeue", 0}, {"cpus", 0}, {"ram", 0}, {"ram_warning", 0},
-    {"ram_max", 0}, {"autodelete_time", 0},
-};
+/* What a request may send for a column (core/job_columns.h). */
+typedef enum input_kind {
+    IN_ID, IN_INT, IN_BIGINT, IN_STR, IN_BOOL, IN_DICT, IN_STATE, IN_DECIMAL,
+    IN_TIME
+} input_kind;
 
-/* What the model validators of the reference enforce (it answers 500). */
-static const struct {
+/* A jobs column: its input kind, the range of an integer, the longest
+ * text. */
+typedef struct job_column {
     const char *name;
+    input_kind input;
     apr_int64_t min, max;
-} int_ranges[] = {
-    {"priority", -1000, 1000},
-    {"ram", 16, 262144},
-    {"cpus", 1, 256},
-    {"num_tiles", 0, 2147483647},
+} job_column;
+
+#define JOB_COLUMN(name, render, schema, input, min, max) \
+    {#name, IN_##input, min, max},
+static const job_column job_columns[] = {
+    PFJ_JOB_COLUMNS(JOB_COLUMN, )
 };
 
 /* §9.5 errors are a list with one message. */
@@ -44,6 +43,14 @@ size_t pfj_list_length(json_object *o)
 {
     return json_object_is_type(o, json_type_array)
            ? json_object_array_length(o) : 0;
+}
+
+json_object *pfj_put_list(json_object *obj, const char *key)
+{
+    json_object *list = json_object_new_array();
+
+    json_object_object_add(obj, key, list);
+    return list;
 }
 
 void pfj_put_string(json_object *obj, const char *key, const char *text)
@@ -79,8 +86,7 @@ pfj_job_draft *pfj_draft_new(apr_pool_t *p, json_object *body,
     d->lookup = pfj_json_pooled(p, json_object_new_object());
     d->plan = pfj_json_pooled(p, json_object_new_object());
     d->row = pfj_json_pooled(p, json_object_new_object());
-    d->all_tags = json_object_new_array();
-    json_object_object_add(d->plan, "all_tags", d->all_tags);
+    d->all_tags = pfj_put_list(d->plan, "all_tags");
     return d;
 }
 
@@ -92,6 +98,52 @@ const pfj_refusal *pfj_draft_run(pfj_job_draft *d,
 
     for (i = 0; i < n && no == NULL; i++) {
         no = checks[i](d);
+    }
+    return no;
+}
+
+const pfj_refusal *pfj_draft_prepare(apr_pool_t *p, json_object *body,
+                                     const pfj_dir_conf *conf,
+                                     const char *const *target,
+                                     const pfj_job_decision *decision,
+                                     pfj_job_draft **draft)
+{
+    pfj_job_draft *d = pfj_draft_new(p, body, conf);
+
+    d->decision = decision;
+    d->target = target;
+    *draft = d;
+    return pfj_draft_run(d, decision->before, decision->n_before);
+}
+
+const pfj_refusal *pfj_draft_decide(pfj_job_draft *d,
+                                    const char *const *found,
+                                    pfj_job_plan *plan)
+{
+    const pfj_refusal *no;
+
+    d->found = found;
+    no = pfj_draft_run(d, d->decision->after, d->decision->n_after);
+    if (no != NULL) {
+        return no;
+    }
+    memset(plan, 0, sizeof(*plan));
+    plan->plan = d->plan;
+    plan->start_token = d->start_token;
+    plan->end_token = d->end_token;
+    d->decision->complete(d, plan);
+    return NULL;
+}
+
+const pfj_refusal *pfj_draft_each(pfj_job_draft *d, const char *key,
+                                  pfj_element_check check, json_object *out)
+{
+    json_object *list = pfj_draft_field(d, key);
+    const pfj_refusal *no = NULL;
+    size_t i;
+
+    for (i = 0; i < pfj_list_length(list) && no == NULL; i++) {
+        no = check(d, json_object_array_get_idx(list, i), out);
     }
     return no;
 }
@@ -130,34 +182,51 @@ static void copy_requirement_name(pfj_job_draft *d, json_object *entry,
     pfj_put_string(out, key, v ? pfj_py_str(d->p, v) : NULL);
 }
 
-/* An empty entry for entries that are not objects. */
+/* One requirement's names into the lookup's list; an empty entry for an
+ * entry that is not an object. */
+static const pfj_refusal *collect_software_entry(pfj_job_draft *d,
+                                                 json_object *entry,
+                                                 json_object *list)
+{
+    json_object *out = json_object_new_object();
+
+    json_object_array_add(list, out);
+    if (json_object_is_type(entry, json_type_object)) {
+        copy_requirement_name(d, entry, out, "software");
+        copy_requirement_name(d, entry, out, "min_version");
+        copy_requirement_name(d, entry, out, "max_version");
+    }
+    return NULL;
+}
+
 void pfj_draft_collect_software(pfj_job_draft *d)
 {
-    json_object *reqs = pfj_draft_field(d, "software_requirements");
-    json_object *list = json_object_new_array();
-    size_t i;
+    pfj_draft_each(d, "software_requirements", collect_software_entry,
+                   pfj_put_list(d->lookup, "software"));
+}
 
-    json_object_object_add(d->lookup, "software", list);
-    for (i = 0; i < pfj_list_length(reqs); i++) {
-        json_object *entry = json_object_array_get_idx(reqs, i);
-        json_object *out = json_object_new_object();
-        json_object_array_add(list, out);
-        if (json_object_is_type(entry, json_type_object)) {
-            copy_requirement_name(d, entry, out, "software");
-            copy_requirement_name(d, entry, out, "min_version");
-            copy_requirement_name(d, entry, out, "max_version");
-        }
+/* One parent's id into the list ids. */
+static const pfj_refusal *collect_parent(pfj_job_draft *d,
+                                         json_object *entry,
+                                         json_object *ids)
+{
+    apr_int64_t id;
+
+    if (!pfj_json_int64(json_object_object_get(entry, "id"), &id)) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "every parent must be an object with "
+                          "an integer `id`");
     }
+    json_object_array_add(ids, json_object_new_int64(id));
+    return NULL;
 }
 
 const pfj_refusal *pfj_draft_collect_parents(pfj_job_draft *d)
 {
     json_object *parents = pfj_draft_field(d, "parents");
-    json_object *ids = json_object_new_array();
-    size_t i;
-    apr_int64_t id;
+    json_object *ids = pfj_put_list(d->lookup, "parents");
+    const pfj_refusal *no;
 
-    json_object_object_add(d->lookup, "parents", ids);
     if (pfj_draft_has_field(d, "parents")
         && !json_object_is_type(parents, json_type_array)) {
         /* what submission's model check says; an update has none */
@@ -165,14 +234,8 @@ const pfj_refusal *pfj_draft_collect_parents(pfj_job_draft *d)
                           "type %s but we expected type(s) <class 'list'>",
                           pfj_py_class(parents));
     }
-    for (i = 0; i < pfj_list_length(parents); i++) {
-        json_object *entry = json_object_array_get_idx(parents, i);
-        if (!pfj_json_int64(json_object_object_get(entry, "id"), &id)) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                              "every parent must be an object with "
-                              "an integer `id`");
-        }
-        json_object_array_add(ids, json_object_new_int64(id));
+    if ((no = pfj_draft_each(d, "parents", collect_parent, ids)) != NULL) {
+        return no;
     }
     if (pfj_draft_has_field(d, "parents")) {
         json_object_object_add(d->plan, "parents", json_object_get(ids));
@@ -215,8 +278,7 @@ const pfj_refusal *pfj_draft_collect_queue(pfj_job_draft *d)
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "jobqueue must be of type string");
     }
-    names = json_object_new_array();
-    json_object_object_add(d->lookup, "queue", names);
+    names = pfj_put_list(d->lookup, "queue");
     for (path = json_object_get_string(queue);; path = slash + 1) {
         slash = strchr(path, '/');
         json_object_array_add(names, slash
@@ -328,8 +390,7 @@ const pfj_refusal *pfj_draft_check_software(pfj_job_draft *d)
         return requirement_error(d->p, PFJ_HTTP_BAD_REQUEST,
                                  "software_requirements must be a list");
     }
-    plan = json_object_new_array();
-    json_object_object_add(d->plan, "software", plan);
+    plan = pfj_put_list(d->plan, "software");
     if (text && pfj_json_parse(d->p, text, strlen(text), &ids) != 0) {
         return pfj_refuse_as(d->p, PFJ_HTTP_INTERNAL_ERROR,
                              PFJ_REFUSAL_UNHANDLED, NULL);
@@ -395,48 +456,119 @@ const pfj_refusal *pfj_draft_check_queue(pfj_job_draft *d)
     return NULL;
 }
 
-/* The validator range of an integer column the value v misses. */
-static const pfj_refusal *range_error(pfj_job_draft *d, const char *name,
-                                      apr_int64_t v)
+/* The column named name; NULL when there is none. */
+static const job_column *find_column(const char *name)
 {
-    apr_size_t k;
+    apr_size_t i;
 
-    for (k = 0; k < PFJ_COUNT(int_ranges); k++) {
-        if (strcmp(int_ranges[k].name, name) == 0
-            && (v < int_ranges[k].min || v > int_ranges[k].max)) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                              "`%s` must be between %" APR_INT64_T_FMT
-                              " and %" APR_INT64_T_FMT, name,
-                              int_ranges[k].min, int_ranges[k].max);
+    for (i = 0; i < PFJ_COUNT(job_columns); i++) {
+        if (strcmp(job_columns[i].name, name) == 0) {
+            return &job_columns[i];
         }
     }
     return NULL;
 }
 
-const pfj_refusal *pfj_draft_check_integers(pfj_job_draft *d)
+/* The text of column c within the column's longest (0: unbounded). */
+static const pfj_refusal *length_error(pfj_job_draft *d, const job_column *c,
+                                       const char *text)
+{
+    if (c->max > 0 && pfj_utf8_length(text) > (apr_size_t)c->max) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "`%s` is longer than %" APR_INT64_T_FMT
+                          " characters", c->name, c->max);
+    }
+    return NULL;
+}
+
+const pfj_refusal *pfj_draft_check_length(pfj_job_draft *d, const char *name,
+                                          const char *text)
+{
+    const job_column *c = find_column(name);
+
+    return c && c->input == IN_STR ? length_error(d, c, text) : NULL;
+}
+
+const pfj_refusal *pfj_draft_check_lengths(pfj_job_draft *d)
 {
     const pfj_refusal *no;
     apr_size_t i;
+
+    for (i = 0; i < PFJ_COUNT(job_columns); i++) {
+        json_object *v = pfj_draft_field(d, job_columns[i].name);
+        if (job_columns[i].input == IN_STR
+            && json_object_is_type(v, json_type_string)
+            && (no = length_error(d, &job_columns[i],
+                                  json_object_get_string(v))) != NULL) {
+            return no;
+        }
+    }
+    return NULL;
+}
+
+/* The SQL width of an integer column in bits; 0 for any other column. */
+static int integer_bits(const job_column *c)
+{
+    switch (c->input) {
+    case IN_ID:
+    case IN_BIGINT:
+        return 64;
+    case IN_INT:
+        return 32;
+    default:
+        return 0;
+    }
+}
+
+/* The value o of integer column c: an integer of the column's width,
+ * within the range of the reference's validators (its min and max). */
+static const pfj_refusal *check_integer(pfj_job_draft *d, const job_column *c,
+                                        json_object *o)
+{
     apr_int64_t v;
 
-    for (i = 0; i < PFJ_COUNT(int_columns); i++) {
-        const char *name = int_columns[i].name;
-        json_object *o = pfj_draft_field(d, name);
-        if (o == NULL) {
-            continue;
-        }
-        if (json_object_is_type(o, json_type_boolean)) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "field '%s' has "
-                              "type <class 'bool'> but we expected type(s) "
-                              "<class 'int'>", name);
-        }
-        if (!pfj_json_int64(o, &v)
-            || (!int_columns[i].bigint && (v < INT32_MIN || v > INT32_MAX))) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                              "field '%s' is out of range", name);
-        }
-        if ((no = range_error(d, name, v)) != NULL) {
-            return no;
+    if (json_object_is_type(o, json_type_boolean)) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "field '%s' has "
+                          "type <class 'bool'> but we expected type(s) "
+                          "<class 'int'>", c->name);
+    }
+    if (!pfj_json_int64(o, &v)
+        || (integer_bits(c) == 32 && (v < INT32_MIN || v > INT32_MAX))) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "field '%s' is out of range", c->name);
+    }
+    if (v < c->min || v > c->max) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "`%s` must be between %" APR_INT64_T_FMT
+                          " and %" APR_INT64_T_FMT, c->name, c->min, c->max);
+    }
+    return NULL;
+}
+
+const pfj_refusal *pfj_draft_check_integer(pfj_job_draft *d,
+                                           const char *name)
+{
+    const job_column *c = find_column(name);
+    json_object *o = pfj_draft_field(d, name);
+
+    return c && integer_bits(c) && json_object_is_type(o, json_type_int)
+           ? check_integer(d, c, o) : NULL;
+}
+
+const pfj_refusal *pfj_draft_check_integers(pfj_job_draft *d)
+{
+    static const int widths[] = {64, 32};
+    const pfj_refusal *no;
+    apr_size_t w, i;
+
+    for (w = 0; w < PFJ_COUNT(widths); w++) {
+        for (i = 0; i < PFJ_COUNT(job_columns); i++) {
+            const job_column *c = &job_columns[i];
+            json_object *o = pfj_draft_field(d, c->name);
+            if (integer_bits(c) == widths[w] && o != NULL
+                && (no = check_integer(d, c, o)) != NULL) {
+                return no;
+            }
         }
     }
     return NULL;
@@ -519,9 +651,6 @@ static const pfj_refusal *collect_tag_requirement(pfj_job_draft *d,
 const pfj_refusal *pfj_draft_collect_tag_requirements(pfj_job_draft *d)
 {
     json_object *reqs = pfj_draft_field(d, "tag_requirements");
-    json_object *list;
-    const pfj_refusal *no;
-    size_t i;
 
     if (!json_object_is_type(reqs, json_type_array)) {
         return pfj_json_truthy(reqs)
@@ -529,14 +658,6 @@ const pfj_refusal *pfj_draft_collect_tag_requirements(pfj_job_draft *d)
                             "tag_requirements must be a list")
                : NULL;
     }
-    list = json_object_new_array();
-    json_object_object_add(d->plan, "tag_requirements", list);
-    for (i = 0; i < json_object_array_length(reqs); i++) {
-        no = collect_tag_requirement(d, json_object_array_get_idx(reqs, i),
-                                     list);
-        if (no != NULL) {
-            return no;
-        }
-    }
-    return NULL;
+    return pfj_draft_each(d, "tag_requirements", collect_tag_requirement,
+                          pfj_put_list(d->plan, "tag_requirements"));
 }

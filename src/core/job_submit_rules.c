@@ -1,5 +1,5 @@
 /*
- * job_submit_rules.c - the decision of a job submission (spec api.md §3,
+ * job_submit_rules.c - the decision of a job submission (doc/api.md §3,
  * §9.1, §9.5, §9.6; see job_submit_rules.h): the Job model, the checks in
  * the reference's order, the jobs row and the plan of the statement that
  * writes the job and everything that hangs off it.
@@ -7,6 +7,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "core/job_submit_rules.h"
+#include "core/job_columns.h"
 #include "core/json_body.h"
 #include "core/json_writer.h"
 #include "core/db_values.h"
@@ -22,37 +23,24 @@ static int by_is_number(json_object *v)
            || json_object_is_type(v, json_type_boolean);
 }
 
+/* The model's type of each column, from what a request may send for it
+ * (core/job_columns.h); a DECIMAL column's own check, <name>_is_number,
+ * decides its type. */
+#define MODEL_ENTRY(name, type, check) {#name, type, check},
+#define MODEL_ID(name) MODEL_ENTRY(name, PFJ_COL_INT, NULL)
+#define MODEL_INT MODEL_ID
+#define MODEL_BIGINT MODEL_ID
+#define MODEL_STR(name) MODEL_ENTRY(name, PFJ_COL_STR, NULL)
+#define MODEL_BOOL(name) MODEL_ENTRY(name, PFJ_COL_BOOL, NULL)
+#define MODEL_DICT(name) MODEL_ENTRY(name, PFJ_COL_DICT, NULL)
+#define MODEL_STATE(name) MODEL_ENTRY(name, PFJ_COL_ENUM, NULL)
+#define MODEL_TIME(name) MODEL_ENTRY(name, PFJ_COL_DATETIME, NULL)
+#define MODEL_DECIMAL(name) MODEL_ENTRY(name, PFJ_COL_CUSTOM, name##_is_number)
+#define MODEL_COLUMN(name, render, schema, input, min, max) \
+    MODEL_##input(name)
+
 static const pfj_column job_columns[] = {
-    {"id", PFJ_COL_INT, NULL},
-    {"state", PFJ_COL_ENUM, NULL},
-    {"priority", PFJ_COL_INT, NULL},
-    {"time_submitted", PFJ_COL_DATETIME, NULL},
-    {"time_started", PFJ_COL_DATETIME, NULL},
-    {"time_finished", PFJ_COL_DATETIME, NULL},
-    {"jobtype_version_id", PFJ_COL_INT, NULL},
-    {"job_queue_id", PFJ_COL_INT, NULL},
-    {"job_group_id", PFJ_COL_INT, NULL},
-    {"user_id", PFJ_COL_INT, NULL},
-    {"minimum_agents", PFJ_COL_INT, NULL},
-    {"maximum_agents", PFJ_COL_INT, NULL},
-    {"weight", PFJ_COL_INT, NULL},
-    {"title", PFJ_COL_STR, NULL},
-    {"notes", PFJ_COL_STR, NULL},
-    {"output_link", PFJ_COL_STR, NULL},
-    {"by", PFJ_COL_CUSTOM, by_is_number},
-    {"num_tiles", PFJ_COL_INT, NULL},
-    {"batch", PFJ_COL_INT, NULL},
-    {"requeue", PFJ_COL_INT, NULL},
-    {"cpus", PFJ_COL_INT, NULL},
-    {"ram", PFJ_COL_INT, NULL},
-    {"ram_warning", PFJ_COL_INT, NULL},
-    {"ram_max", PFJ_COL_INT, NULL},
-    {"hidden", PFJ_COL_BOOL, NULL},
-    {"environ", PFJ_COL_DICT, NULL},
-    {"data", PFJ_COL_DICT, NULL},
-    {"to_be_deleted", PFJ_COL_BOOL, NULL},
-    {"completion_notify_sent", PFJ_COL_BOOL, NULL},
-    {"autodelete_time", PFJ_COL_INT, NULL},
+    PFJ_JOB_COLUMNS(MODEL_COLUMN, )
     /* relationships */
     {"jobtype_version", PFJ_COL_LIST, NULL},
     {"queue", PFJ_COL_LIST, NULL},
@@ -96,7 +84,7 @@ static const char *const unsettable_relations[] = {
 };
 static const char *const scalar_relations[] = {"queue", "group", NULL};
 
-/* Defaults the database does not have (schema.md §3.1). */
+/* Defaults the database does not have (doc/api.md §3.1). */
 static const struct {
     const char *name;
     const char *json;
@@ -213,35 +201,36 @@ static const pfj_refusal *collect_notified_entry(pfj_job_draft *d,
     return NULL;
 }
 
+/* One notified user into the plan's list, its name (once only) into the
+ * lookup's. */
+static const pfj_refusal *collect_notified_user(pfj_job_draft *d,
+                                                json_object *entry,
+                                                json_object *plan)
+{
+    json_object *names = json_object_object_get(d->lookup, "notified");
+    json_object *out = json_object_new_object();
+    const pfj_refusal *no;
+    const char *name;
+
+    json_object_array_add(plan, out);
+    if ((no = collect_notified_entry(d, entry, out)) != NULL) {
+        return no;
+    }
+    name = json_object_get_string(json_object_object_get(out, "username"));
+    if (pfj_listed(names, NULL, name)) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "user %s is "
+                          "listed twice in notified_users", name);
+    }
+    json_object_array_add(names, json_object_new_string(name));
+    return NULL;
+}
+
 /* notified_users: into the plan, their names into the lookup. */
 static const pfj_refusal *collect_notified(pfj_job_draft *d)
 {
-    json_object *entries = pfj_draft_field(d, "notified_users");
-    json_object *names = json_object_new_array();
-    json_object *plan = json_object_new_array();
-    const pfj_refusal *no;
-    const char *name;
-    size_t i;
-
-    json_object_object_add(d->lookup, "notified", names);
-    json_object_object_add(d->plan, "notified", plan);
-    for (i = 0; i < pfj_list_length(entries); i++) {
-        json_object *out = json_object_new_object();
-        json_object_array_add(plan, out);
-        no = collect_notified_entry(d, json_object_array_get_idx(entries, i),
-                                    out);
-        if (no != NULL) {
-            return no;
-        }
-        name = json_object_get_string(json_object_object_get(out,
-                                                             "username"));
-        if (pfj_listed(names, NULL, name)) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "user %s is "
-                              "listed twice in notified_users", name);
-        }
-        json_object_array_add(names, json_object_new_string(name));
-    }
-    return NULL;
+    pfj_put_list(d->lookup, "notified");
+    return pfj_draft_each(d, "notified_users", collect_notified_user,
+                          pfj_put_list(d->plan, "notified"));
 }
 
 /* Gathers what the lookup needs; refuses what cannot be looked up. */
@@ -294,7 +283,6 @@ static const pfj_refusal *check_references(pfj_job_draft *d)
 static const pfj_refusal *check_values(pfj_job_draft *d)
 {
     json_object *state = pfj_draft_field(d, "state");
-    json_object *title = pfj_draft_field(d, "title");
     json_object *group = pfj_draft_field(d, "job_group_id");
     json_object *id = pfj_draft_field(d, "id");
     const pfj_refusal *no;
@@ -308,9 +296,8 @@ static const pfj_refusal *check_values(pfj_job_draft *d)
                           "`state` must be one of paused, running, "
                           "done, failed");
     }
-    if (pfj_utf8_length(json_object_get_string(title)) > 255) {
-        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                          "`title` is longer than 255 characters");
+    if ((no = pfj_draft_check_lengths(d)) != NULL) {
+        return no;
     }
     if (group && !pfj_draft_found_true(d, PFJ_LC_GROUP_EXISTS)) {
         return pfj_refuse(d->p, PFJ_HTTP_NOT_FOUND, "Job group %s not found",
@@ -414,26 +401,26 @@ static const pfj_refusal *check_tiling(pfj_job_draft *d)
     return NULL;
 }
 
+/* One tag name into names (the plan's tags) and the tags to create. */
+static const pfj_refusal *collect_tag_name(pfj_job_draft *d, json_object *tag,
+                                           json_object *names)
+{
+    if (!json_object_is_type(tag, json_type_string)
+        || pfj_utf8_length(json_object_get_string(tag)) > PFJ_MAX_TAG) {
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "tags must be strings of at most 64 "
+                          "characters");
+    }
+    json_object_array_add(names, json_object_get(tag));
+    json_object_array_add(d->all_tags, json_object_get(tag));
+    return NULL;
+}
+
 /* tags: strings, created when unknown. */
 static const pfj_refusal *collect_tag_names(pfj_job_draft *d)
 {
-    json_object *tags = pfj_draft_field(d, "tags");
-    json_object *names = json_object_new_array();
-    size_t i;
-
-    json_object_object_add(d->plan, "tags", names);
-    for (i = 0; i < pfj_list_length(tags); i++) {
-        json_object *t = json_object_array_get_idx(tags, i);
-        if (!json_object_is_type(t, json_type_string)
-            || pfj_utf8_length(json_object_get_string(t)) > PFJ_MAX_TAG) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                              "tags must be strings of at most 64 "
-                              "characters");
-        }
-        json_object_array_add(names, json_object_get(t));
-        json_object_array_add(d->all_tags, json_object_get(t));
-    }
-    return NULL;
+    return pfj_draft_each(d, "tags", collect_tag_name,
+                          pfj_put_list(d->plan, "tags"));
 }
 
 /* The checks after the lookup, in the reference's order. */
@@ -503,13 +490,12 @@ static void build_row(pfj_job_draft *d)
  * range. */
 static void build_plan(pfj_job_draft *d)
 {
-    json_object *users = json_object_new_array();
+    json_object *users = pfj_put_list(d->plan, "users");
     json_object *notified = json_object_object_get(d->plan, "notified");
     json_object *owner = json_object_object_get(d->plan, "user");
     json_object *state = pfj_draft_field(d, "state");
     size_t i;
 
-    json_object_object_add(d->plan, "users", users);
     if (owner) {
         json_object_array_add(users, json_object_get(owner));
     }
@@ -525,33 +511,20 @@ static void build_plan(pfj_job_draft *d)
     pfj_put_string(d->plan, "by", d->by);
 }
 
+/* The jobs row and the plan of pfj_submit_insert. */
+static void complete_plan(pfj_job_draft *d, pfj_job_plan *plan)
+{
+    build_row(d);
+    build_plan(d);
+    plan->row = d->row;
+}
+
+static const pfj_job_decision submission =
+    PFJ_JOB_DECISION(before_lookup, after_lookup, complete_plan);
+
 const pfj_refusal *pfj_submit_prepare(apr_pool_t *p, json_object *body,
                                       const pfj_dir_conf *conf,
                                       pfj_job_draft **draft)
 {
-    pfj_job_draft *d = pfj_draft_new(p, body, conf);
-
-    *draft = d;
-    return pfj_draft_run(d, before_lookup, PFJ_COUNT(before_lookup));
-}
-
-const pfj_refusal *pfj_submit_decide(pfj_job_draft *d,
-                                     const char *const *found,
-                                     pfj_job_plan *plan)
-{
-    const pfj_refusal *no;
-
-    d->found = found;
-    if ((no = pfj_draft_run(d, after_lookup, PFJ_COUNT(after_lookup)))
-        != NULL) {
-        return no;
-    }
-    build_row(d);
-    build_plan(d);
-    memset(plan, 0, sizeof(*plan));
-    plan->plan = d->plan;
-    plan->row = d->row;
-    plan->start_token = d->start_token;
-    plan->end_token = d->end_token;
-    return NULL;
+    return pfj_draft_prepare(p, body, conf, NULL, &submission, draft);
 }

@@ -1,5 +1,5 @@
 /*
- * job_update_rules.c - the decision of a job update (spec api.md §6, §9.1;
+ * job_update_rules.c - the decision of a job update (doc/api.md §6, §9.1;
  * see job_update_rules.h): step by step in the reference's order on the
  * job's locked row; the new column values, the new frame range and the
  * replaced requirements and parents make the plan of the one statement
@@ -12,15 +12,17 @@
 #include <apr_lib.h>
 #include <apr_tables.h>
 #include "core/job_update_rules.h"
+#include "core/job_columns.h"
 #include "core/json_body.h"
 #include "core/json_writer.h"
 #include "core/pyrepr.h"
 #include "core/model_check.h"
 #include "core/db_values.h"
 
-/* How step 11 checks a column's value. */
+/* How step 11 checks a column's value; pfj_draft_check_integers checks
+ * the range of an integer. */
 typedef enum update_kind {
-    UK_INT, UK_BIGINT, UK_STR, UK_BOOL, UK_DICT, UK_STATE
+    UK_INT, UK_STR, UK_BOOL, UK_DICT, UK_STATE
 } update_kind;
 
 typedef struct update_column {
@@ -28,17 +30,24 @@ typedef struct update_column {
     update_kind kind;
 } update_column;
 
+/* The columns step 11 sets, by what a request may send for them
+ * (core/job_columns.h): not by (step 4) nor the times (step 8);
+ * jobtype_version_id never gets here (step 9). */
+#define UPDATE_ENTRY(name, kind) {#name, kind},
+#define UPDATE_ID(name) UPDATE_ENTRY(name, UK_INT)
+#define UPDATE_INT UPDATE_ID
+#define UPDATE_BIGINT UPDATE_ID
+#define UPDATE_STR(name) UPDATE_ENTRY(name, UK_STR)
+#define UPDATE_BOOL(name) UPDATE_ENTRY(name, UK_BOOL)
+#define UPDATE_DICT(name) UPDATE_ENTRY(name, UK_DICT)
+#define UPDATE_STATE(name) UPDATE_ENTRY(name, UK_STATE)
+#define UPDATE_DECIMAL(name)
+#define UPDATE_TIME(name)
+#define UPDATE_COLUMN(name, render, schema, input, min, max) \
+    UPDATE_##input(name)
+
 static const update_column update_columns[] = {
-    {"id", UK_BIGINT}, {"state", UK_STATE}, {"priority", UK_INT},
-    {"job_queue_id", UK_BIGINT}, {"job_group_id", UK_BIGINT},
-    {"user_id", UK_INT}, {"minimum_agents", UK_INT},
-    {"maximum_agents", UK_INT}, {"weight", UK_INT}, {"title", UK_STR},
-    {"notes", UK_STR}, {"output_link", UK_STR}, {"num_tiles", UK_INT},
-    {"batch", UK_INT}, {"requeue", UK_INT}, {"cpus", UK_INT},
-    {"ram", UK_INT}, {"ram_warning", UK_INT}, {"ram_max", UK_INT},
-    {"hidden", UK_BOOL}, {"environ", UK_DICT}, {"data", UK_DICT},
-    {"to_be_deleted", UK_BOOL}, {"completion_notify_sent", UK_BOOL},
-    {"autodelete_time", UK_INT},
+    PFJ_JOB_COLUMNS(UPDATE_COLUMN, )
 };
 
 /* Keys steps 1-14 consume besides the columns; whatever else is left is
@@ -160,9 +169,12 @@ static const pfj_refusal *collect_lookup(pfj_job_draft *d)
                                json_object_new_int64(v));
     }
     pfj_draft_collect_software(d);
+    /* the lookup casts user_id to a 32-bit integer: one beyond would
+     * fail it */
     if ((no = pfj_draft_collect_parents(d)) != NULL
         || (no = pfj_draft_collect_user(d)) != NULL
-        || (no = pfj_draft_collect_queue(d)) != NULL) {
+        || (no = pfj_draft_collect_queue(d)) != NULL
+        || (no = pfj_draft_check_integer(d, "user_id")) != NULL) {
         return no;
     }
     pfj_draft_collect_id(d, "job_group_id", "group");
@@ -319,7 +331,6 @@ static const char *converted_repr(apr_pool_t *p, update_kind kind,
 
     switch (kind) {
     case UK_INT:
-    case UK_BIGINT:
         if (json_object_is_type(v, json_type_double)
             && pfj_json_is_number(v)) {
             return python_int_of_float(p, json_object_get_double(v));
@@ -352,7 +363,6 @@ static const char *kind_class(update_kind kind)
 {
     switch (kind) {
     case UK_INT:
-    case UK_BIGINT:
         return "<class 'int'>";
     case UK_STR:
         return "<class 'str'>";
@@ -370,7 +380,6 @@ static int value_has_kind(update_kind kind, json_object *v)
 {
     switch (kind) {
     case UK_INT:
-    case UK_BIGINT:
         return json_object_is_type(v, json_type_int);
     case UK_STR:
         return json_object_is_type(v, json_type_string);
@@ -430,12 +439,9 @@ static const pfj_refusal *check_column_value(pfj_job_draft *d,
         return pfj_refuse(d->p, PFJ_HTTP_NOT_FOUND, "Jobqueue %s not found",
                           json_object_get_string(v));
     }
-    if (kind == UK_STR && strcmp(name, "title") == 0
-        && pfj_utf8_length(json_object_get_string(v)) > 255) {
-        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                          "`title` is longer than 255 characters");
-    }
-    return NULL;
+    return kind == UK_STR
+           ? pfj_draft_check_length(d, name, json_object_get_string(v))
+           : NULL;
 }
 
 /* Copies a checked column value into the new row values. */
@@ -566,39 +572,25 @@ int pfj_update_changes_parents(json_object *body)
     return json_object_object_get_ex(body, "parents", NULL);
 }
 
+/* The plan of pfj_update_apply: the job, its new column values. */
+static void complete_plan(pfj_job_draft *d, pfj_job_plan *plan)
+{
+    pfj_put_string(d->plan, "job", target(d, PFJ_TC_ID));
+    json_object_object_add(d->plan, "columns", json_object_get(d->row));
+    plan->job_id = target(d, PFJ_TC_ID);
+    /* new frames: the state follows the tasks, unless one is set */
+    plan->recompute_state = json_object_object_get(d->plan, "range") != NULL
+                            && json_object_object_get(d->plan, "state")
+                               == NULL;
+}
+
+static const pfj_job_decision update =
+    PFJ_JOB_DECISION(before_lookup, after_lookup, complete_plan);
+
 const pfj_refusal *pfj_update_prepare(apr_pool_t *p, json_object *body,
                                       const pfj_dir_conf *conf,
                                       const char *const *target,
                                       pfj_job_draft **draft)
 {
-    pfj_job_draft *d = pfj_draft_new(p, body, conf);
-
-    d->target = target;
-    *draft = d;
-    return pfj_draft_run(d, before_lookup, PFJ_COUNT(before_lookup));
-}
-
-const pfj_refusal *pfj_update_decide(pfj_job_draft *d,
-                                     const char *const *found,
-                                     pfj_job_plan *plan)
-{
-    const pfj_refusal *no;
-
-    d->found = found;
-    if ((no = pfj_draft_run(d, after_lookup, PFJ_COUNT(after_lookup)))
-        != NULL) {
-        return no;
-    }
-    pfj_put_string(d->plan, "job", target(d, PFJ_TC_ID));
-    json_object_object_add(d->plan, "columns", json_object_get(d->row));
-    memset(plan, 0, sizeof(*plan));
-    plan->plan = d->plan;
-    plan->job_id = target(d, PFJ_TC_ID);
-    plan->start_token = d->start_token;
-    plan->end_token = d->end_token;
-    /* new frames: the state follows the tasks, unless one is set */
-    plan->recompute_state = json_object_object_get(d->plan, "range") != NULL
-                            && json_object_object_get(d->plan, "state")
-                               == NULL;
-    return NULL;
+    return pfj_draft_prepare(p, body, conf, target, &update, draft);
 }

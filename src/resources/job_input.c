@@ -1,9 +1,11 @@
 /*
  * job_input.c - the one statement that answers every lookup of a job
- * submission and a job update (spec api.md §3, §6, §9.5, §9.6); the
+ * submission and a job update (doc/api.md §3, §6, §9.5, §9.6); the
  * checks of its answer are the core's (core/job_rules.c).
  */
+#include <httpd.h>
 #include "resources/job_input.h"
+#include "resources/jobs.h"
 
 const pfj_stmt pfj_job_input_stmts[] = {
     /* Everything the checks of §3 and §6 look up, for one JSON document:
@@ -89,4 +91,22 @@ const char *const *pfj_job_lookup_row(pfj_db *db, const pfj_job_draft *d)
         return NULL;
     }
     return pfj_db_cols(&found, PFJ_LC_COUNT);
+}
+
+int pfj_job_store_and_answer(pfj_req *q, pfj_db *db,
+                             const pfj_job_plan *plan, pfj_job_write write)
+{
+    int update = plan->job_id != NULL;
+    pfj_rows job;
+    int written = write(db, plan, &job) == 0;
+    pfj_jw *w;
+
+    /* ended either way: committed, or rolled back after a failed
+     * statement */
+    if (pfj_db_end(db) != 0 || !written) {
+        return pfj_send_db_failure(q, db);
+    }
+    w = pfj_begin_json(q, update ? HTTP_OK : HTTP_CREATED);
+    pfj_job_render(w, &job, plan->start_token, plan->end_token, update);
+    return pfj_end_json(q, w);
 }

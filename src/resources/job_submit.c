@@ -1,5 +1,5 @@
 /*
- * job_submit.c - POST /api/v1/jobs/: submit a job (spec api.md §3, §9.1,
+ * job_submit.c - POST /api/v1/jobs/: submit a job (doc/api.md §3, §9.1,
  * §9.5, §9.6).
  *
  * Fetch, decide, store and render: the body is checked in the reference's
@@ -16,6 +16,7 @@
 #include "resources/job_submit.h"
 #include "resources/jobs.h"
 #include "core/job_submit_rules.h"
+#include "core/job_columns.h"
 
 const pfj_stmt pfj_job_submit_stmts[] = {
     /* The job and everything that hangs off it, from two JSON documents:
@@ -42,24 +43,20 @@ const pfj_stmt pfj_job_submit_stmts[] = {
      "   FROM users u JOIN wanted_users w ON w.name = u.username),"
      PFJ_TAG_IDS_CTE
      " job AS ("
-     "   INSERT INTO jobs (id, state, priority, time_submitted, time_started,"
-     "     time_finished, jobtype_version_id, job_queue_id, job_group_id,"
-     "     user_id, minimum_agents, maximum_agents, weight, title, notes,"
-     "     output_link, by, num_tiles, batch, requeue, cpus, ram,"
-     "     ram_warning, ram_max, hidden, environ, data, to_be_deleted,"
-     "     completion_notify_sent, autodelete_time)"
-     "   SELECT COALESCE(r.id, nextval(pg_get_serial_sequence('jobs', 'id'))),"
-     "     r.state, r.priority, now() AT TIME ZONE 'utc',"
-     "     CASE WHEN plan.p->>'state' = 'running'"
-     "          THEN now() AT TIME ZONE 'utc' END,"
-     "     NULL,"
-     "     r.jobtype_version_id, r.job_queue_id, r.job_group_id,"
-     "     (SELECT id FROM user_ids WHERE username = plan.p->>'user'),"
-     "     r.minimum_agents, r.maximum_agents, r.weight, r.title, r.notes,"
-     "     r.output_link, r.by, r.num_tiles, r.batch, r.requeue, r.cpus,"
-     "     r.ram, r.ram_warning, r.ram_max, r.hidden, r.environ, r.data,"
-     "     r.to_be_deleted, r.completion_notify_sent, r.autodelete_time"
-     "     FROM json_populate_record(NULL::jobs, %s::json) r, plan"
+     "   INSERT INTO jobs (" PFJ_JOB_NAME_LIST ")"
+     "   SELECT " PFJ_JOB_R_LIST
+     "     FROM plan, json_populate_record(NULL::jobs, %s::json) given,"
+     /* the row as given with what the module sets itself: the id unless
+      * one is given, the times, the owner named by "user" */
+     "     json_populate_record(given, json_build_object("
+     "       'id', COALESCE(given.id,"
+     "                      nextval(pg_get_serial_sequence('jobs', 'id'))),"
+     "       'time_submitted', now() AT TIME ZONE 'utc',"
+     "       'time_started', CASE WHEN plan.p->>'state' = 'running'"
+     "                            THEN now() AT TIME ZONE 'utc' END,"
+     "       'time_finished', NULL,"
+     "       'user_id', (SELECT id FROM user_ids"
+     "                    WHERE username = plan.p->>'user'))) r"
      "   RETURNING id, priority, num_tiles),"
      " new_tasks AS ("
      PFJ_INSERT_TASKS("job.id", "job.priority", "job.num_tiles",
@@ -119,24 +116,6 @@ static int insert_job(pfj_db *db, const pfj_job_plan *plan, pfj_rows *job)
     return 0;
 }
 
-/* Stores the plan and answers 201 with the job, all in one transaction. */
-static int store_and_answer(pfj_req *q, pfj_db *db, const pfj_job_plan *plan)
-{
-    pfj_rows job;
-    pfj_jw *w;
-
-    if (insert_job(db, plan, &job) != 0) {
-        pfj_db_end(db);
-        return pfj_send_db_failure(q, db);
-    }
-    if (pfj_db_end(db) != 0) {
-        return pfj_send_db_failure(q, db);
-    }
-    w = pfj_begin_json(q, HTTP_CREATED);
-    pfj_job_render(w, &job, plan->start_token, plan->end_token, 0);
-    return pfj_end_json(q, w);
-}
-
 /* The lookup and the decision on its row, in the transaction: DECLINED
  * with *plan set, or the answer that was sent. */
 static int fetch_and_decide(pfj_req *q, pfj_db *db, pfj_job_draft *d,
@@ -148,7 +127,7 @@ static int fetch_and_decide(pfj_req *q, pfj_db *db, pfj_job_draft *d,
     if (found == NULL) {
         return pfj_send_db_failure(q, db);
     }
-    if ((no = pfj_submit_decide(d, found, plan)) != NULL) {
+    if ((no = pfj_draft_decide(d, found, plan)) != NULL) {
         return pfj_send_refusal(q, no);
     }
     return DECLINED;
@@ -178,5 +157,5 @@ int pfj_jobs_submit(pfj_req *q)
         pfj_db_rollback(db);
         return rc;
     }
-    return store_and_answer(q, db, &plan);
+    return pfj_job_store_and_answer(q, db, &plan, insert_job);
 }

@@ -1,5 +1,5 @@
 /*
- * job_update.c - POST /api/v1/jobs/<job>: update a job (spec api.md §6,
+ * job_update.c - POST /api/v1/jobs/<job>: update a job (doc/api.md §6,
  * §9.1, §9.2).
  *
  * Fetch, decide, store and render: the job's row is locked, the core
@@ -13,10 +13,7 @@
 #include "resources/job_update.h"
 #include "resources/jobs.h"
 #include "core/job_update_rules.h"
-
-/* A job that was running or paused with a start time keeps it. */
-#define WAS_STARTED \
-    "(COALESCE(j.state IN (100, 105), false) AND j.time_started IS NOT NULL)"
+#include "core/job_columns.h"
 
 /* Taken before an update that changes a job's parents: two such updates
  * at once could otherwise each pass the cycle check and make a cycle
@@ -109,33 +106,22 @@ const pfj_stmt pfj_job_update_stmts[] = {
      "     FROM job, plan, json_array_elements_text(plan.p->'parents') AS v"
      "   ON CONFLICT DO NOTHING),"
      " updated AS ("
-     "   UPDATE jobs j SET"
+     "   UPDATE jobs j SET " PFJ_JOB_SET_LIST
      "     state = CASE WHEN plan.p->>'state' IS NOT NULL THEN r.state"
      "                  WHEN EXISTS (SELECT 1 FROM new_frames)"
-     "                   AND j.state IS DISTINCT FROM 100 THEN NULL"
+     "                   AND j.state IS DISTINCT FROM " PFJ_SQL_PAUSED
+     "                  THEN NULL"
      "                  ELSE j.state END,"
      "     time_started = CASE WHEN plan.p->>'state' = 'running'"
-     "                          AND NOT " WAS_STARTED
+     "                          AND NOT " PFJ_JOB_WAS_STARTED_SQL
      "                         THEN now() AT TIME ZONE 'utc'"
      "                         ELSE j.time_started END,"
      "     time_finished = CASE WHEN plan.p->>'state' = 'running'"
-     "                           AND NOT " WAS_STARTED " THEN NULL"
+     "                           AND NOT " PFJ_JOB_WAS_STARTED_SQL
+     "                          THEN NULL"
      "                          WHEN plan.p->>'state' IN ('done', 'failed')"
      "                          THEN now() AT TIME ZONE 'utc'"
-     "                          ELSE j.time_finished END,"
-     "     priority = r.priority, job_queue_id = r.job_queue_id,"
-     "     job_group_id = r.job_group_id, user_id = r.user_id,"
-     "     jobtype_version_id = r.jobtype_version_id,"
-     "     minimum_agents = r.minimum_agents,"
-     "     maximum_agents = r.maximum_agents, weight = r.weight,"
-     "     title = r.title, notes = r.notes, output_link = r.output_link,"
-     "     by = r.by, num_tiles = r.num_tiles, batch = r.batch,"
-     "     requeue = r.requeue, cpus = r.cpus, ram = r.ram,"
-     "     ram_warning = r.ram_warning, ram_max = r.ram_max,"
-     "     hidden = r.hidden, environ = r.environ, data = r.data,"
-     "     to_be_deleted = r.to_be_deleted,"
-     "     completion_notify_sent = r.completion_notify_sent,"
-     "     autodelete_time = r.autodelete_time"
+     "                          ELSE j.time_finished END"
      "    FROM plan, job, json_populate_record(job.row, plan.p->'columns') r"
      "   WHERE j.id = job.id RETURNING 1)"
      "SELECT (SELECT count(*) FROM tasks_gone),"
@@ -190,35 +176,28 @@ static int fetch_and_decide(pfj_req *q, pfj_db *db, pfj_job_plan *plan)
     if ((found = pfj_job_lookup_row(db, d)) == NULL) {
         return pfj_send_db_failure(q, db);
     }
-    if ((no = pfj_update_decide(d, found, plan)) != NULL) {
+    if ((no = pfj_draft_decide(d, found, plan)) != NULL) {
         return pfj_send_refusal(q, no);
     }
     return DECLINED;
 }
 
-/* Applies the update, recomputes the state after a range change, and
- * answers with the job (§6: no notified_users). */
-static int apply_update(pfj_req *q, pfj_db *db, const pfj_job_plan *plan)
+/* Applies the update and recomputes the state after a range change, then
+ * reads the job back: 0 with *job on it, else the database failed. */
+static int apply_update(pfj_db *db, const pfj_job_plan *plan, pfj_rows *job)
 {
     const char *args[1];
-    pfj_rows rows, job;
-    pfj_jw *w;
+    pfj_rows rows;
 
     args[0] = json_object_to_json_string_ext(plan->plan,
                                              JSON_C_TO_STRING_PLAIN);
     if (pfj_db_select_row(db, "pfj_update_apply", 1, args, &rows) != 1
         || (plan->recompute_state
             && pfj_job_recompute(db, plan->job_id) != 0)
-        || pfj_job_select(db, plan->job_id, NULL, &job) != 1) {
-        pfj_db_end(db);
-        return pfj_send_db_failure(q, db);
+        || pfj_job_select(db, plan->job_id, NULL, job) != 1) {
+        return -1;
     }
-    if (pfj_db_end(db) != 0) {
-        return pfj_send_db_failure(q, db);
-    }
-    w = pfj_begin_json(q, HTTP_OK);
-    pfj_job_render(w, &job, plan->start_token, plan->end_token, 1);
-    return pfj_end_json(q, w);
+    return 0;
 }
 
 int pfj_jobs_update(pfj_req *q)
@@ -241,5 +220,5 @@ int pfj_jobs_update(pfj_req *q)
         pfj_db_rollback(db);
         return rc;
     }
-    return apply_update(q, db, &plan);
+    return pfj_job_store_and_answer(q, db, &plan, apply_update);
 }

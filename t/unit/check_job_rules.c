@@ -1,5 +1,5 @@
 /* check_job_rules.c - the rules job submission and job update share
- * (src/core/job_rules.c): software requirements (spec api.md §9.5),
+ * (src/core/job_rules.c): software requirements (doc/api.md §9.5),
  * parents, owner, queue path (§9.6), integer columns and ranges, the
  * frame step and the task count (§9.1), tag requirements. */
 #include <string.h>
@@ -396,6 +396,9 @@ static const body_case integer_refusals[] = {
     {"{'ram': 1, 'priority': 5000}",
      "`priority` must be between -1000 and 1000"},
     {"{'autodelete_time': true, 'id': 1.5}", "field 'id' is out of range"},
+    {"{'priority': true, 'job_group_id': 1.5}",
+     "field 'job_group_id' is out of range"},   /* 64 bits before 32 */
+    {"{'user_id': -2147483649}", "field 'user_id' is out of range"},
 };
 
 START_TEST(integer_columns_are_refused_out_of_range)

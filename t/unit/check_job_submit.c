@@ -1,5 +1,5 @@
 /* check_job_submit.c - the decision of a job submission
- * (src/core/job_submit_rules.c) against spec api.md §3's processing order
+ * (src/core/job_submit_rules.c) against doc/api.md §3's processing order
  * (steps 1-16), its defaults, the echo of start/end, the state, tiles and
  * the plan of the writing statement. */
 #include <string.h>
@@ -55,8 +55,8 @@ static const pfj_refusal *submit(const char *body, const char *changes,
     if (draft) {
         *draft = d;
     }
-    return no ? no : pfj_submit_decide(d, pfj_test_found(changes),
-                                       plan ? plan : &ignored);
+    return no ? no : pfj_draft_decide(d, pfj_test_found(changes),
+                                      plan ? plan : &ignored);
 }
 
 /* A submission that must go on: its plan. */
@@ -173,6 +173,11 @@ static const refusal_case refusals[] = {
      "<class 'int'>"},
     {JOB(", 'weight': 2147483648"), NULL, BAD, ERROR,
      "field 'weight' is out of range"},
+    {JOB(", 'user_id': false"), NULL, BAD, ERROR,
+     "field 'user_id' has type <class 'bool'> but we expected type(s) "
+     "<class 'int'>"},
+    {JOB(", 'user_id': 1099511627776"), NULL, BAD, ERROR,
+     "field 'user_id' is out of range"},
     {JOB(", 'state': 'queued'"), NULL, BAD, ERROR,
      "`state` must be one of paused, running, done, failed"},
     {JOB(", 'state': 'Running'"), NULL, BAD, ERROR,

@@ -1,5 +1,5 @@
 /* check_job_update.c - the decision of a job update
- * (src/core/job_update_rules.c) against spec api.md §6's steps 1-15 and
+ * (src/core/job_update_rules.c) against doc/api.md §6's steps 1-15 and
  * the module's differences (README): type misfits quoting the converted
  * value, parents replaced (not the job itself, not a job depending on it),
  * the jobtype version named, tag requirements cleared by [], the plan of
@@ -49,8 +49,8 @@ static const pfj_refusal *update(const char *body, const char *target,
     if (draft) {
         *draft = d;
     }
-    return no ? no : pfj_update_decide(d, pfj_test_found(changes),
-                                       plan ? plan : &ignored);
+    return no ? no : pfj_draft_decide(d, pfj_test_found(changes),
+                                      plan ? plan : &ignored);
 }
 
 /* An update that must go on: its plan. */
@@ -123,6 +123,10 @@ static const refusal_case refusals[] = {
     {"{'user': 5}", NULL, NULL, BAD, ERROR, "user must be of type string"},
     {"{'jobqueue': 5}", NULL, NULL, BAD, ERROR,
      "jobqueue must be of type string"},
+    {"{'user_id': 2147483648}", NULL, NULL, BAD, ERROR,
+     "field 'user_id' is out of range"},
+    {"{'user_id': -9223372036854775808}", NULL, NULL, BAD, ERROR,
+     "field 'user_id' is out of range"},
     /* 5 */
     {"{'parents': [{'id': 99}, {'id': 7}]}", NULL,
      "{'missing_parent': '99', 'cyclic_parent': '7'}", NOT_FOUND, STRING,
@@ -339,6 +343,8 @@ static const fault faults[] = {
     {"user", "5", NULL, NULL, BAD, ERROR, "user must be of type string"},
     {"jobqueue", "5", NULL, NULL, BAD, ERROR,
      "jobqueue must be of type string"},
+    {"user_id", "4294967296", NULL, NULL, BAD, ERROR,
+     "field 'user_id' is out of range"},
     {"parents", "[{'id': 99}]", NULL, "{'missing_parent': '99'}", NOT_FOUND,
      STRING, "Parent job 99 not found"},
     {"user", "'bob'", NULL, "{'user_id': null}", NOT_FOUND, ERROR,
@@ -453,6 +459,23 @@ START_TEST(a_version_beyond_32_bits_is_not_looked_up)
         pfj_test_pool, pfj_test_json("{'jobtype_version': '2'}"),
         pfj_test_conf(), pfj_test_target(NULL), &d));
     pfj_assert_member(d->lookup, "version", NULL);
+}
+END_TEST
+
+START_TEST(a_user_id_beyond_32_bits_is_never_looked_up)
+{
+    pfj_job_draft *d;
+
+    pfj_assert_error(pfj_update_prepare(
+        pfj_test_pool, pfj_test_json("{'user_id': 1099511627776}"),
+        pfj_test_conf(), pfj_test_target(NULL), &d), BAD,
+        "field 'user_id' is out of range");
+    pfj_assert_member(d->lookup, "user_id", NULL);
+    /* a value of another type is step 11's to refuse */
+    pfj_assert_goes_on(pfj_update_prepare(
+        pfj_test_pool, pfj_test_json("{'user_id': true}"),
+        pfj_test_conf(), pfj_test_target(NULL), &d));
+    pfj_assert_member(d->lookup, "user_id", NULL);
 }
 END_TEST
 
@@ -651,6 +674,7 @@ Suite *pfj_suite_job_update(void)
     tcase_add_test(tc, the_dependency_lock_is_taken_when_parents_are_given);
     tcase_add_test(tc, the_lookup_gets_the_job_its_jobtype_and_the_references);
     tcase_add_test(tc, a_version_beyond_32_bits_is_not_looked_up);
+    tcase_add_test(tc, a_user_id_beyond_32_bits_is_never_looked_up);
     tcase_add_test(tc, an_empty_update_changes_nothing);
     tcase_add_test(tc, a_new_range_lays_the_frames_out_again);
     tcase_add_test(tc, a_range_keeps_what_is_not_given);
