@@ -9,7 +9,10 @@ scripts/run-tests; exits 1 on any finding, each named file:line):
    assigns the field from add-> and base-> both;
 2. every START_TEST of t/unit/*.c is registered with tcase_add_*test in
    its file, and every suite (Suite *pfj_suite_*(void)) is run by the
-   main of its binary (t/unit/check_main.c).
+   main of its binary (t/unit/check_main.c);
+3. every section the code cites (§N or §N.M in mod_pyfarm_jobs.c, src/,
+   include/ and t/unit/) is a heading of doc/api.md ("## N." or
+   "### N.M"), and no comment cites the reference's spec instead.
 
 --root DIR checks another copy of the tree (default: this one)."""
 import argparse
@@ -167,6 +170,43 @@ def check_unit_tests(root):
     return tests
 
 
+SECTION_REF = re.compile(r"§(\d+(?:\.\d+)?)")
+SPEC_REF = re.compile(r"spec api\.md|spec §|schema\.md")
+
+
+def doc_sections(root):
+    """The section numbers doc/api.md has headings for."""
+    with open(os.path.join(root, "doc", "api.md"), encoding="utf-8") as f:
+        return set(re.findall(r"^#{2,3} (\d+(?:\.\d+)?)[. ]", f.read(),
+                              flags=re.M))
+
+
+def cited_files(root):
+    yield os.path.join(root, "mod_pyfarm_jobs.c")
+    for top in ("src", "include", os.path.join("t", "unit")):
+        for folder, _, names in os.walk(os.path.join(root, top)):
+            for name in sorted(names):
+                if name.endswith((".c", ".h")):
+                    yield os.path.join(folder, name)
+
+
+def check_section_refs(root):
+    sections = doc_sections(root)
+    cited = 0
+    for path in cited_files(root):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        for m in SECTION_REF.finditer(text):
+            cited += 1
+            if m.group(1) not in sections:
+                finding(path, line_of(text, m.start()),
+                        f"§{m.group(1)} is no section of doc/api.md")
+        for m in SPEC_REF.finditer(text):
+            finding(path, line_of(text, m.start()),
+                    f"'{m.group(0)}': cite doc/api.md instead")
+    return cited
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=os.path.join(
@@ -176,13 +216,15 @@ def main():
     root = os.path.normpath(args.root)
     fields = check_dir_config(root)
     tests = check_unit_tests(root)
+    refs = check_section_refs(root)
     if findings:
         for f in findings:
             print(f)
         print(f"check-sources: FAIL ({len(findings)} finding(s))")
         return 1
     print(f"check-sources: ok ({fields} fields of pfj_dir_conf in create "
-          f"and merge, {tests} unit tests registered)")
+          f"and merge, {tests} unit tests registered, {refs} section "
+          "references resolved in doc/api.md)")
     return 0
 
 

@@ -1,5 +1,5 @@
-"""/api/v1/jobs/<int:job_id>/tasks/<int:task_id>/failed_on_agents/: spec
-api.md §10.4 (list, add, remove) and §0.3 (JSON answers, 204 without a
+"""/api/v1/jobs/<int:job_id>/tasks/<int:task_id>/failed_on_agents/:
+doc/api.md §10.4 (list, add, remove) and §0.3 (JSON answers, 204 without a
 body).
 
 Deliberate differences from the reference are marked "ours" below:

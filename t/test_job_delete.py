@@ -1,6 +1,6 @@
 """DELETE /api/v1/jobs/<job> -- deleting a job.
 
-Spec sections covered (shared/spec/api.md):
+Sections of doc/api.md covered:
   §7    404 for an unknown job, 204 without a body; the job and its direct
         children go, <job> by id or by title (§0.1)
   §0.3  a 204 answer has no body and no Content-Length but Content-Type

@@ -1,4 +1,4 @@
-"""GET /api/v1/jobs/<job>: spec api.md §5 (404, 500 without tasks, the
+"""GET /api/v1/jobs/<job>: doc/api.md §5 (404, 500 without tasks, the
 40-key job object, start/end from the task frames), §0.1 (<job> by id or
 title: the id wins, oldest job of a title), §0.6 (rendering of NUMERIC,
 timestamps, JSON columns, non-ASCII), §0.7 (job state display) and §0.8

@@ -1,4 +1,4 @@
-"""GET /api/v1/jobs/ (the jobs index): spec api.md §2 (filters jobtype, user,
+"""GET /api/v1/jobs/ (the jobs index): doc/api.md §2 (filters jobtype, user,
 jobqueue, title; their 404s and check order; hidden and to-be-deleted jobs
 listed; [REC] order by id) and §0.7 (the index's state display: "assigned"
 for a queued job with an assigned task, DB codes 100/105/106/107), with

@@ -1,4 +1,4 @@
-"""/api/v1/jobs/<job>/notified_users/: spec api.md §10.5 (list, subscribe,
+"""/api/v1/jobs/<job>/notified_users/: doc/api.md §10.5 (list, subscribe,
 unsubscribe; <job> by id or title, §0.1), §0.3 (JSON answers, 204 without a
 body) and §0.6 (rendering of booleans, NULL emails, non-ASCII).
 

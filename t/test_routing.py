@@ -1,5 +1,5 @@
 """Routing, body pre-processing and the error answers every endpoint shares:
-spec api.md §0.1 (routing: <job> by id or title, percent-decoding, trailing
+doc/api.md §0.1 (routing: <job> by id or title, percent-decoding, trailing
 slashes, 404/405, HEAD/OPTIONS), §0.2 (request bodies, before routing),
 §0.3 (JSON responses), §0.4/§1 (status codes), plus our additions: the
 Allow header on 405, the body size cap (PyFarmJobsMaxBodySize 65536 in the

@@ -1,4 +1,4 @@
-"""GET/HEAD/OPTIONS /api/v1/jobs/schema: spec api.md §4 (the 33 field types
+"""GET/HEAD/OPTIONS /api/v1/jobs/schema: doc/api.md §4 (the 33 field types
 on PostgreSQL), §0.1 (HEAD and OPTIONS rules) and §0.3 (JSON responses).
 The expected object is written out from the spec's text, not from the
 module's source."""

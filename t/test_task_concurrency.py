@@ -1,4 +1,4 @@
-"""Many agents updating the tasks of one job at once: spec api.md §10.2 and
+"""Many agents updating the tasks of one job at once: doc/api.md §10.2 and
 §10.3 (every update of a render agent answers 200 and takes effect once)
 and §9.2 (the job's state is recomputed from all its tasks; ours: in the
 update's transaction, under the job's row lock), README "What the real

@@ -1,4 +1,4 @@
-"""Task logs: spec api.md §11 (the task must have both the URL's task id and
+"""Task logs: doc/api.md §11 (the task must have both the URL's task id and
 job id), §11.1 list, §11.2 register (validated, model TaskLog, §0.5),
 §11.3 get, §11.4 update, §11.5 logfile download (file, gzipped fallback,
 307 to the agent, §10.6), §11.6 logfile upload.

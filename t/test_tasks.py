@@ -1,4 +1,4 @@
-"""The tasks of a job: spec api.md §8 (the list), §10.1 (one task), §10.2
+"""The tasks of a job: doc/api.md §8 (the list), §10.1 (one task), §10.2
 (the update's checks, in their order), §10.3 (what a state change does to
 the task, its failure records and its agent), §9.2 (the job's state after a
 task's state change); §0.6-§0.8 (16-key task objects in the list, 18-key

@@ -36,7 +36,7 @@
 #define PFJ_CPUS_MAX 256
 #define PFJ_MAX_TITLE 255
 
-
+/* clang-format off */
 #define PFJ_JOB_COLUMNS(X, S)                                               \
     X(id, INT, "BIGINT", ID, INT64_MIN, INT64_MAX) S                        \
     X(state, STATE, "WorkStateEnum", STATE, 0, 0) S                         \
@@ -68,6 +68,7 @@
     X(to_be_deleted, BOOL, "BOOLEAN", BOOL, 0, 0) S                         \
     X(completion_notify_sent, BOOL, "BOOLEAN", BOOL, 0, 0) S                \
     X(autodelete_time, INT, "INTEGER", INT, INT32_MIN, INT32_MAX)
+/* clang-format on */
 
 /* "id, state, ...": every column, and "r.id, r.state, ...": every column
  * of a jobs row r. */
@@ -88,8 +89,10 @@
 #define PFJ_JOB_SET_BOOL PFJ_JOB_SET_INT
 #define PFJ_JOB_SET_DICT PFJ_JOB_SET_INT
 #define PFJ_JOB_SET_DECIMAL PFJ_JOB_SET_INT
+/* clang-format off */
 #define PFJ_JOB_COLUMN_SET(name, render, schema, input, min, max) \
     PFJ_JOB_SET_##input(name)
+/* clang-format on */
 #define PFJ_JOB_SET_LIST PFJ_JOB_COLUMNS(PFJ_JOB_COLUMN_SET, )
 
 /* "j.id, j.state, ...": the shown columns, each followed by ", ". */
@@ -101,8 +104,10 @@
 #define PFJ_JOB_SHOWN_TIMESTAMP PFJ_JOB_SHOWN_STATE
 #define PFJ_JOB_SHOWN_NUMERIC PFJ_JOB_SHOWN_STATE
 #define PFJ_JOB_SHOWN_JSON PFJ_JOB_SHOWN_STATE
+/* clang-format off */
 #define PFJ_JOB_COLUMN_SHOWN(name, render, schema, input, min, max) \
     PFJ_JOB_SHOWN_##render(name)
+/* clang-format on */
 #define PFJ_JOB_SHOWN_LIST PFJ_JOB_COLUMNS(PFJ_JOB_COLUMN_SHOWN, )
 
 /* PFJ_JC_<name> indexes the shown columns of a job object's row. */
@@ -114,7 +119,9 @@
 #define PFJ_JOB_ENUM_TIMESTAMP PFJ_JOB_ENUM_STATE
 #define PFJ_JOB_ENUM_NUMERIC PFJ_JOB_ENUM_STATE
 #define PFJ_JOB_ENUM_JSON PFJ_JOB_ENUM_STATE
+/* clang-format off */
 #define PFJ_JOB_COLUMN_ENUM(name, render, schema, input, min, max) \
     PFJ_JOB_ENUM_##render(name)
+/* clang-format on */
 
 #endif

@@ -27,10 +27,18 @@
 
 /* Columns of pfj_job_lookup, in order. */
 enum pfj_lookup_column {
-    PFJ_LC_JOBTYPE_VERSION_ID, PFJ_LC_SUPPORTS_TILING, PFJ_LC_SOFTWARE,
-    PFJ_LC_MISSING_PARENT, PFJ_LC_CYCLIC_PARENT, PFJ_LC_USER_ID,
-    PFJ_LC_QUEUE_ID, PFJ_LC_MISSING_NOTIFIED, PFJ_LC_GROUP_EXISTS,
-    PFJ_LC_ID_EXISTS, PFJ_LC_USER_ID_EXISTS, PFJ_LC_QUEUE_ID_EXISTS,
+    PFJ_LC_JOBTYPE_VERSION_ID,
+    PFJ_LC_SUPPORTS_TILING,
+    PFJ_LC_SOFTWARE,
+    PFJ_LC_MISSING_PARENT,
+    PFJ_LC_CYCLIC_PARENT,
+    PFJ_LC_USER_ID,
+    PFJ_LC_QUEUE_ID,
+    PFJ_LC_MISSING_NOTIFIED,
+    PFJ_LC_GROUP_EXISTS,
+    PFJ_LC_ID_EXISTS,
+    PFJ_LC_USER_ID_EXISTS,
+    PFJ_LC_QUEUE_ID_EXISTS,
     PFJ_LC_COUNT
 };
 
@@ -38,35 +46,35 @@ enum pfj_lookup_column {
  * documents are tied to the pool. */
 typedef struct pfj_job_draft {
     apr_pool_t *p;
-    const struct pfj_job_decision *decision;  /* its checks (see below) */
-    json_object *body;          /* the request body, an object */
+    const struct pfj_job_decision *decision; /* its checks (see below) */
+    json_object *body;                       /* the request body, an object */
     const pfj_dir_conf *conf;
-    const char *const *target;  /* an update's job row, locked (columns
+    const char *const *target; /* an update's job row, locked (columns
                                  * of pfj_update_target); NULL on
                                  * submission */
-    json_object *lookup;        /* input of pfj_job_lookup */
-    const char *const *found;   /* its row, by pfj_lookup_column (text,
+    json_object *lookup;       /* input of pfj_job_lookup */
+    const char *const *found;  /* its row, by pfj_lookup_column (text,
                                  * NULL for SQL NULL) */
-    json_object *plan;          /* the writing statement's plan */
-    json_object *row;           /* the jobs columns it writes, by name */
-    json_object *all_tags;      /* tag names the plan refers to */
-    apr_int64_t tiles;          /* tasks per new frame (num_tiles) */
-    const char *start;          /* the frame range as decimal text */
+    json_object *plan;         /* the writing statement's plan */
+    json_object *row;          /* the jobs columns it writes, by name */
+    json_object *all_tags;     /* tag names the plan refers to */
+    apr_int64_t tiles;         /* tasks per new frame (num_tiles) */
+    const char *start;         /* the frame range as decimal text */
     const char *end;
     const char *by;
-    const char *start_token;    /* start/end as the answer shows them */
+    const char *start_token; /* start/end as the answer shows them */
     const char *end_token;
 } pfj_job_draft;
 
 /* What a decision hands the resource to store and render. */
 typedef struct pfj_job_plan {
-    json_object *plan;          /* the writing statement's plan */
-    json_object *row;           /* a submission's jobs row (the second
+    json_object *plan;       /* the writing statement's plan */
+    json_object *row;        /* a submission's jobs row (the second
                                  * document); NULL for an update */
-    const char *job_id;         /* the updated job; NULL on submission */
-    const char *start_token;    /* start/end as the answer shows them */
+    const char *job_id;      /* the updated job; NULL on submission */
+    const char *start_token; /* start/end as the answer shows them */
     const char *end_token;
-    int recompute_state;        /* an update changed the frames without
+    int recompute_state; /* an update changed the frames without
                                  * setting a state: §9.2 after the write */
 } pfj_job_plan;
 
@@ -93,8 +101,10 @@ typedef struct pfj_job_decision {
 } pfj_job_decision;
 
 /* A decision of two arrays of checks and its completion. */
+/* clang-format off */
 #define PFJ_JOB_DECISION(before, after, complete) \
     {before, PFJ_COUNT(before), after, PFJ_COUNT(after), complete}
+/* clang-format on */
 
 /* The first phase: a fresh draft (*draft, always set) of decision for
  * body on the job's locked row target (NULL on submission), through the
@@ -108,8 +118,7 @@ const pfj_refusal *pfj_draft_prepare(apr_pool_t *p, json_object *body,
 /* The second phase: the checks on the lookup's row found (by
  * pfj_lookup_column); when they pass, the plan: *plan holds the draft's
  * plan and start/end tokens and what the decision completes it with. */
-const pfj_refusal *pfj_draft_decide(pfj_job_draft *d,
-                                    const char *const *found,
+const pfj_refusal *pfj_draft_decide(pfj_job_draft *d, const char *const *found,
                                     pfj_job_plan *plan);
 
 /* A check of one element of a list the body gives, adding what it
@@ -129,8 +138,7 @@ json_object *pfj_draft_field(const pfj_job_draft *d, const char *key);
 int pfj_draft_has_field(const pfj_job_draft *d, const char *key);
 
 /* A column of the lookup's row; _true: it is PostgreSQL's true. */
-const char *pfj_draft_found(const pfj_job_draft *d,
-                            enum pfj_lookup_column c);
+const char *pfj_draft_found(const pfj_job_draft *d, enum pfj_lookup_column c);
 int pfj_draft_found_true(const pfj_job_draft *d, enum pfj_lookup_column c);
 
 /* ---- before the lookup: what it needs, and what cannot be looked up ---- */
@@ -149,8 +157,7 @@ const pfj_refusal *pfj_draft_collect_user(pfj_job_draft *d);
 const pfj_refusal *pfj_draft_collect_queue(pfj_job_draft *d);
 
 /* The body's integer field, when it is one, as the lookup's member as. */
-void pfj_draft_collect_id(pfj_job_draft *d, const char *field,
-                          const char *as);
+void pfj_draft_collect_id(pfj_job_draft *d, const char *field, const char *as);
 
 /* ---- on the lookup's row ---- */
 
@@ -176,8 +183,7 @@ const pfj_refusal *pfj_draft_check_integers(pfj_job_draft *d);
 /* The body's value of integer column name when it is a JSON integer, as
  * pfj_draft_check_integers checks it; any other value goes on (its type
  * is the caller's to check). */
-const pfj_refusal *pfj_draft_check_integer(pfj_job_draft *d,
-                                           const char *name);
+const pfj_refusal *pfj_draft_check_integer(pfj_job_draft *d, const char *name);
 
 /* Text columns within their longest (core/job_columns.h): the string
  * text of column name; every text column the body gives, in the table's

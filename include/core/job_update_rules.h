@@ -13,8 +13,12 @@
 
 /* Columns of pfj_update_target, in order. */
 enum pfj_target_column {
-    PFJ_TC_ID, PFJ_TC_FIRST_FRAME, PFJ_TC_LAST_FRAME, PFJ_TC_BY,
-    PFJ_TC_JOBTYPE, PFJ_TC_NUM_TILES,
+    PFJ_TC_ID,
+    PFJ_TC_FIRST_FRAME,
+    PFJ_TC_LAST_FRAME,
+    PFJ_TC_BY,
+    PFJ_TC_JOBTYPE,
+    PFJ_TC_NUM_TILES,
     PFJ_TC_COUNT
 };
 

@@ -13,6 +13,7 @@
 /* Unknown tag names of plan.p->'all_tags' are created; tag_ids maps every
  * name to its id.  A tag created meanwhile by another request is found by
  * ON CONFLICT ... DO UPDATE, which returns its row. */
+/* clang-format off */
 #define PFJ_TAG_IDS_CTE \
     " wanted_tags AS (SELECT DISTINCT name" \
     "   FROM plan, json_array_elements_text(plan.p->'all_tags') AS name)," \
@@ -38,6 +39,7 @@
     "               WHERE " num_tiles " > 0" \
     "              UNION ALL SELECT NULL" \
     "               WHERE COALESCE(" num_tiles ", 0) = 0) AS tl(tile)"
+/* clang-format on */
 
 extern const pfj_stmt pfj_job_input_stmts[];
 
@@ -51,8 +53,8 @@ typedef int (*pfj_job_write)(pfj_db *db, const pfj_job_plan *plan,
  * answers with the job: 201 and the whole object after a submission, 200
  * without notified_users after an update (plan->job_id set; §3, §6); the
  * database failure when the write or the commit failed. */
-int pfj_job_store_and_answer(pfj_req *q, pfj_db *db,
-                             const pfj_job_plan *plan, pfj_job_write write);
+int pfj_job_store_and_answer(pfj_req *q, pfj_db *db, const pfj_job_plan *plan,
+                             pfj_job_write write);
 
 /* Runs pfj_job_lookup on the draft's lookup input: its row, by
  * pfj_lookup_column, or NULL when the database failed. */

@@ -14,7 +14,14 @@
 
 /* What a request may send for a column (core/job_columns.h). */
 typedef enum input_kind {
-    IN_ID, IN_INT, IN_BIGINT, IN_STR, IN_BOOL, IN_DICT, IN_STATE, IN_DECIMAL,
+    IN_ID,
+    IN_INT,
+    IN_BIGINT,
+    IN_STR,
+    IN_BOOL,
+    IN_DICT,
+    IN_STATE,
+    IN_DECIMAL,
     IN_TIME
 } input_kind;
 
@@ -26,11 +33,13 @@ typedef struct job_column {
     apr_int64_t min, max;
 } job_column;
 
+/* clang-format off */
 #define JOB_COLUMN(name, render, schema, input, min, max) \
     {#name, IN_##input, min, max},
 static const job_column job_columns[] = {
     PFJ_JOB_COLUMNS(JOB_COLUMN, )
 };
+/* clang-format on */
 
 /* §9.5 errors are a list with one message. */
 static const pfj_refusal *requirement_error(apr_pool_t *p, int status,
@@ -42,7 +51,8 @@ static const pfj_refusal *requirement_error(apr_pool_t *p, int status,
 size_t pfj_list_length(json_object *o)
 {
     return json_object_is_type(o, json_type_array)
-           ? json_object_array_length(o) : 0;
+               ? json_object_array_length(o)
+               : 0;
 }
 
 json_object *pfj_put_list(json_object *obj, const char *key)
@@ -116,8 +126,7 @@ const pfj_refusal *pfj_draft_prepare(apr_pool_t *p, json_object *body,
     return pfj_draft_run(d, decision->before, decision->n_before);
 }
 
-const pfj_refusal *pfj_draft_decide(pfj_job_draft *d,
-                                    const char *const *found,
+const pfj_refusal *pfj_draft_decide(pfj_job_draft *d, const char *const *found,
                                     pfj_job_plan *plan)
 {
     const pfj_refusal *no;
@@ -206,8 +215,7 @@ void pfj_draft_collect_software(pfj_job_draft *d)
 }
 
 /* One parent's id into the list ids. */
-static const pfj_refusal *collect_parent(pfj_job_draft *d,
-                                         json_object *entry,
+static const pfj_refusal *collect_parent(pfj_job_draft *d, json_object *entry,
                                          json_object *ids)
 {
     apr_int64_t id;
@@ -230,7 +238,8 @@ const pfj_refusal *pfj_draft_collect_parents(pfj_job_draft *d)
     if (pfj_draft_has_field(d, "parents")
         && !json_object_is_type(parents, json_type_array)) {
         /* what submission's model check says; an update has none */
-        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "field 'parents' has "
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "field 'parents' has "
                           "type %s but we expected type(s) <class 'list'>",
                           pfj_py_class(parents));
     }
@@ -281,10 +290,11 @@ const pfj_refusal *pfj_draft_collect_queue(pfj_job_draft *d)
     names = pfj_put_list(d->lookup, "queue");
     for (path = json_object_get_string(queue);; path = slash + 1) {
         slash = strchr(path, '/');
-        json_object_array_add(names, slash
-                              ? json_object_new_string_len(path,
-                                                           (int)(slash - path))
-                              : json_object_new_string(path));
+        json_object_array_add(names,
+                              slash ? json_object_new_string_len(path,
+                                                                 (int)(slash
+                                                                       - path))
+                                    : json_object_new_string(path));
         if (slash == NULL) {
             break;
         }
@@ -292,8 +302,7 @@ const pfj_refusal *pfj_draft_collect_queue(pfj_job_draft *d)
     return NULL;
 }
 
-void pfj_draft_collect_id(pfj_job_draft *d, const char *field,
-                          const char *as)
+void pfj_draft_collect_id(pfj_job_draft *d, const char *field, const char *as)
 {
     apr_int64_t v;
 
@@ -331,17 +340,20 @@ static const pfj_refusal *software_entry_error(pfj_job_draft *d,
     }
     for (i = 0; i < 2; i++) {
         json_object *v = json_object_object_get(entry, bound[i]);
-        if (v && json_object_object_get(ids, apr_pstrcat(d->p, bound[i],
-                                                         "_id", NULL))
-                 == NULL) {
+        if (v
+            && json_object_object_get(ids,
+                                      apr_pstrcat(d->p, bound[i], "_id", NULL))
+                   == NULL) {
             return requirement_error(d->p, PFJ_HTTP_NOT_FOUND,
-                                     apr_psprintf(d->p, "Version %s of "
+                                     apr_psprintf(d->p,
+                                                  "Version %s of "
                                                   "software %s not found",
                                                   pfj_py_str(d->p, v),
                                                   pfj_py_str(d->p, name)));
         }
     }
-    json_object_object_foreach(entry, key, val) {
+    json_object_object_foreach(entry, key, val)
+    {
         (void)val;
         if (strcmp(key, "software") && strcmp(key, "min_version")
             && strcmp(key, "max_version")) {
@@ -350,7 +362,8 @@ static const pfj_refusal *software_entry_error(pfj_job_draft *d,
     }
     if (extra->nelts > 0) {
         return requirement_error(d->p, PFJ_HTTP_BAD_REQUEST,
-                                 apr_pstrcat(d->p, "Unexpected keys in "
+                                 apr_pstrcat(d->p,
+                                             "Unexpected keys in "
                                              "software requirement: ",
                                              pfj_py_dict_keys_repr(d->p,
                                                                    extra),
@@ -362,13 +375,14 @@ static const pfj_refusal *software_entry_error(pfj_job_draft *d,
 /* 1 when the software of ids is already among the first n of list. */
 static int software_listed(json_object *list, size_t n, json_object *ids)
 {
-    apr_int64_t id = json_object_get_int64(json_object_object_get(
-                         ids, "software_id"));
+    apr_int64_t id =
+        json_object_get_int64(json_object_object_get(ids, "software_id"));
     size_t j;
 
     for (j = 0; j < n; j++) {
         if (json_object_get_int64(json_object_object_get(
-                json_object_array_get_idx(list, j), "software_id")) == id) {
+                json_object_array_get_idx(list, j), "software_id"))
+            == id) {
             return 1;
         }
     }
@@ -402,10 +416,12 @@ const pfj_refusal *pfj_draft_check_software(pfj_job_draft *d)
             return no;
         }
         if (software_listed(plan, i, entry_ids)) {
-            return requirement_error(d->p, PFJ_HTTP_BAD_REQUEST,
+            return requirement_error(
+                d->p, PFJ_HTTP_BAD_REQUEST,
                 apr_psprintf(d->p, "Software %s is listed twice",
-                             pfj_py_str(d->p, json_object_object_get(
-                                 entry, "software"))));
+                             pfj_py_str(d->p,
+                                        json_object_object_get(entry,
+                                                               "software"))));
         }
         json_object_array_add(plan, json_object_get(entry_ids));
     }
@@ -429,8 +445,10 @@ const pfj_refusal *pfj_draft_check_parents(pfj_job_draft *d)
                           "A job cannot be its own parent");
     }
     if (cyclic) {
-        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "Job %s depends on "
-                          "this job and cannot be its parent", cyclic);
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "Job %s depends on "
+                          "this job and cannot be its parent",
+                          cyclic);
     }
     return NULL;
 }
@@ -476,7 +494,8 @@ static const pfj_refusal *length_error(pfj_job_draft *d, const job_column *c,
     if (c->max > 0 && pfj_utf8_length(text) > (apr_size_t)c->max) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "`%s` is longer than %" APR_INT64_T_FMT
-                          " characters", c->name, c->max);
+                          " characters",
+                          c->name, c->max);
     }
     return NULL;
 }
@@ -499,7 +518,8 @@ const pfj_refusal *pfj_draft_check_lengths(pfj_job_draft *d)
         if (job_columns[i].input == IN_STR
             && json_object_is_type(v, json_type_string)
             && (no = length_error(d, &job_columns[i],
-                                  json_object_get_string(v))) != NULL) {
+                                  json_object_get_string(v)))
+                   != NULL) {
             return no;
         }
     }
@@ -528,9 +548,11 @@ static const pfj_refusal *check_integer(pfj_job_draft *d, const job_column *c,
     apr_int64_t v;
 
     if (json_object_is_type(o, json_type_boolean)) {
-        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "field '%s' has "
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "field '%s' has "
                           "type <class 'bool'> but we expected type(s) "
-                          "<class 'int'>", c->name);
+                          "<class 'int'>",
+                          c->name);
     }
     if (!pfj_json_int64(o, &v)
         || (integer_bits(c) == 32 && (v < INT32_MIN || v > INT32_MAX))) {
@@ -540,19 +562,20 @@ static const pfj_refusal *check_integer(pfj_job_draft *d, const job_column *c,
     if (v < c->min || v > c->max) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "`%s` must be between %" APR_INT64_T_FMT
-                          " and %" APR_INT64_T_FMT, c->name, c->min, c->max);
+                          " and %" APR_INT64_T_FMT,
+                          c->name, c->min, c->max);
     }
     return NULL;
 }
 
-const pfj_refusal *pfj_draft_check_integer(pfj_job_draft *d,
-                                           const char *name)
+const pfj_refusal *pfj_draft_check_integer(pfj_job_draft *d, const char *name)
 {
     const job_column *c = find_column(name);
     json_object *o = pfj_draft_field(d, name);
 
     return c && integer_bits(c) && json_object_is_type(o, json_type_int)
-           ? check_integer(d, c, o) : NULL;
+               ? check_integer(d, c, o)
+               : NULL;
 }
 
 const pfj_refusal *pfj_draft_check_integers(pfj_job_draft *d)
@@ -609,8 +632,10 @@ const pfj_refusal *pfj_draft_check_task_count(pfj_job_draft *d)
     apr_int64_t max = pfj_conf_max_tasks(d->conf);
 
     if (frames * (double)(d->tiles > 1 ? d->tiles : 1) > (double)max) {
-        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "the frame range would "
-                          "create more than %" APR_INT64_T_FMT " tasks", max);
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "the frame range would "
+                          "create more than %" APR_INT64_T_FMT " tasks",
+                          max);
     }
     return NULL;
 }
@@ -639,9 +664,9 @@ static const pfj_refusal *collect_tag_requirement(pfj_job_draft *d,
     req = json_object_new_object();
     json_object_array_add(list, req);
     json_object_object_add(req, "tag", json_object_get(tag));
-    json_object_object_add(req, "negate", json_object_new_boolean(
-                               pfj_json_truthy(json_object_object_get(
-                                   r, "negate"))));
+    json_object_object_add(req, "negate",
+                           json_object_new_boolean(pfj_json_truthy(
+                               json_object_object_get(r, "negate"))));
     json_object_array_add(d->all_tags, json_object_get(tag));
     return NULL;
 }
@@ -654,9 +679,9 @@ const pfj_refusal *pfj_draft_collect_tag_requirements(pfj_job_draft *d)
 
     if (!json_object_is_type(reqs, json_type_array)) {
         return pfj_json_truthy(reqs)
-               ? pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                            "tag_requirements must be a list")
-               : NULL;
+                   ? pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                                "tag_requirements must be a list")
+                   : NULL;
     }
     return pfj_draft_each(d, "tag_requirements", collect_tag_requirement,
                           pfj_put_list(d->plan, "tag_requirements"));

@@ -36,6 +36,7 @@ static int by_is_number(json_object *v)
 #define MODEL_STATE(name) MODEL_ENTRY(name, PFJ_COL_ENUM, NULL)
 #define MODEL_TIME(name) MODEL_ENTRY(name, PFJ_COL_DATETIME, NULL)
 #define MODEL_DECIMAL(name) MODEL_ENTRY(name, PFJ_COL_CUSTOM, name##_is_number)
+/* clang-format off */
 #define MODEL_COLUMN(name, render, schema, input, min, max) \
     MODEL_##input(name)
 
@@ -59,29 +60,26 @@ static const pfj_column job_columns[] = {
     {"notified_users", PFJ_COL_LIST, NULL},
     {NULL, 0, NULL}
 };
+/* clang-format on */
 
 static const char *const job_ignored[] = {
-    "start", "end", "jobtype", "jobtype_version", "user", "jobqueue",
-    "tag_requirements", NULL
-};
+    "start", "end",      "jobtype",          "jobtype_version",
+    "user",  "jobqueue", "tag_requirements", NULL};
 
 static const char *const job_disallowed[] = {
-    "jobtype_version_id", "time_submitted", "time_started", "time_finished",
-    "job_queue_id", NULL
-};
+    "jobtype_version_id", "time_submitted", "time_started",
+    "time_finished",      "job_queue_id",   NULL};
 
 static const char *const job_required[] = {"title", NULL};
 
-const pfj_model pfj_job_model = {
-    job_columns, job_ignored, job_disallowed, job_required
-};
+const pfj_model pfj_job_model = {job_columns, job_ignored, job_disallowed,
+                                 job_required};
 
 /* Relationships a new job cannot take: the reference crashes on anything
  * but an empty list for these. */
 static const char *const unsettable_relations[] = {
-    "children", "tasks", "tasks_queued", "tasks_running", "tasks_done",
-    "tasks_failed", NULL
-};
+    "children",     "tasks", "tasks_queued", "tasks_running", "tasks_done",
+    "tasks_failed", NULL};
 static const char *const scalar_relations[] = {"queue", "group", NULL};
 
 /* Defaults the database does not have (doc/api.md §3.1). */
@@ -89,9 +87,16 @@ static const struct {
     const char *name;
     const char *json;
 } job_defaults[] = {
-    {"priority", "0"}, {"weight", "10"}, {"notes", "\"\""}, {"batch", "1"},
-    {"requeue", "3"}, {"cpus", "1"}, {"ram", "32"}, {"hidden", "false"},
-    {"to_be_deleted", "false"}, {"completion_notify_sent", "false"},
+    {"priority", "0"},
+    {"weight", "10"},
+    {"notes", "\"\""},
+    {"batch", "1"},
+    {"requeue", "3"},
+    {"cpus", "1"},
+    {"ram", "32"},
+    {"hidden", "false"},
+    {"to_be_deleted", "false"},
+    {"completion_notify_sent", "false"},
 };
 
 /* ---- checks before the lookup ---- */
@@ -107,8 +112,7 @@ static const pfj_refusal *check_relations(pfj_job_draft *d)
     int i;
 
     for (i = 0; unsettable_relations[i]; i++) {
-        if (pfj_list_length(pfj_draft_field(d, unsettable_relations[i]))
-            > 0) {
+        if (pfj_list_length(pfj_draft_field(d, unsettable_relations[i])) > 0) {
             return cannot_be_set(d, unsettable_relations[i]);
         }
     }
@@ -128,8 +132,7 @@ static const pfj_refusal *check_jobtype(pfj_job_draft *d)
     apr_int64_t v;
 
     if (!pfj_draft_has_field(d, "jobtype")) {
-        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
-                          "No jobtype specified");
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "No jobtype specified");
     }
     if (!json_object_is_type(jobtype, json_type_string)) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
@@ -141,8 +144,7 @@ static const pfj_refusal *check_jobtype(pfj_job_draft *d)
             return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                               "jobtype_version must be of type int");
         }
-        json_object_object_add(d->lookup, "version",
-                               json_object_get(version));
+        json_object_object_add(d->lookup, "version", json_object_get(version));
     }
     return NULL;
 }
@@ -192,7 +194,8 @@ static const pfj_refusal *collect_notified_entry(pfj_job_draft *d,
     pfj_put_string(out, "username", json_object_get_string(name));
     for (i = 0; i < 3; i++) {
         if (!notified_flag(entry, flags[i], defaults[i], &flag)) {
-            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "`%s` of a "
+            return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                              "`%s` of a "
                               "notified user must be true or false",
                               flags[i]);
         }
@@ -218,8 +221,10 @@ static const pfj_refusal *collect_notified_user(pfj_job_draft *d,
     }
     name = json_object_get_string(json_object_object_get(out, "username"));
     if (pfj_listed(names, NULL, name)) {
-        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "user %s is "
-                          "listed twice in notified_users", name);
+        return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                          "user %s is "
+                          "listed twice in notified_users",
+                          name);
     }
     json_object_array_add(names, json_object_new_string(name));
     return NULL;
@@ -252,8 +257,8 @@ static const pfj_refusal *collect_lookup(pfj_job_draft *d)
 
 /* The checks before the lookup, in the reference's order. */
 static const pfj_draft_check before_lookup[] = {
-    check_relations,                    /* with step 1's model check */
-    check_jobtype,                      /* steps 2-4 */
+    check_relations, /* with step 1's model check */
+    check_jobtype,   /* steps 2-4 */
     collect_lookup,
 };
 
@@ -271,7 +276,7 @@ static const pfj_refusal *check_references(pfj_job_draft *d)
     if ((no = pfj_draft_check_software(d)) != NULL
         || (no = pfj_draft_check_parents(d)) != NULL
         || (no = pfj_draft_check_user(d, pfj_conf_autocreate_users(d->conf)))
-           != NULL
+               != NULL
         || (no = pfj_draft_check_queue(d)) != NULL) {
         return no;
     }
@@ -290,8 +295,9 @@ static const pfj_refusal *check_values(pfj_job_draft *d)
     if ((no = pfj_draft_check_integers(d)) != NULL) {
         return no;
     }
-    if (state && (!json_object_is_type(state, json_type_string)
-                  || pfj_state_code(json_object_get_string(state)) < 0)) {
+    if (state
+        && (!json_object_is_type(state, json_type_string)
+            || pfj_state_code(json_object_get_string(state)) < 0)) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "`state` must be one of paused, running, "
                           "done, failed");
@@ -337,7 +343,8 @@ static const char *number_text(pfj_job_draft *d, const char *key,
                                const char *dflt)
 {
     return pfj_draft_has_field(d, key)
-           ? json_object_get_string(pfj_draft_field(d, key)) : dflt;
+               ? json_object_get_string(pfj_draft_field(d, key))
+               : dflt;
 }
 
 /* start/end must be numbers when present (even as null): §3 steps
@@ -364,8 +371,8 @@ static const pfj_refusal *check_range(pfj_job_draft *d)
                           "`end` must be larger than or equal to "
                           "start");
     }
-    d->start_token = has_start
-                     ? echo_token(d->p, pfj_draft_field(d, "start")) : "1.0";
+    d->start_token = has_start ? echo_token(d->p, pfj_draft_field(d, "start"))
+                               : "1.0";
     d->end_token = has_end ? echo_token(d->p, pfj_draft_field(d, "end"))
                            : d->start_token;
     return NULL;
@@ -425,12 +432,12 @@ static const pfj_refusal *collect_tag_names(pfj_job_draft *d)
 
 /* The checks after the lookup, in the reference's order. */
 static const pfj_draft_check after_lookup[] = {
-    check_references,                   /* steps 5-9 */
-    check_values,                       /* step 10 */
-    check_notified,                     /* step 11 */
-    check_frames,                       /* steps 12-15 */
+    check_references, /* steps 5-9 */
+    check_values,     /* step 10 */
+    check_notified,   /* step 11 */
+    check_frames,     /* steps 12-15 */
     pfj_draft_check_task_count,
-    check_tiling,                       /* step 16 */
+    check_tiling, /* step 16 */
     collect_tag_names,
     pfj_draft_collect_tag_requirements,
 };
@@ -453,7 +460,8 @@ static void build_row(pfj_job_draft *d)
     apr_size_t i;
     int code;
 
-    json_object_object_foreach(d->body, key, val) {
+    json_object_object_foreach(d->body, key, val)
+    {
         if (strcmp(key, "state") && strcmp(key, "data")
             && strcmp(key, "environ") && strcmp(key, "by")) {
             json_object_object_add(d->row, key, json_object_get(val));
@@ -500,8 +508,10 @@ static void build_plan(pfj_job_draft *d)
         json_object_array_add(users, json_object_get(owner));
     }
     for (i = 0; i < json_object_array_length(notified); i++) {
-        json_object_array_add(users, json_object_get(json_object_object_get(
-            json_object_array_get_idx(notified, i), "username")));
+        json_object_array_add(users,
+                              json_object_get(json_object_object_get(
+                                  json_object_array_get_idx(notified, i),
+                                  "username")));
     }
     pfj_put_string(d->plan, "state",
                    state ? json_object_get_string(state) : NULL);
@@ -519,8 +529,9 @@ static void complete_plan(pfj_job_draft *d, pfj_job_plan *plan)
     plan->row = d->row;
 }
 
-static const pfj_job_decision submission =
-    PFJ_JOB_DECISION(before_lookup, after_lookup, complete_plan);
+static const pfj_job_decision submission = PFJ_JOB_DECISION(before_lookup,
+                                                            after_lookup,
+                                                            complete_plan);
 
 const pfj_refusal *pfj_submit_prepare(apr_pool_t *p, json_object *body,
                                       const pfj_dir_conf *conf,

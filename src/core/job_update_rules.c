@@ -22,7 +22,11 @@
 /* How step 11 checks a column's value; pfj_draft_check_integers checks
  * the range of an integer. */
 typedef enum update_kind {
-    UK_INT, UK_STR, UK_BOOL, UK_DICT, UK_STATE
+    UK_INT,
+    UK_STR,
+    UK_BOOL,
+    UK_DICT,
+    UK_STATE
 } update_kind;
 
 typedef struct update_column {
@@ -43,19 +47,27 @@ typedef struct update_column {
 #define UPDATE_STATE(name) UPDATE_ENTRY(name, UK_STATE)
 #define UPDATE_DECIMAL(name)
 #define UPDATE_TIME(name)
+/* clang-format off */
 #define UPDATE_COLUMN(name, render, schema, input, min, max) \
     UPDATE_##input(name)
 
 static const update_column update_columns[] = {
     PFJ_JOB_COLUMNS(UPDATE_COLUMN, )
 };
+/* clang-format on */
 
 /* Keys steps 1-14 consume besides the columns; whatever else is left is
  * an unknown column. */
-static const char *const update_handled[] = {
-    "start", "end", "by", "parents", "user", "jobqueue",
-    "software_requirements", "tag_requirements", "jobtype_version", NULL
-};
+static const char *const update_handled[] = {"start",
+                                             "end",
+                                             "by",
+                                             "parents",
+                                             "user",
+                                             "jobqueue",
+                                             "software_requirements",
+                                             "tag_requirements",
+                                             "jobtype_version",
+                                             NULL};
 
 static const char *target(const pfj_job_draft *d, enum pfj_target_column c)
 {
@@ -126,7 +138,8 @@ static const pfj_refusal *update_range(pfj_job_draft *d)
 
     for (i = 0; i < 3; i++) {
         value[i] = pfj_draft_has_field(d, part[i])
-                   ? update_decimal(d, pfj_draft_field(d, part[i])) : old[i];
+                       ? update_decimal(d, pfj_draft_field(d, part[i]))
+                       : old[i];
         if (value[i] == NULL) {
             return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                               "`%s` needs to be of type decimal or int",
@@ -165,8 +178,7 @@ static const pfj_refusal *collect_lookup(pfj_job_draft *d)
     pfj_put_string(d->lookup, "jobtype", target(d, PFJ_TC_JOBTYPE));
     if (pfj_json_int64(pfj_draft_field(d, "jobtype_version"), &v)
         && v >= INT32_MIN && v <= INT32_MAX) {
-        json_object_object_add(d->lookup, "version",
-                               json_object_new_int64(v));
+        json_object_object_add(d->lookup, "version", json_object_new_int64(v));
     }
     pfj_draft_collect_software(d);
     /* the lookup casts user_id to a 32-bit integer: one beyond would
@@ -185,8 +197,8 @@ static const pfj_refusal *collect_lookup(pfj_job_draft *d)
 
 /* The checks before the lookup, in the reference's order. */
 static const pfj_draft_check before_lookup[] = {
-    check_target,                       /* steps 1-3 */
-    update_range,                       /* step 4 */
+    check_target, /* steps 1-3 */
+    update_range, /* step 4 */
     collect_lookup,
 };
 
@@ -245,8 +257,8 @@ static int python_int_string(const char *text, apr_int64_t *v)
     while (apr_isspace(*text)) {
         text++;
     }
-    if (!apr_isdigit(*text) && !((*text == '-' || *text == '+')
-                                 && apr_isdigit(text[1]))) {
+    if (!apr_isdigit(*text)
+        && !((*text == '-' || *text == '+') && apr_isdigit(text[1]))) {
         return 0;
     }
     errno = 0;
@@ -345,13 +357,13 @@ static const char *converted_repr(apr_pool_t *p, update_kind kind,
     case UK_BOOL:
         return pfj_json_truthy(v) ? "True" : "False";
     case UK_DICT:
-        if (!pfj_json_truthy(v) && (json_object_is_type(v, json_type_array)
-                                    || json_object_is_type(v,
-                                                           json_type_string))) {
+        if (!pfj_json_truthy(v)
+            && (json_object_is_type(v, json_type_array)
+                || json_object_is_type(v, json_type_string))) {
             return "{}";
         }
         return json_object_is_type(v, json_type_array) ? dict_repr(p, v)
-                                                        : NULL;
+                                                       : NULL;
     case UK_STATE:
         return NULL;
     }
@@ -371,7 +383,7 @@ static const char *kind_class(update_kind kind)
     case UK_DICT:
         return "<class 'dict'>";
     case UK_STATE:
-        break;      /* a wrong state has its own message (wrong_type) */
+        break; /* a wrong state has its own message (wrong_type) */
     }
     return NULL;
 }
@@ -408,16 +420,16 @@ static const pfj_refusal *wrong_type(pfj_job_draft *d, const char *name,
                           "done, failed");
     }
     repr = converted_repr(d->p, kind, v);
-    return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST, "Column `%s` is of type "
-                      "%s, but we expected %s", name,
-                      repr ? repr : pfj_py_class(v), kind_class(kind));
+    return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
+                      "Column `%s` is of type "
+                      "%s, but we expected %s",
+                      name, repr ? repr : pfj_py_class(v), kind_class(kind));
 }
 
 /* The value of a column once its type is right: ranges, references. */
 static const pfj_refusal *check_column_value(pfj_job_draft *d,
                                              const char *name,
-                                             update_kind kind,
-                                             json_object *v)
+                                             update_kind kind, json_object *v)
 {
     if (strcmp(name, "id") == 0
         && strcmp(json_object_get_string(v), target(d, PFJ_TC_ID)) != 0) {
@@ -440,8 +452,8 @@ static const pfj_refusal *check_column_value(pfj_job_draft *d,
                           json_object_get_string(v));
     }
     return kind == UK_STR
-           ? pfj_draft_check_length(d, name, json_object_get_string(v))
-           : NULL;
+               ? pfj_draft_check_length(d, name, json_object_get_string(v))
+               : NULL;
 }
 
 /* Copies a checked column value into the new row values. */
@@ -449,8 +461,9 @@ static void set_column(pfj_job_draft *d, const char *name, update_kind kind,
                        json_object *v)
 {
     if (kind == UK_STATE) {
-        json_object_object_add(d->row, "state", json_object_new_int(
-                                   pfj_state_code(json_object_get_string(v))));
+        json_object_object_add(
+            d->row, "state",
+            json_object_new_int(pfj_state_code(json_object_get_string(v))));
         pfj_put_string(d->plan, "state", json_object_get_string(v));
     }
     else if (kind == UK_DICT) {
@@ -480,7 +493,8 @@ static const pfj_refusal *update_columns_step(pfj_job_draft *d)
     const update_column *c;
     const pfj_refusal *no;
 
-    json_object_object_foreach(d->body, key, val) {
+    json_object_object_foreach(d->body, key, val)
+    {
         if ((c = find_column(key)) == NULL) {
             continue;
         }
@@ -532,7 +546,8 @@ static const pfj_refusal *update_unknown_columns(pfj_job_draft *d)
 {
     json_object *rest = pfj_json_pooled(d->p, json_object_new_object());
 
-    json_object_object_foreach(d->body, key, val) {
+    json_object_object_foreach(d->body, key, val)
+    {
         if (!is_update_handled(key)) {
             json_object_object_add(rest, key, json_object_get(val));
         }
@@ -581,11 +596,12 @@ static void complete_plan(pfj_job_draft *d, pfj_job_plan *plan)
     /* new frames: the state follows the tasks, unless one is set */
     plan->recompute_state = json_object_object_get(d->plan, "range") != NULL
                             && json_object_object_get(d->plan, "state")
-                               == NULL;
+                                   == NULL;
 }
 
-static const pfj_job_decision update =
-    PFJ_JOB_DECISION(before_lookup, after_lookup, complete_plan);
+static const pfj_job_decision update = PFJ_JOB_DECISION(before_lookup,
+                                                        after_lookup,
+                                                        complete_plan);
 
 const pfj_refusal *pfj_update_prepare(apr_pool_t *p, json_object *body,
                                       const pfj_dir_conf *conf,

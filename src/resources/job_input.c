@@ -7,6 +7,7 @@
 #include "resources/job_input.h"
 #include "resources/jobs.h"
 
+/* clang-format off */
 const pfj_stmt pfj_job_input_stmts[] = {
     /* Everything the checks of §3 and §6 look up, for one JSON document:
      * {"jobtype", "version", "software": [{"software", "min_version",
@@ -79,6 +80,7 @@ const pfj_stmt pfj_job_input_stmts[] = {
      " FROM input"},
     {NULL, NULL}
 };
+/* clang-format on */
 
 const char *const *pfj_job_lookup_row(pfj_db *db, const pfj_job_draft *d)
 {
@@ -93,8 +95,8 @@ const char *const *pfj_job_lookup_row(pfj_db *db, const pfj_job_draft *d)
     return pfj_db_cols(&found, PFJ_LC_COUNT);
 }
 
-int pfj_job_store_and_answer(pfj_req *q, pfj_db *db,
-                             const pfj_job_plan *plan, pfj_job_write write)
+int pfj_job_store_and_answer(pfj_req *q, pfj_db *db, const pfj_job_plan *plan,
+                             pfj_job_write write)
 {
     int update = plan->job_id != NULL;
     pfj_rows job;

@@ -18,6 +18,7 @@
 #include "core/job_submit_rules.h"
 #include "core/job_columns.h"
 
+/* clang-format off */
 const pfj_stmt pfj_job_submit_stmts[] = {
     /* The job and everything that hangs off it, from two JSON documents:
      * the jobs row (by column name) and the plan: {"start", "end", "by"
@@ -96,7 +97,7 @@ const pfj_stmt pfj_job_submit_stmts[] = {
      "SELECT id FROM job"},
     {NULL, NULL}
 };
-
+/* clang-format on */
 
 /* Writes the job and reads it back: 0 with *job on it, else the database
  * failed. */

@@ -21,6 +21,7 @@
  * submissions cannot.) */
 #define DEPENDENCY_LOCK_KEY "7377349101187360112"
 
+/* clang-format off */
 const pfj_stmt pfj_job_update_stmts[] = {
     {"pfj_update_lock_dependencies",
      "SELECT pg_advisory_xact_lock(" DEPENDENCY_LOCK_KEY ")"},
@@ -128,6 +129,7 @@ const pfj_stmt pfj_job_update_stmts[] = {
      "       (SELECT count(*) FROM tasks_new)"},
     {NULL, NULL}
 };
+/* clang-format on */
 
 /* The job's row, locked, by pfj_target_column (NULL when there is no
  * such job): 0, or -1 when the database failed. */
@@ -145,11 +147,12 @@ static int lock_target(pfj_req *q, pfj_db *db, const char *const **target)
      * lock each while waiting for the other's */
     if (pfj_update_changes_parents(q->body)
         && pfj_db_select_row(db, "pfj_update_lock_dependencies", 0, NULL,
-                             &rows) < 0) {
+                             &rows)
+               < 0) {
         return -1;
     }
-    if ((got = pfj_db_select_row(db, "pfj_update_target", 2, args,
-                                 &rows)) < 0) {
+    if ((got = pfj_db_select_row(db, "pfj_update_target", 2, args, &rows))
+        < 0) {
         return -1;
     }
     if (got == 1) {
@@ -192,8 +195,7 @@ static int apply_update(pfj_db *db, const pfj_job_plan *plan, pfj_rows *job)
     args[0] = json_object_to_json_string_ext(plan->plan,
                                              JSON_C_TO_STRING_PLAIN);
     if (pfj_db_select_row(db, "pfj_update_apply", 1, args, &rows) != 1
-        || (plan->recompute_state
-            && pfj_job_recompute(db, plan->job_id) != 0)
+        || (plan->recompute_state && pfj_job_recompute(db, plan->job_id) != 0)
         || pfj_job_select(db, plan->job_id, NULL, job) != 1) {
         return -1;
     }

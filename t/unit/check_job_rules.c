@@ -29,7 +29,8 @@ START_TEST(software_lookup_input_is_one_entry_per_requirement)
         " 'x': 2}, 5, {'max_version': null}]}");
 
     pfj_draft_collect_software(d);
-    pfj_assert_member(d->lookup, "software",
+    pfj_assert_member(
+        d->lookup, "software",
         "[{'software': 'maya', 'min_version': '1', 'max_version': null},"
         " {}, {'software': null, 'min_version': null, 'max_version': null}]");
 }
@@ -46,14 +47,16 @@ END_TEST
 
 /* Ids of maya (1, versions 10 and 11) as the lookup answers them. */
 #define MAYA "{'software_id': 1, 'min_version_id': 10, 'max_version_id': 11}"
+/* clang-format off */
 #define MAYA_UNVERSIONED \
     "{'software_id': 1, 'min_version_id': null, 'max_version_id': null}"
 #define UNKNOWN_SOFTWARE \
     "{'software_id': null, 'min_version_id': null, 'max_version_id': null}"
+/* clang-format on */
 
 typedef struct {
     const char *body;
-    const char *found;          /* the lookup's software column */
+    const char *found; /* the lookup's software column */
     int status;
     const char *message;
 } software_case;
@@ -74,8 +77,8 @@ static const software_case software_refusals[] = {
      "Software requirement does not specify a software."},
     {"{'software_requirements': [{'software': 'maya', 'x': 1}]}",
      "[" UNKNOWN_SOFTWARE "]", NOT_FOUND, "Software maya not found"},
-    {"{'software_requirements': [{'software': 7}]}",
-     "[" UNKNOWN_SOFTWARE "]", NOT_FOUND, "Software 7 not found"},
+    {"{'software_requirements': [{'software': 7}]}", "[" UNKNOWN_SOFTWARE "]",
+     NOT_FOUND, "Software 7 not found"},
     {"{'software_requirements': [{'software': 'maya', 'min_version': 2,"
      " 'max_version': '3'}]}",
      "[{'software_id': 1, 'min_version_id': null, 'max_version_id': null}]",
@@ -92,8 +95,7 @@ static const software_case software_refusals[] = {
      "Every software_requirement must be a dict"},
     {"{'software_requirements': [{'software': 'maya'},"
      " {'software': 'maya', 'min_version': '1'}]}",
-     "[" MAYA_UNVERSIONED ", " MAYA "]", BAD,
-     "Software maya is listed twice"},
+     "[" MAYA_UNVERSIONED ", " MAYA "]", BAD, "Software maya is listed twice"},
 };
 
 START_TEST(software_refusals_are_error_lists)
@@ -139,10 +141,11 @@ END_TEST
 START_TEST(software_answer_that_is_not_json_is_unhandled)
 {
     pfj_job_draft *d = looked_up("{'software_requirements': [{'software':"
-                                 " 'maya'}]}", "{'software': '[{'}");
+                                 " 'maya'}]}",
+                                 "{'software': '[{'}");
 
-    pfj_assert_refusal(pfj_draft_check_software(d),
-                       PFJ_HTTP_INTERNAL_ERROR, PFJ_REFUSAL_UNHANDLED, NULL);
+    pfj_assert_refusal(pfj_draft_check_software(d), PFJ_HTTP_INTERNAL_ERROR,
+                       PFJ_REFUSAL_UNHANDLED, NULL);
 }
 END_TEST
 
@@ -185,11 +188,11 @@ static const body_case parent_refusals[] = {
     {"{'parents': [1]}", "every parent must be an object with an integer "
                          "`id`"},
     {"{'parents': [{'id': 1}, {'id': '2'}]}", "every parent must be an "
-                                             "object with an integer `id`"},
+                                              "object with an integer `id`"},
     {"{'parents': [{'id': true}]}", "every parent must be an object with an "
-                                   "integer `id`"},
+                                    "integer `id`"},
     {"{'parents': [{'id': 1.0}]}", "every parent must be an object with an "
-                                  "integer `id`"},
+                                   "integer `id`"},
 };
 
 START_TEST(malformed_parents_are_refused)
@@ -221,17 +224,17 @@ END_TEST
 
 START_TEST(a_job_is_not_its_own_parent)
 {
-    pfj_assert_error(pfj_draft_check_parents(update_looked_up(
-                         "{'cyclic_parent': '7'}")), BAD,
-                     "A job cannot be its own parent");
+    pfj_assert_error(
+        pfj_draft_check_parents(update_looked_up("{'cyclic_parent': '7'}")),
+        BAD, "A job cannot be its own parent");
 }
 END_TEST
 
 START_TEST(a_descendant_is_not_a_parent)
 {
-    pfj_assert_error(pfj_draft_check_parents(update_looked_up(
-                         "{'cyclic_parent': '12'}")), BAD,
-                     "Job 12 depends on this job and cannot be its parent");
+    pfj_assert_error(
+        pfj_draft_check_parents(update_looked_up("{'cyclic_parent': '12'}")),
+        BAD, "Job 12 depends on this job and cannot be its parent");
 }
 END_TEST
 
@@ -246,8 +249,9 @@ END_TEST
 START_TEST(a_falsy_user_is_no_owner)
 {
     static const char *const bodies[] = {
-        "{}", "{'user': null}", "{'user': ''}", "{'user': 0}",
-        "{'user': false}", "{'user': []}", "{'user': {}}",
+        "{}",           "{'user': null}",  "{'user': ''}",
+        "{'user': 0}",  "{'user': false}", "{'user': []}",
+        "{'user': {}}",
     };
     pfj_job_draft *d = pfj_test_draft(bodies[_i]);
 
@@ -276,9 +280,9 @@ START_TEST(user_must_be_a_short_string)
 
     pfj_assert_error(pfj_draft_collect_user(pfj_test_draft("{'user': 5}")),
                      BAD, "user must be of type string");
-    pfj_assert_error(pfj_draft_collect_user(pfj_test_draft(
-                         "{'user': ['bob']}")), BAD,
-                     "user must be of type string");
+    pfj_assert_error(
+        pfj_draft_collect_user(pfj_test_draft("{'user': ['bob']}")), BAD,
+        "user must be of type string");
     memset(name, 'u', 256);
     name[256] = '\0';
     body = apr_psprintf(pfj_test_pool, "{'user': '%s'}", name);
@@ -307,7 +311,7 @@ END_TEST
 
 typedef struct {
     const char *body;
-    const char *names;          /* the lookup's "queue"; NULL: none */
+    const char *names; /* the lookup's "queue"; NULL: none */
 } queue_case;
 
 static const queue_case queue_paths[] = {
@@ -333,12 +337,12 @@ END_TEST
 
 START_TEST(queue_path_must_be_a_string)
 {
-    pfj_assert_error(pfj_draft_collect_queue(pfj_test_draft(
-                         "{'jobqueue': ['top']}")), BAD,
-                     "jobqueue must be of type string");
-    pfj_assert_error(pfj_draft_collect_queue(pfj_test_draft(
-                         "{'jobqueue': 5}")), BAD,
-                     "jobqueue must be of type string");
+    pfj_assert_error(
+        pfj_draft_collect_queue(pfj_test_draft("{'jobqueue': ['top']}")), BAD,
+        "jobqueue must be of type string");
+    pfj_assert_error(
+        pfj_draft_collect_queue(pfj_test_draft("{'jobqueue': 5}")), BAD,
+        "jobqueue must be of type string");
 }
 END_TEST
 
@@ -397,7 +401,7 @@ static const body_case integer_refusals[] = {
      "`priority` must be between -1000 and 1000"},
     {"{'autodelete_time': true, 'id': 1.5}", "field 'id' is out of range"},
     {"{'priority': true, 'job_group_id': 1.5}",
-     "field 'job_group_id' is out of range"},   /* 64 bits before 32 */
+     "field 'job_group_id' is out of range"}, /* 64 bits before 32 */
     {"{'user_id': -2147483649}", "field 'user_id' is out of range"},
 };
 
@@ -424,7 +428,7 @@ END_TEST
 
 typedef struct {
     const char *start, *end, *by;
-    const char *message;        /* NULL: goes on */
+    const char *message; /* NULL: goes on */
 } range_case;
 
 static const range_case steps[] = {
@@ -434,14 +438,18 @@ static const range_case steps[] = {
     {"1", "1", "1e-5", "`by` must be at least 0.0001"},
     {"1", "1", "0.0001", NULL},
     {"-999999.9999", "999999.9999", "999999.9999", NULL},
-    {"1", "999999.99995", "1", "start, end and by must be between "
-                               "-999999.9999 and 999999.9999"},
-    {"-999999.99995", "1", "1", "start, end and by must be between "
-                                "-999999.9999 and 999999.9999"},
-    {"1", "2", "1000000", "start, end and by must be between -999999.9999 "
-                          "and 999999.9999"},
-    {"1e6", "1e6", "1", "start, end and by must be between -999999.9999 "
-                        "and 999999.9999"},
+    {"1", "999999.99995", "1",
+     "start, end and by must be between "
+     "-999999.9999 and 999999.9999"},
+    {"-999999.99995", "1", "1",
+     "start, end and by must be between "
+     "-999999.9999 and 999999.9999"},
+    {"1", "2", "1000000",
+     "start, end and by must be between -999999.9999 "
+     "and 999999.9999"},
+    {"1e6", "1e6", "1",
+     "start, end and by must be between -999999.9999 "
+     "and 999999.9999"},
 };
 
 START_TEST(frame_steps)
@@ -490,8 +498,8 @@ START_TEST(task_count_beyond_the_maximum)
 
     pfj_assert_error(pfj_draft_check_task_count(ranged("1", "11", "1", 0)),
                      BAD, msg);
-    pfj_assert_error(pfj_draft_check_task_count(ranged("1", "6", "1", 2)),
-                     BAD, msg);
+    pfj_assert_error(pfj_draft_check_task_count(ranged("1", "6", "1", 2)), BAD,
+                     msg);
     pfj_assert_error(pfj_draft_check_task_count(ranged("0", "1", "0.1", 0)),
                      BAD, msg);
     pfj_assert_error(pfj_draft_check_task_count(ranged("1", "1", "1", 11)),
@@ -540,8 +548,11 @@ END_TEST
 START_TEST(falsy_tag_requirements_are_ignored)
 {
     static const char *const bodies[] = {
-        "{}", "{'tag_requirements': null}", "{'tag_requirements': false}",
-        "{'tag_requirements': ''}", "{'tag_requirements': 0}",
+        "{}",
+        "{'tag_requirements': null}",
+        "{'tag_requirements': false}",
+        "{'tag_requirements': ''}",
+        "{'tag_requirements': 0}",
         "{'tag_requirements': {}}",
     };
     pfj_job_draft *d = pfj_test_draft(bodies[_i]);
@@ -551,8 +562,10 @@ START_TEST(falsy_tag_requirements_are_ignored)
 }
 END_TEST
 
+/* clang-format off */
 #define TAG_SHAPE "every tag requirement needs a `tag` string of at most 64 " \
                   "characters and `negate`"
+/* clang-format on */
 
 static const body_case tag_requirement_refusals[] = {
     {"{'tag_requirements': 'gpu'}", "tag_requirements must be a list"},
@@ -564,17 +577,20 @@ static const body_case tag_requirement_refusals[] = {
     {"{'tag_requirements': [{'negate': true}]}", TAG_SHAPE},
     {"{'tag_requirements': [{'tag': 5, 'negate': true}]}", TAG_SHAPE},
     {"{'tag_requirements': [{'tag': 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-     "aaaaaaaaaaaaaaaaaaaaaaaaa', 'negate': true}]}", TAG_SHAPE},
+     "aaaaaaaaaaaaaaaaaaaaaaaaa', 'negate': true}]}",
+     TAG_SHAPE},
     {"{'tag_requirements': [{'tag': 'gpu', 'negate': true}, {'tag': 'gpu',"
-     " 'negate': false}]}", "tag gpu is required twice"},
+     " 'negate': false}]}",
+     "tag gpu is required twice"},
 };
 
 START_TEST(malformed_tag_requirements_are_refused)
 {
     const body_case *c = &tag_requirement_refusals[_i];
 
-    pfj_assert_error(pfj_draft_collect_tag_requirements(
-                         pfj_test_draft(c->body)), BAD, c->message);
+    pfj_assert_error(
+        pfj_draft_collect_tag_requirements(pfj_test_draft(c->body)), BAD,
+        c->message);
 }
 END_TEST
 
@@ -616,8 +632,7 @@ START_TEST(a_phase_stops_at_its_first_refusal)
     pfj_job_draft *d = pfj_test_draft("{}");
 
     calls = 0;
-    pfj_assert_error(pfj_draft_run(d, checks, 3), PFJ_HTTP_CONFLICT,
-                     "second");
+    pfj_assert_error(pfj_draft_run(d, checks, 3), PFJ_HTTP_CONFLICT, "second");
     ck_assert_int_eq(calls, 12);
     calls = 0;
     pfj_assert_goes_on(pfj_draft_run(d, checks, 1));
@@ -659,8 +674,7 @@ Suite *pfj_suite_job_rules(void)
     Suite *s = suite_create("job_rules");
     TCase *tc = tcase_create("shared");
 
-    tcase_add_checked_fixture(tc, pfj_test_pool_setup,
-                              pfj_test_pool_teardown);
+    tcase_add_checked_fixture(tc, pfj_test_pool_setup, pfj_test_pool_teardown);
     tcase_add_test(tc, software_lookup_input_is_one_entry_per_requirement);
     tcase_add_test(tc, software_lookup_input_without_requirements_is_empty);
     tcase_add_loop_test(tc, software_refusals_are_error_lists, 0,

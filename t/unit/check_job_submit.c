@@ -21,10 +21,12 @@
 #define T16 "tttttttttttttttt"
 #define T256 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16
 
+/* clang-format off */
 #define UNKNOWN_SOFTWARE \
     "{'software_id': null, 'min_version_id': null, 'max_version_id': null}"
 #define MAYA_UNVERSIONED \
     "{'software_id': 1, 'min_version_id': null, 'max_version_id': null}"
+/* clang-format on */
 
 /* A configuration that creates no users. */
 static pfj_dir_conf *no_autocreate(void)
@@ -39,8 +41,8 @@ static pfj_dir_conf *no_autocreate(void)
  * checks before the lookup, the lookup's fake answer (changes, see
  * pfj_test_found), the decision.  *draft (may be NULL) gets the draft. */
 static const pfj_refusal *submit(const char *body, const char *changes,
-                                 const pfj_dir_conf *conf,
-                                 pfj_job_plan *plan, pfj_job_draft **draft)
+                                 const pfj_dir_conf *conf, pfj_job_plan *plan,
+                                 pfj_job_draft **draft)
 {
     json_object *b = pfj_test_json(body);
     const char *error = pfj_validate(pfj_test_pool, &pfj_job_model, b);
@@ -55,8 +57,9 @@ static const pfj_refusal *submit(const char *body, const char *changes,
     if (draft) {
         *draft = d;
     }
-    return no ? no : pfj_draft_decide(d, pfj_test_found(changes),
-                                      plan ? plan : &ignored);
+    return no ? no
+              : pfj_draft_decide(d, pfj_test_found(changes),
+                                 plan ? plan : &ignored);
 }
 
 /* A submission that must go on: its plan. */
@@ -72,7 +75,7 @@ static pfj_job_plan submitted(const char *body, const char *changes,
 
 typedef struct {
     const char *body;
-    const char *changes;        /* the lookup's answer (pfj_test_found) */
+    const char *changes; /* the lookup's answer (pfj_test_found) */
     int status;
     pfj_refusal_shape shape;
     const char *message;
@@ -131,8 +134,8 @@ static const refusal_case refusals[] = {
     {JOB(", 'notified_users': ['bob']"), NULL, BAD, ERROR,
      "every notified user must be an object with a `username` string of "
      "at most 255 characters"},
-    {JOB(", 'notified_users': [{'username': 'a" T256 "'}]"), NULL, BAD,
-     ERROR, "every notified user must be an object with a `username` "
+    {JOB(", 'notified_users': [{'username': 'a" T256 "'}]"), NULL, BAD, ERROR,
+     "every notified user must be an object with a `username` "
      "string of at most 255 characters"},
     {JOB(", 'notified_users': [{'username': 'a', 'on_failure': 2}]"), NULL,
      BAD, ERROR, "`on_failure` of a notified user must be true or false"},
@@ -140,11 +143,11 @@ static const refusal_case refusals[] = {
      NULL, BAD, ERROR,
      "`on_deletion` of a notified user must be true or false"},
     {JOB(", 'notified_users': [{'username': 'a'}, {'username': 'b'},"
-         " {'username': 'a'}]"), NULL, BAD, ERROR,
-     "user a is listed twice in notified_users"},
+         " {'username': 'a'}]"),
+     NULL, BAD, ERROR, "user a is listed twice in notified_users"},
     /* 5 */
-    {JOB(", 'jobtype_version': 9"), "{'jobtype_version_id': null}",
-     NOT_FOUND, STRING, "Jobtype or version not found"},
+    {JOB(", 'jobtype_version': 9"), "{'jobtype_version_id': null}", NOT_FOUND,
+     STRING, "Jobtype or version not found"},
     /* 6 (§9.5, more in check_job_rules.c) */
     {JOB(", 'software_requirements': [{'software': 'maya'}]"),
      "{'software': [" UNKNOWN_SOFTWARE "]}", NOT_FOUND, LIST,
@@ -153,8 +156,8 @@ static const refusal_case refusals[] = {
      "field 'software_requirements' has type <class 'str'> but we "
      "expected type(s) <class 'list'>"},
     /* 7 */
-    {JOB(", 'parents': [{'id': 99}]"), "{'missing_parent': '99'}",
-     NOT_FOUND, STRING, "Parent job 99 not found"},
+    {JOB(", 'parents': [{'id': 99}]"), "{'missing_parent': '99'}", NOT_FOUND,
+     STRING, "Parent job 99 not found"},
     /* 8 */
     {JOB(", 'user': 'bob'"), "{'user_id': null}", NOT_FOUND, ERROR,
      "User bob not found"},
@@ -216,8 +219,7 @@ static const refusal_case refusals[] = {
     /* §9.1 */
     {JOB(", 'by': 0"), NULL, BAD, ERROR, "`by` must be greater than 0"},
     {JOB(", 'by': -0.5"), NULL, BAD, ERROR, "`by` must be greater than 0"},
-    {JOB(", 'by': 0.00001"), NULL, BAD, ERROR,
-     "`by` must be at least 0.0001"},
+    {JOB(", 'by': 0.00001"), NULL, BAD, ERROR, "`by` must be at least 0.0001"},
     {JOB(", 'start': 1000000"), NULL, BAD, ERROR,
      "start, end and by must be between -999999.9999 and 999999.9999"},
     {JOB(", 'start': 1, 'end': 500001, 'by': 0.5"), NULL, BAD, ERROR,
@@ -244,7 +246,8 @@ START_TEST(each_step_refuses_as_the_reference)
     const refusal_case *c = &refusals[_i];
 
     pfj_assert_refusal(submit(c->body, c->changes, no_autocreate(), NULL,
-                              NULL), c->status, c->shape, c->message);
+                              NULL),
+                       c->status, c->shape, c->message);
 }
 END_TEST
 
@@ -275,8 +278,8 @@ static const fault faults[] = {
     {"notified_users", "[{'username': 5}]", NULL, BAD, ERROR,
      "every notified user must be an object with a `username` string of "
      "at most 255 characters"},
-    {"jobtype_version", "9", "{'jobtype_version_id': null}", NOT_FOUND,
-     STRING, "Jobtype or version not found"},
+    {"jobtype_version", "9", "{'jobtype_version_id': null}", NOT_FOUND, STRING,
+     "Jobtype or version not found"},
     {"software_requirements", "[{'software': 'maya'}]",
      "{'software': [" UNKNOWN_SOFTWARE "]}", NOT_FOUND, LIST,
      "Software maya not found"},
@@ -321,8 +324,9 @@ static const pfj_refusal *submit_faults_from(int first)
 
     for (i = first; i < N_CASES(faults); i++) {
         if (!json_object_object_get_ex(body, faults[i].key, NULL)) {
-            json_object_object_add(body, faults[i].key, json_object_get(
-                                       pfj_test_json(faults[i].value)));
+            json_object_object_add(body, faults[i].key,
+                                   json_object_get(pfj_test_json(faults[i]
+                                                                     .value)));
         }
         if (faults[i].changes) {
             pfj_test_merge(changes, faults[i].changes);
@@ -354,15 +358,17 @@ START_TEST(the_lookup_gets_every_reference_of_the_body)
 {
     pfj_job_draft *d;
 
-    pfj_assert_goes_on(submit(
-        JOB(", 'jobtype_version': 2, 'user': 'bob', 'jobqueue': 'a/b',"
-            " 'parents': [{'id': 1}, {'id': 2}], 'job_group_id': 4,"
-            " 'id': 9, 'notified_users': [{'username': 'n1'}],"
-            " 'software_requirements': [{'software': 'maya',"
-            " 'min_version': '1'}]"),
-        "{'software': [{'software_id': 1, 'min_version_id': 10,"
-        " 'max_version_id': null}]}", pfj_test_conf(), NULL, &d));
-    pfj_assert_json(d->lookup,
+    pfj_assert_goes_on(
+        submit(JOB(", 'jobtype_version': 2, 'user': 'bob', 'jobqueue': 'a/b',"
+                   " 'parents': [{'id': 1}, {'id': 2}], 'job_group_id': 4,"
+                   " 'id': 9, 'notified_users': [{'username': 'n1'}],"
+                   " 'software_requirements': [{'software': 'maya',"
+                   " 'min_version': '1'}]"),
+               "{'software': [{'software_id': 1, 'min_version_id': 10,"
+               " 'max_version_id': null}]}",
+               pfj_test_conf(), NULL, &d));
+    pfj_assert_json(
+        d->lookup,
         "{'jobtype': 'render', 'version': 2, 'user': 'bob',"
         " 'queue': ['a', 'b'], 'parents': [1, 2], 'group': 4, 'id': 9,"
         " 'notified': ['n1'], 'software': [{'software': 'maya',"
@@ -391,7 +397,8 @@ START_TEST(a_minimal_job_gets_the_defaults)
 {
     pfj_job_plan plan = submitted(JOB(""), NO_OWNER_NO_QUEUE, NULL);
 
-    pfj_assert_json(plan.row,
+    pfj_assert_json(
+        plan.row,
         "{'title': 't', 'jobtype': 'render', 'priority': 0, 'weight': 10,"
         " 'notes': '', 'batch': 1, 'requeue': 3, 'cpus': 1, 'ram': 32,"
         " 'hidden': false, 'to_be_deleted': false,"
@@ -399,9 +406,9 @@ START_TEST(a_minimal_job_gets_the_defaults)
         " 'environ': null, 'jobtype_version_id': '3',"
         " 'job_queue_id': null}");
     pfj_assert_json(plan.plan,
-        "{'all_tags': [], 'notified': [], 'tags': [], 'users': [],"
-        " 'state': null, 'email': null, 'start': '1', 'end': '1',"
-        " 'by': '1'}");
+                    "{'all_tags': [], 'notified': [], 'tags': [], 'users': [],"
+                    " 'state': null, 'email': null, 'start': '1', 'end': '1',"
+                    " 'by': '1'}");
     ck_assert_str_eq(plan.start_token, "1.0");
     ck_assert_str_eq(plan.end_token, "1.0");
     ck_assert_ptr_null(plan.job_id);
@@ -415,9 +422,11 @@ START_TEST(given_values_win_over_the_defaults)
         JOB(", 'priority': -5, 'weight': 1, 'notes': 'n', 'batch': 2,"
             " 'requeue': 0, 'cpus': 4, 'ram': 64, 'hidden': true,"
             " 'to_be_deleted': true, 'completion_notify_sent': true,"
-            " 'user_id': 12"), NO_OWNER_NO_QUEUE, NULL);
+            " 'user_id': 12"),
+        NO_OWNER_NO_QUEUE, NULL);
 
-    pfj_assert_json(plan.row,
+    pfj_assert_json(
+        plan.row,
         "{'title': 't', 'jobtype': 'render', 'priority': -5, 'weight': 1,"
         " 'notes': 'n', 'batch': 2, 'requeue': 0, 'cpus': 4, 'ram': 64,"
         " 'hidden': true, 'to_be_deleted': true,"
@@ -440,7 +449,8 @@ START_TEST(everything_a_job_takes_goes_to_the_plan)
             " 'num_tiles': 2"),
         "{'software': [" MAYA_UNVERSIONED "]}", NULL);
 
-    pfj_assert_json(plan.plan,
+    pfj_assert_json(
+        plan.plan,
         "{'all_tags': ['x', 'y', 'y', 'z'], 'parents': [1], 'user': 'bob',"
         " 'notified': [{'username': 'n1', 'on_success': true,"
         " 'on_failure': true, 'on_deletion': true}, {'username': 'bob',"
@@ -461,19 +471,22 @@ END_TEST
 START_TEST(data_and_environ_are_stored_as_json_text)
 {
     pfj_job_plan plan = submitted(JOB(", 'data': {'k': [1, 'x']},"
-                                      " 'environ': {}"), NULL, NULL);
+                                      " 'environ': {}"),
+                                  NULL, NULL);
 
-    ck_assert_str_eq(json_object_get_string(json_object_object_get(
-                         plan.row, "data")), "{\"k\": [1, \"x\"]}");
-    ck_assert_str_eq(json_object_get_string(json_object_object_get(
-                         plan.row, "environ")), "{}");
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(plan.row,
+                                                                   "data")),
+                     "{\"k\": [1, \"x\"]}");
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(plan.row,
+                                                                   "environ")),
+                     "{}");
 }
 END_TEST
 
 typedef struct {
-    const char *members;        /* start, end (and by) as given */
-    const char *start_token, *end_token;    /* as the answer shows them */
-    const char *start, *end;    /* the range's decimal text */
+    const char *members;                 /* start, end (and by) as given */
+    const char *start_token, *end_token; /* as the answer shows them */
+    const char *start, *end;             /* the range's decimal text */
 } echo_case;
 
 /* §3: an integer literal stays an integer, a fraction or exponent is a
@@ -493,8 +506,9 @@ START_TEST(start_and_end_are_echoed_as_given)
     const echo_case *c = &echoes[_i];
     pfj_job_plan plan = submitted(apr_pstrcat(pfj_test_pool,
                                               "{'title': 't', 'jobtype': "
-                                              "'render'", c->members, "}",
-                                              NULL), NULL, NULL);
+                                              "'render'",
+                                              c->members, "}", NULL),
+                                  NULL, NULL);
 
     ck_assert_str_eq(plan.start_token, c->start_token);
     ck_assert_str_eq(plan.end_token, c->end_token);
@@ -506,14 +520,17 @@ START_TEST(start_and_end_are_echoed_as_given)
 END_TEST
 
 typedef struct {
-    const char *state;          /* as given */
-    const char *row_state;      /* the row's state (NULL: none, queued) */
+    const char *state;     /* as given */
+    const char *row_state; /* the row's state (NULL: none, queued) */
 } state_case;
 
 /* Running and paused are kept; done and failed are queued (§9.1 step 5:
  * the new tasks reset them), the plan still names them. */
 static const state_case states[] = {
-    {"running", "105"}, {"paused", "100"}, {"done", NULL}, {"failed", NULL},
+    {"running", "105"},
+    {"paused", "100"},
+    {"done", NULL},
+    {"failed", NULL},
 };
 
 START_TEST(states_a_new_job_keeps)
@@ -522,8 +539,9 @@ START_TEST(states_a_new_job_keeps)
     const char *quoted = apr_pstrcat(pfj_test_pool, "'", c->state, "'", NULL);
     pfj_job_plan plan = submitted(apr_pstrcat(pfj_test_pool,
                                               "{'title': 't', 'jobtype': "
-                                              "'render', 'state': ", quoted,
-                                              "}", NULL), NULL, NULL);
+                                              "'render', 'state': ",
+                                              quoted, "}", NULL),
+                                  NULL, NULL);
 
     pfj_assert_member(plan.row, "state", c->row_state);
     pfj_assert_member(plan.plan, "state", quoted);
@@ -564,8 +582,8 @@ START_TEST(tiles_multiply_the_task_count)
     conf->max_tasks = 6;
     submitted(JOB(", 'start': 1, 'end': 2, 'num_tiles': 3"), NULL, conf);
     pfj_assert_error(submit(JOB(", 'start': 1, 'end': 3, 'num_tiles': 3"),
-                            NULL, conf, NULL, NULL), BAD,
-                     "the frame range would create more than 6 tasks");
+                            NULL, conf, NULL, NULL),
+                     BAD, "the frame range would create more than 6 tasks");
 }
 END_TEST
 
@@ -584,8 +602,7 @@ Suite *pfj_suite_job_submit(void)
     Suite *s = suite_create("job_submit");
     TCase *tc = tcase_create("decision");
 
-    tcase_add_checked_fixture(tc, pfj_test_pool_setup,
-                              pfj_test_pool_teardown);
+    tcase_add_checked_fixture(tc, pfj_test_pool_setup, pfj_test_pool_teardown);
     tcase_add_loop_test(tc, each_step_refuses_as_the_reference, 0,
                         N_CASES(refusals));
     tcase_add_loop_test(tc, checks_run_in_the_reference_order, 0,

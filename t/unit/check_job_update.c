@@ -22,10 +22,12 @@
 #define T16 "tttttttttttttttt"
 #define T256 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16 T16
 
+/* clang-format off */
 #define UNKNOWN_SOFTWARE \
     "{'software_id': null, 'min_version_id': null, 'max_version_id': null}"
 #define MAYA_UNVERSIONED \
     "{'software_id': 1, 'min_version_id': null, 'max_version_id': null}"
+/* clang-format on */
 
 /* The update as the resource decides it: the body check, the job's row
  * (pfj_test_target's changes, or NO_JOB), the checks before the lookup,
@@ -49,8 +51,9 @@ static const pfj_refusal *update(const char *body, const char *target,
     if (draft) {
         *draft = d;
     }
-    return no ? no : pfj_draft_decide(d, pfj_test_found(changes),
-                                      plan ? plan : &ignored);
+    return no ? no
+              : pfj_draft_decide(d, pfj_test_found(changes),
+                                 plan ? plan : &ignored);
 }
 
 /* An update that must go on: its plan. */
@@ -65,8 +68,8 @@ static pfj_job_plan updated(const char *body, const char *target,
 
 typedef struct {
     const char *body;
-    const char *target;         /* the job's row (pfj_test_target) */
-    const char *changes;        /* the lookup's answer (pfj_test_found) */
+    const char *target;  /* the job's row (pfj_test_target) */
+    const char *changes; /* the lookup's answer (pfj_test_found) */
     int status;
     pfj_refusal_shape shape;
     const char *message;
@@ -84,8 +87,8 @@ static const refusal_case refusals[] = {
     {"{'title': 5}", NO_JOB, NULL, NOT_FOUND, ERROR, "Job not found"},
     {"{'tiles': 2, 'title': 5}", NULL, NULL, BAD, ERROR,
      "Frame tiling cannot be updated after job creation."},
-    {"{'tiles': null}", "{'first_frame': null, 'last_frame': null}", NULL,
-     BAD, ERROR, "Frame tiling cannot be updated after job creation."},
+    {"{'tiles': null}", "{'first_frame': null, 'last_frame': null}", NULL, BAD,
+     ERROR, "Frame tiling cannot be updated after job creation."},
     {"{'start': 'x'}", "{'first_frame': null, 'last_frame': null}", NULL,
      PFJ_HTTP_INTERNAL_ERROR, ERROR, "Job does not have any tasks"},
     /* 4 and §9.1 */
@@ -133,8 +136,8 @@ static const refusal_case refusals[] = {
      "Parent job 99 not found"},
     {"{'parents': [{'id': 7}]}", NULL, "{'cyclic_parent': '7'}", BAD, ERROR,
      "A job cannot be its own parent"},
-    {"{'parents': [{'id': 12}]}", NULL, "{'cyclic_parent': '12'}", BAD,
-     ERROR, "Job 12 depends on this job and cannot be its parent"},
+    {"{'parents': [{'id': 12}]}", NULL, "{'cyclic_parent': '12'}", BAD, ERROR,
+     "Job 12 depends on this job and cannot be its parent"},
     /* 6: never created, whatever PyFarmJobsAutocreateUsers says */
     {"{'user': 'bob'}", NULL, "{'user_id': null}", NOT_FOUND, ERROR,
      "User bob not found"},
@@ -160,8 +163,8 @@ static const refusal_case refusals[] = {
      "Job group 5 not found"},
     {"{'user_id': 9}", NULL, "{'user_id_exists': 'f'}", NOT_FOUND, ERROR,
      "User 9 not found"},
-    {"{'job_queue_id': 9}", NULL, "{'queue_id_exists': 'f'}", NOT_FOUND,
-     ERROR, "Jobqueue 9 not found"},
+    {"{'job_queue_id': 9}", NULL, "{'queue_id_exists': 'f'}", NOT_FOUND, ERROR,
+     "Jobqueue 9 not found"},
     {"{'title': '" T256 "'}", NULL, NULL, BAD, ERROR,
      "`title` is longer than 255 characters"},
     {"{'priority': 2000}", NULL, NULL, BAD, ERROR,
@@ -237,22 +240,20 @@ static const misfit_case misfits[] = {
      "Column `title` is of type \"[1, 'a']\", but we expected " STR},
     {"{'hidden': 'yes'}",
      "Column `hidden` is of type True, but we expected " BOOL},
-    {"{'hidden': 0}", "Column `hidden` is of type False, but we expected "
-                      BOOL},
+    {"{'hidden': 0}",
+     "Column `hidden` is of type False, but we expected " BOOL},
     {"{'to_be_deleted': []}",
      "Column `to_be_deleted` is of type False, but we expected " BOOL},
     {"{'completion_notify_sent': null}",
-     "Column `completion_notify_sent` is of type False, but we expected "
-     BOOL},
+     "Column `completion_notify_sent` is of type False, but we expected " BOOL},
     {"{'priority': 64.7}",
      "Column `priority` is of type 64, but we expected " INT},
-    {"{'weight': -0.5}", "Column `weight` is of type 0, but we expected "
-                         INT},
+    {"{'weight': -0.5}", "Column `weight` is of type 0, but we expected " INT},
     {"{'batch': -2.5}", "Column `batch` is of type -2, but we expected " INT},
     {"{'job_group_id': 1e20}", "Column `job_group_id` is of type "
                                "100000000000000000000, but we expected " INT},
-    {"{'requeue': '12'}", "Column `requeue` is of type 12, but we expected "
-                          INT},
+    {"{'requeue': '12'}",
+     "Column `requeue` is of type 12, but we expected " INT},
     {"{'cpus': ' -3 '}", "Column `cpus` is of type -3, but we expected " INT},
     {"{'ram': '+4'}", "Column `ram` is of type 4, but we expected " INT},
     {"{'id': 1.5}", "Column `id` is of type 1, but we expected " INT},
@@ -273,8 +274,7 @@ static const misfit_case misfits[] = {
     {"{'data': []}", "Column `data` is of type {}, but we expected " DICT},
     {"{'data': ''}", "Column `data` is of type {}, but we expected " DICT},
     {"{'environ': [['a', 1], ['b', null]]}",
-     "Column `environ` is of type {'a': 1, 'b': None}, but we expected "
-     DICT},
+     "Column `environ` is of type {'a': 1, 'b': None}, but we expected " DICT},
     {"{'data': ['ab', 'cd']}",
      "Column `data` is of type {'a': 'b', 'c': 'd'}, but we expected " DICT},
     {"{'data': [['a', 1], ['b', 2], ['a', 3]]}",
@@ -291,8 +291,8 @@ static const misfit_case misfits[] = {
      "Column `data` is of type <class 'list'>, but we expected " DICT},
     {"{'data': ['abc']}",
      "Column `data` is of type <class 'list'>, but we expected " DICT},
-    {"{'data': 5}", "Column `data` is of type <class 'int'>, but we expected "
-                    DICT},
+    {"{'data': 5}",
+     "Column `data` is of type <class 'int'>, but we expected " DICT},
     {"{'data': 'xy'}",
      "Column `data` is of type <class 'str'>, but we expected " DICT},
     {"{'data': null}",
@@ -300,7 +300,8 @@ static const misfit_case misfits[] = {
     {"{'state': 'queued'}",
      "`state` must be one of paused, running, done, failed"},
     {"{'state': 105}", "`state` must be one of paused, running, done, failed"},
-    {"{'state': null}", "`state` must be one of paused, running, done, failed"},
+    {"{'state': null}",
+     "`state` must be one of paused, running, done, failed"},
     /* the first misfit in the body's order */
     {"{'hidden': 'x', 'title': 5}",
      "Column `hidden` is of type True, but we expected " BOOL},
@@ -311,8 +312,7 @@ START_TEST(a_wrongly_typed_column_is_400_with_the_converted_value)
 {
     const misfit_case *c = &misfits[_i];
 
-    pfj_assert_error(update(c->body, NULL, NULL, NULL, NULL), BAD,
-                     c->message);
+    pfj_assert_error(update(c->body, NULL, NULL, NULL, NULL), BAD, c->message);
 }
 END_TEST
 
@@ -386,8 +386,9 @@ static const pfj_refusal *update_faults_from(int first)
 
     for (i = first; i < N_CASES(faults); i++) {
         if (!json_object_object_get_ex(body, faults[i].key, NULL)) {
-            json_object_object_add(body, faults[i].key, json_object_get(
-                                       pfj_test_json(faults[i].value)));
+            json_object_object_add(body, faults[i].key,
+                                   json_object_get(pfj_test_json(faults[i]
+                                                                     .value)));
         }
         if (faults[i].target && strcmp(faults[i].target, NO_JOB) == 0) {
             no_job = 1;
@@ -399,8 +400,8 @@ static const pfj_refusal *update_faults_from(int first)
             pfj_test_merge(changes, faults[i].changes);
         }
     }
-    return update(pfj_test_plain(body), no_job ? NO_JOB
-                                               : pfj_test_plain(target),
+    return update(pfj_test_plain(body),
+                  no_job ? NO_JOB : pfj_test_plain(target),
                   pfj_test_plain(changes), NULL, NULL);
 }
 
@@ -424,8 +425,7 @@ END_TEST
 START_TEST(the_dependency_lock_is_taken_when_parents_are_given)
 {
     ck_assert(pfj_update_changes_parents(pfj_test_json("{'parents': []}")));
-    ck_assert(pfj_update_changes_parents(pfj_test_json(
-                  "{'parents': null}")));
+    ck_assert(pfj_update_changes_parents(pfj_test_json("{'parents': null}")));
     ck_assert(!pfj_update_changes_parents(pfj_test_json("{'title': 't'}")));
     ck_assert(!pfj_update_changes_parents(pfj_test_json("['parents']")));
 }
@@ -435,12 +435,13 @@ START_TEST(the_lookup_gets_the_job_its_jobtype_and_the_references)
 {
     pfj_job_draft *d;
 
-    pfj_assert_goes_on(update(
-        "{'jobtype_version': 2, 'user': 'bob', 'jobqueue': 'a',"
-        " 'parents': [{'id': 1}], 'job_group_id': 4, 'user_id': 5,"
-        " 'job_queue_id': 6, 'software_requirements': []}",
-        "{'jobtype': 'nuke'}", NULL, NULL, &d));
-    pfj_assert_json(d->lookup,
+    pfj_assert_goes_on(
+        update("{'jobtype_version': 2, 'user': 'bob', 'jobqueue': 'a',"
+               " 'parents': [{'id': 1}], 'job_group_id': 4, 'user_id': 5,"
+               " 'job_queue_id': 6, 'software_requirements': []}",
+               "{'jobtype': 'nuke'}", NULL, NULL, &d));
+    pfj_assert_json(
+        d->lookup,
         "{'job': '7', 'jobtype': 'nuke', 'version': 2, 'software': [],"
         " 'parents': [1], 'user': 'bob', 'queue': ['a'], 'group': 4,"
         " 'user_id': 5, 'queue_id': 6}");
@@ -466,15 +467,17 @@ START_TEST(a_user_id_beyond_32_bits_is_never_looked_up)
 {
     pfj_job_draft *d;
 
-    pfj_assert_error(pfj_update_prepare(
-        pfj_test_pool, pfj_test_json("{'user_id': 1099511627776}"),
-        pfj_test_conf(), pfj_test_target(NULL), &d), BAD,
-        "field 'user_id' is out of range");
+    pfj_assert_error(
+        pfj_update_prepare(pfj_test_pool,
+                           pfj_test_json("{'user_id': 1099511627776}"),
+                           pfj_test_conf(), pfj_test_target(NULL), &d),
+        BAD, "field 'user_id' is out of range");
     pfj_assert_member(d->lookup, "user_id", NULL);
     /* a value of another type is step 11's to refuse */
-    pfj_assert_goes_on(pfj_update_prepare(
-        pfj_test_pool, pfj_test_json("{'user_id': true}"),
-        pfj_test_conf(), pfj_test_target(NULL), &d));
+    pfj_assert_goes_on(pfj_update_prepare(pfj_test_pool,
+                                          pfj_test_json("{'user_id': true}"),
+                                          pfj_test_conf(),
+                                          pfj_test_target(NULL), &d));
     pfj_assert_member(d->lookup, "user_id", NULL);
 }
 END_TEST
@@ -499,7 +502,8 @@ START_TEST(a_new_range_lays_the_frames_out_again)
     pfj_job_plan plan = updated("{'start': 0, 'end': 10, 'by': 2}", NULL,
                                 NULL);
 
-    pfj_assert_json(plan.plan,
+    pfj_assert_json(
+        plan.plan,
         "{'all_tags': [], 'job': '7', 'range': {'start': '0', 'end': '10',"
         " 'by': '2'}, 'columns': {'by': '2'}}");
     ck_assert_str_eq(plan.start_token, "0.0");
@@ -510,8 +514,10 @@ END_TEST
 
 START_TEST(a_range_keeps_what_is_not_given)
 {
-    pfj_job_plan plan = updated("{'end': 5}", "{'first_frame': '1.5000',"
-                                " 'by': null}", NULL);
+    pfj_job_plan plan = updated("{'end': 5}",
+                                "{'first_frame': '1.5000',"
+                                " 'by': null}",
+                                NULL);
 
     pfj_assert_member(plan.plan, "range",
                       "{'start': '1.5000', 'end': '5', 'by': '1'}");
@@ -537,16 +543,17 @@ START_TEST(a_state_set_with_a_range_is_not_recomputed)
     pfj_job_plan plan = updated("{'end': 5, 'state': 'paused'}", NULL, NULL);
 
     pfj_assert_member(plan.plan, "state", "'paused'");
-    pfj_assert_member(plan.plan, "columns",
-                      "{'by': '1.0000', 'state': 100}");
+    pfj_assert_member(plan.plan, "columns", "{'by': '1.0000', 'state': 100}");
     ck_assert_int_eq(plan.recompute_state, 0);
 }
 END_TEST
 
 START_TEST(tokens_without_a_range_are_the_old_frames)
 {
-    pfj_job_plan plan = updated("{}", "{'first_frame': '-2.2500',"
-                                " 'last_frame': '10.0000'}", NULL);
+    pfj_job_plan plan = updated("{}",
+                                "{'first_frame': '-2.2500',"
+                                " 'last_frame': '10.0000'}",
+                                NULL);
 
     ck_assert_str_eq(plan.start_token, "-2.25");
     ck_assert_str_eq(plan.end_token, "10.0");
@@ -562,7 +569,8 @@ START_TEST(columns_of_the_right_type_are_set)
         " 'notes': 'n', 'autodelete_time': 60, 'to_be_deleted': false}",
         NULL, NULL);
 
-    pfj_assert_member(plan.plan, "columns",
+    pfj_assert_member(
+        plan.plan, "columns",
         "{'title': 'x', 'priority': 5, 'hidden': true, 'state': 105,"
         " 'id': 7, 'job_group_id': 4, 'user_id': 2, 'job_queue_id': 3,"
         " 'notes': 'n', 'autodelete_time': 60, 'to_be_deleted': false}");
@@ -577,10 +585,12 @@ START_TEST(dict_columns_are_stored_as_json_text)
                                 NULL);
     json_object *columns = json_object_object_get(plan.plan, "columns");
 
-    ck_assert_str_eq(json_object_get_string(json_object_object_get(
-                         columns, "data")), "{\"a\": [1]}");
-    ck_assert_str_eq(json_object_get_string(json_object_object_get(
-                         columns, "environ")), "{}");
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(columns,
+                                                                   "data")),
+                     "{\"a\": [1]}");
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(columns,
+                                                                   "environ")),
+                     "{}");
 }
 END_TEST
 
@@ -611,8 +621,8 @@ END_TEST
 START_TEST(software_requirements_replace_the_jobs)
 {
     pfj_job_plan plan = updated("{'software_requirements': [{'software':"
-                                " 'maya'}]}", NULL,
-                                "{'software': [" MAYA_UNVERSIONED "]}");
+                                " 'maya'}]}",
+                                NULL, "{'software': [" MAYA_UNVERSIONED "]}");
 
     pfj_assert_member(plan.plan, "software", "[" MAYA_UNVERSIONED "]");
     plan = updated("{'software_requirements': []}", NULL, NULL);
@@ -623,7 +633,8 @@ END_TEST
 START_TEST(tag_requirements_replace_or_clear_the_jobs)
 {
     pfj_job_plan plan = updated("{'tag_requirements': [{'tag': 'gpu',"
-                                " 'negate': 0}]}", NULL, NULL);
+                                " 'negate': 0}]}",
+                                NULL, NULL);
 
     pfj_assert_member(plan.plan, "tag_requirements",
                       "[{'tag': 'gpu', 'negate': false}]");
@@ -661,8 +672,7 @@ Suite *pfj_suite_job_update(void)
     Suite *s = suite_create("job_update");
     TCase *tc = tcase_create("decision");
 
-    tcase_add_checked_fixture(tc, pfj_test_pool_setup,
-                              pfj_test_pool_teardown);
+    tcase_add_checked_fixture(tc, pfj_test_pool_setup, pfj_test_pool_teardown);
     tcase_add_loop_test(tc, each_step_refuses_as_documented, 0,
                         N_CASES(refusals));
     tcase_add_loop_test(tc,

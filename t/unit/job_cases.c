@@ -49,7 +49,8 @@ json_object *pfj_test_json(const char *text)
 
 void pfj_test_merge(json_object *o, const char *from)
 {
-    json_object_object_foreach(pfj_test_json(from), key, value) {
+    json_object_object_foreach(pfj_test_json(from), key, value)
+    {
         if (!json_object_object_get_ex(o, key, NULL)) {
             json_object_object_add(o, key, json_object_get(value));
         }
@@ -63,14 +64,19 @@ const char *pfj_test_plain(json_object *o)
 
 /* The target row's column names, by pfj_target_column. */
 static const char *const target_names[PFJ_TC_COUNT] = {
-    [PFJ_TC_ID] = "id", [PFJ_TC_FIRST_FRAME] = "first_frame",
-    [PFJ_TC_LAST_FRAME] = "last_frame", [PFJ_TC_BY] = "by",
-    [PFJ_TC_JOBTYPE] = "jobtype", [PFJ_TC_NUM_TILES] = "num_tiles",
+    [PFJ_TC_ID] = "id",
+    [PFJ_TC_FIRST_FRAME] = "first_frame",
+    [PFJ_TC_LAST_FRAME] = "last_frame",
+    [PFJ_TC_BY] = "by",
+    [PFJ_TC_JOBTYPE] = "jobtype",
+    [PFJ_TC_NUM_TILES] = "num_tiles",
 };
 
 static const char *const job_7[PFJ_TC_COUNT] = {
-    [PFJ_TC_ID] = "7", [PFJ_TC_FIRST_FRAME] = "1.0000",
-    [PFJ_TC_LAST_FRAME] = "3.0000", [PFJ_TC_BY] = "1.0000",
+    [PFJ_TC_ID] = "7",
+    [PFJ_TC_FIRST_FRAME] = "1.0000",
+    [PFJ_TC_LAST_FRAME] = "3.0000",
+    [PFJ_TC_BY] = "1.0000",
     [PFJ_TC_JOBTYPE] = "render",
 };
 
@@ -86,13 +92,14 @@ static const char *const *fake_row(const char *const *row,
     if (changes == NULL) {
         return copy;
     }
-    json_object_object_foreach(pfj_test_json(changes), name, value) {
+    json_object_object_foreach(pfj_test_json(changes), name, value)
+    {
         for (i = 0; i < n && strcmp(names[i], name) != 0; i++) {
         }
         ck_assert_msg(i < n, "no column %s", name);
-        copy[i] = value
-            ? apr_pstrdup(pfj_test_pool, json_object_get_string(value))
-            : NULL;
+        copy[i] = value ? apr_pstrdup(pfj_test_pool,
+                                      json_object_get_string(value))
+                        : NULL;
     }
     return copy;
 }
@@ -114,6 +121,5 @@ pfj_dir_conf *pfj_test_conf(void)
 
 pfj_job_draft *pfj_test_draft(const char *body)
 {
-    return pfj_draft_new(pfj_test_pool, pfj_test_json(body),
-                         pfj_test_conf());
+    return pfj_draft_new(pfj_test_pool, pfj_test_json(body), pfj_test_conf());
 }

@@ -41,6 +41,7 @@ void pfj_test_merge(json_object *o, const char *from);
 const char *pfj_test_plain(json_object *o);
 
 /* The refusal no is this one (message ignored for PFJ_REFUSAL_UNHANDLED). */
+/* clang-format off */
 #define pfj_assert_refusal(no, want_status, want_shape, want_message) \
     do { \
         const pfj_refusal *no_ = (no); \
@@ -89,5 +90,6 @@ const char *pfj_test_plain(json_object *o);
             pfj_assert_json(m_, w_); \
         } \
     } while (0)
+/* clang-format on */
 
 #endif
