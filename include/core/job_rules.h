@@ -18,12 +18,12 @@
 
 #include <apr_pools.h>
 #include <json-c/json.h>
+#include "core/count.h"
 #include "core/dir_config.h"
 #include "core/refusal.h"
 
 #define PFJ_MAX_USERNAME 255
 #define PFJ_MAX_TAG 64
-#define PFJ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Columns of pfj_job_lookup, in order. */
 enum pfj_lookup_column {
@@ -203,20 +203,5 @@ const pfj_refusal *pfj_draft_check_task_count(pfj_job_draft *d);
 /* tag_requirements: [{"tag", "negate"}] into the plan; a list, even an
  * empty one, replaces the job's requirements. */
 const pfj_refusal *pfj_draft_collect_tag_requirements(pfj_job_draft *d);
-
-/* ---- JSON helpers of the rules ---- */
-
-/* Length of a JSON array; 0 for anything else. */
-size_t pfj_list_length(json_object *o);
-
-/* obj[key] = a new empty JSON array, which it returns. */
-json_object *pfj_put_list(json_object *obj, const char *key);
-
-/* obj[key] = text as a JSON string, or null when text is NULL. */
-void pfj_put_string(json_object *obj, const char *key, const char *text);
-
-/* 1 when an element of list (its member key, or the element itself when
- * key is NULL) is the string value. */
-int pfj_listed(json_object *list, const char *key, const char *value);
 
 #endif

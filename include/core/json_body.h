@@ -64,4 +64,17 @@ int pfj_json_int64(json_object *o, apr_int64_t *out);
  * value. */
 int pfj_json_is_number(json_object *o);
 
+/* Length of a JSON array; 0 for anything else. */
+size_t pfj_list_length(json_object *o);
+
+/* obj[key] = a new empty JSON array, which it returns. */
+json_object *pfj_put_list(json_object *obj, const char *key);
+
+/* obj[key] = text as a JSON string, or null when text is NULL. */
+void pfj_put_string(json_object *obj, const char *key, const char *text);
+
+/* 1 when an element of list (its member key, or the element itself when
+ * key is NULL) is the string value. */
+int pfj_listed(json_object *list, const char *key, const char *value);
+
 #endif

@@ -282,3 +282,40 @@ int pfj_json_mentions(json_object *body, const char *key)
     }
     return 0;
 }
+
+size_t pfj_list_length(json_object *o)
+{
+    return json_object_is_type(o, json_type_array)
+               ? json_object_array_length(o)
+               : 0;
+}
+
+json_object *pfj_put_list(json_object *obj, const char *key)
+{
+    json_object *list = json_object_new_array();
+
+    json_object_object_add(obj, key, list);
+    return list;
+}
+
+void pfj_put_string(json_object *obj, const char *key, const char *text)
+{
+    json_object_object_add(obj, key,
+                           text ? json_object_new_string(text) : NULL);
+}
+
+int pfj_listed(json_object *list, const char *key, const char *value)
+{
+    size_t i;
+
+    for (i = 0; i < pfj_list_length(list); i++) {
+        json_object *e = json_object_array_get_idx(list, i);
+        if (key) {
+            e = json_object_object_get(e, key);
+        }
+        if (strcmp(json_object_get_string(e), value) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}

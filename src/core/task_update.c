@@ -93,11 +93,6 @@ static int has_field(const decision *d, const char *key)
     return json_object_object_get_ex(d->req->body, key, NULL);
 }
 
-static void plan_string(decision *d, const char *key, const char *v)
-{
-    json_object_object_add(d->plan, key, json_object_new_string(v));
-}
-
 static void plan_flag(decision *d, const char *key)
 {
     json_object_object_add(d->plan, key, json_object_new_boolean(1));
@@ -175,9 +170,9 @@ static void state_done(decision *d)
 {
     json_object_object_add(d->set, "last_error", NULL);
     json_object_object_add(d->set, "progress", json_object_new_double(1.0));
-    plan_string(d, "time_finished", FINISH_IF_UNFINISHED);
+    pfj_put_string(d->plan, "time_finished", FINISH_IF_UNFINISHED);
     if (d->now->agent_id) {
-        plan_string(d, "success_agent", d->now->agent_id);
+        pfj_put_string(d->plan, "success_agent", d->now->agent_id);
     }
 }
 
@@ -201,10 +196,10 @@ static void state_failed(decision *d)
     apr_int64_t counted = apr_atoi64(d->now->failures) + 1;
     int failures = counted > INT32_MAX ? INT32_MAX : (int)counted;
 
-    plan_string(d, "time_finished", FINISH_IF_UNFINISHED);
+    pfj_put_string(d->plan, "time_finished", FINISH_IF_UNFINISHED);
     json_object_object_add(d->set, "failures", json_object_new_int(failures));
     if (d->now->agent_id) {
-        plan_string(d, "fail_agent", d->now->agent_id);
+        pfj_put_string(d->plan, "fail_agent", d->now->agent_id);
     }
     if (requeues(d->now->requeue, failures)) {
         json_object_object_add(d->set, "agent_id", NULL);
@@ -222,8 +217,8 @@ static void state_running(decision *d)
 
     if ((!was_running || d->now->time_started == NULL)
         && !pfj_db_bool(d->now->no_automatic_start_time)) {
-        plan_string(d, "time_started", "now");
-        plan_string(d, "time_finished", FINISH_CLEARED);
+        pfj_put_string(d->plan, "time_started", "now");
+        pfj_put_string(d->plan, "time_finished", FINISH_CLEARED);
     }
 }
 
@@ -273,8 +268,9 @@ static void apply_time_started(decision *d)
     if (!has_field(d, "time_started")) {
         return;
     }
-    plan_string(d, "time_started", "now");
-    plan_string(d, "time_finished", finished ? FINISH_LATEST : FINISH_CLEARED);
+    pfj_put_string(d->plan, "time_started", "now");
+    pfj_put_string(d->plan, "time_finished",
+                   finished ? FINISH_LATEST : FINISH_CLEARED);
 }
 
 static int value_matches(input_kind kind, json_object *v)
@@ -505,8 +501,8 @@ const pfj_refusal *pfj_task_update_decide(apr_pool_t *p,
         return no;
     }
     apply_time_started(&d);
-    plan_string(&d, "task", req->task_id);
-    plan_string(&d, "job", now->job_id);
+    pfj_put_string(d.plan, "task", req->task_id);
+    pfj_put_string(d.plan, "job", now->job_id);
     json_object_object_add(d.plan, "set", json_object_get(d.set));
     *plan = d.plan;
     return NULL;

@@ -5,11 +5,11 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "job_cases.h"
+#include "core/json_body.h"
 
 #define BAD PFJ_HTTP_BAD_REQUEST
 #define NOT_FOUND PFJ_HTTP_NOT_FOUND
 #define LIST PFJ_REFUSAL_ERROR_LIST
-#define N_CASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* A draft whose lookup answered changes (see pfj_test_found). */
 static pfj_job_draft *looked_up(const char *body, const char *changes)
