@@ -11,6 +11,7 @@
 #include <check.h>
 #include <httpd.h>
 #include <http_config.h>
+#include "core/count.h"
 #include "core/dir_config.h"
 #include "http/dispatch.h"
 #include "stub.h"
@@ -226,7 +227,7 @@ static const struct {
     {"PyFarmJobsLogDir", "/var/outer", "/var/inner"},
     {"PyFarmJobsMaxLogSize", "800", "900"},
 };
-#define NDIRECTIVES (sizeof(every_directive) / sizeof(every_directive[0]))
+#define NDIRECTIVES PFJ_COUNT(every_directive)
 
 /* What a configuration gives, field by field, as text. */
 static const char *effective(const pfj_dir_conf *c)

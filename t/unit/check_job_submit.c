@@ -12,7 +12,6 @@
 #define ERROR PFJ_REFUSAL_ERROR
 #define STRING PFJ_REFUSAL_STRING
 #define LIST PFJ_REFUSAL_ERROR_LIST
-#define N_CASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* A job body: title, jobtype and the members given (", 'k': v"). */
 #define JOB(members) "{'title': 't', 'jobtype': 'render'" members "}"

@@ -14,7 +14,6 @@
 #define ERROR PFJ_REFUSAL_ERROR
 #define STRING PFJ_REFUSAL_STRING
 #define LIST PFJ_REFUSAL_ERROR_LIST
-#define N_CASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* The target changes of an update of a job that does not exist. */
 #define NO_JOB "null"

@@ -8,8 +8,6 @@
 #include "core/pyrepr.h"
 #include "suites.h"
 
-#define N_CASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 /* An input text and the repr expected for it. */
 typedef struct {
     const char *in;

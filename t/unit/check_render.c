@@ -8,8 +8,6 @@
 #include "core/json_writer.h"
 #include "suites.h"
 
-#define N_CASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 /* Each test writes with w into bb, a fresh brigade on the test pool. */
 static apr_bucket_brigade *bb;
 static pfj_jw w;

@@ -8,8 +8,6 @@
 #include "core/log_identifier.h"
 #include "suites.h"
 
-#define N_CASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static const struct {
     const char *identifier;
     int ok;

@@ -284,7 +284,7 @@ START_TEST(test_requeue_limits)
     json_object *plan, *set;
     unsigned i;
 
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (i = 0; i < PFJ_COUNT(cases); i++) {
         now.requeue = cases[i].requeue;
         now.failures = cases[i].failures;
         ck_assert_ptr_null(decide("{\"state\": \"failed\"}", &now, NULL,
@@ -419,7 +419,7 @@ START_TEST(test_column_types)
     };
     unsigned i;
 
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (i = 0; i < PFJ_COUNT(cases); i++) {
         expect_refusal(cases[i].body, cases[i].message);
     }
 }
@@ -445,7 +445,7 @@ START_TEST(test_column_values)
     };
     unsigned i;
 
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (i = 0; i < PFJ_COUNT(cases); i++) {
         expect_refusal(cases[i].body, cases[i].message);
     }
 }

@@ -53,8 +53,7 @@ Suite *pfj_suite_utf8(void)
     Suite *s = suite_create("utf8");
     TCase *tc = tcase_create("decode");
 
-    tcase_add_loop_test(tc, test_decode, 0,
-                        sizeof(decode_cases) / sizeof(decode_cases[0]));
+    tcase_add_loop_test(tc, test_decode, 0, PFJ_COUNT(decode_cases));
     tcase_add_test(tc, test_valid_and_length);
     suite_add_tcase(s, tc);
     return s;

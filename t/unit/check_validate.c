@@ -8,8 +8,6 @@
 #include "core/json_body.h"
 #include "core/model_check.h"
 
-#define N_CASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 /* §3's custom check for `by`: a JSON number; true/false pass (bool is an
  * int in Python). */
 static int is_number(json_object *value)

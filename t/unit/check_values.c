@@ -13,8 +13,6 @@ typedef struct {
     const char *out;
 } text_case;
 
-#define N_CASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 /* Expected strings are Python 3's json.dumps(value). */
 static const struct {
     double in;

@@ -17,6 +17,7 @@
 #include <mod_dbd.h>
 #include <unixd.h>
 #include <util_filter.h>
+#include "core/count.h"
 #include "stub.h"
 
 /* What a request's filters saw. */
@@ -62,7 +63,7 @@ static int method_number(const char *method)
     };
     apr_size_t i;
 
-    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+    for (i = 0; i < PFJ_COUNT(methods); i++) {
         if (strcmp(method, methods[i].name) == 0) {
             return methods[i].number;
         }

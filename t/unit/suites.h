@@ -4,6 +4,10 @@
 
 #include <check.h>
 #include <apr_pools.h>
+#include "core/count.h"
+
+/* The number of cases of a loop test's table. */
+#define N_CASES(a) ((int)PFJ_COUNT(a))
 
 Suite *pfj_suite_config(void);
 Suite *pfj_suite_router(void);
