@@ -134,12 +134,13 @@ static const pfj_refusal *check_read_only(decision *d)
 static const pfj_refusal *check_owner(decision *d)
 {
     const char *ua = d->req->user_agent;
-    const char *ip = pfj_fmt_ipv4(d->p, d->now->remote_ip);
+    const char *ip;
 
     if (!(has_field(d, "state") || has_field(d, "progress")) || ua == NULL
         || strcmp(ua, PFJ_AGENT_USER_AGENT) != 0) {
         return NULL;
     }
+    ip = pfj_fmt_ipv4(d->p, d->now->remote_ip);
     if (d->now->agent_id == NULL || ip == NULL || d->req->client_ip == NULL
         || strcmp(ip, d->req->client_ip) != 0) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
