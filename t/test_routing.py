@@ -11,11 +11,12 @@ the reference renders an HTML error page (415 or 404 for a request whose
 Content-Type is not application/json)."""
 
 import json
+import threading
 import time
 import urllib.parse
 
 from check import expect
-from farm import Client
+from farm import Client, wait_until
 
 API = "/api/v1/jobs"
 JSON_TYPE = "application/json"
@@ -469,6 +470,39 @@ def test_database_restart_between_requests_is_invisible(farm):
             expect_job(client.get(f"{API}/1"), 1, "Demo shot 010")
     for client in clients:
         client.close()
+
+
+def test_transaction_on_a_connection_reset_after_a_lost_session(farm):
+    # A session killed in the middle of a transaction (a failover) cannot
+    # be replayed: 503, and the classification reconnects the connection,
+    # whose new session has none of the statements.  The next request on
+    # it runs BEGIN fine and fails on its first prepared statement: that
+    # aborted transaction ends before the statements are prepared again
+    # and the request is run.
+    holder = threading.Thread(target=farm.pg.psql, args=(
+        "BEGIN; SELECT 1 FROM tasks WHERE id = 1 FOR UPDATE; SELECT pg_sleep(2); COMMIT;",))
+    holder.start()
+    wait_until(lambda: farm.pg.query(
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%'"
+        " AND state = 'active' AND pid <> pg_backend_pid()") == [("1",)], 10, "lock holder")
+    killer = threading.Thread(target=kill_backend_waiting_for_a_lock, args=(farm,))
+    killer.start()
+    with farm.httpd.tolerate_log_problems():
+        resp = farm.client.post(f"{API}/1/tasks/1", json={"state": "running"})
+    killer.join()
+    holder.join()
+    expect(resp, 503, json={"error": "the database is unavailable, try again later"})
+    for _ in range(8):
+        resp = Client(farm.httpd.port).post(f"{API}/1/tasks/1", json={"state": "queued"})
+        expect(resp, 200)
+        assert resp.json()["state"] == "queued", resp.json()
+
+
+def kill_backend_waiting_for_a_lock(farm):
+    waiting = ("SELECT pid FROM pg_stat_activity"
+               " WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+    wait_until(lambda: farm.pg.query(waiting), 10, "a request waiting for the lock")
+    farm.pg.query(f"SELECT pg_terminate_backend(pid) FROM ({waiting}) w")
 
 
 def test_the_api_can_be_served_under_another_path(farm):

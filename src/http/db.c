@@ -188,13 +188,18 @@ static apr_status_t end_forgotten_transaction(void *data)
 
 /* A session lost to a PostgreSQL restart: reconnects (libpq's reset, via
  * apr_dbd_check_conn), prepares the statements again, and reopens the
- * transaction the request had started.  0 when the connection works
- * again. */
+ * transaction the request had started.  A connection mod_dbd reset on
+ * acquiring it runs BEGIN fine and fails on the first prepared statement:
+ * that transaction is aborted and must end before anything is prepared.
+ * 0 when the connection works again. */
 static int recover_session(pfj_db *db)
 {
     if (apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle)
         != APR_SUCCESS) {
         return -1;
+    }
+    if (db->in_transaction) {
+        control(db, "ROLLBACK");
     }
     repair_statements(db);
     return db->in_transaction ? control(db, "BEGIN") : 0;
