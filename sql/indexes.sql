@@ -137,9 +137,27 @@ CREATE INDEX IF NOT EXISTS pfj_jobs_job_queue_id_idx
 CREATE INDEX IF NOT EXISTS pfj_jobs_job_group_id_idx
     ON jobs (job_group_id);
 
+-- §9.2, the job's state from its tasks, asked on every task state change
+-- (POST /jobs/<job>/tasks/<id>) and after POST /jobs/<job>: is a task of
+-- the job unfinished?  did one fail?  does an agent hold a queued or running
+-- one?  Each is one probe of a partial index, whose size is what the job has
+-- left to do, not the job: a state change costs the same in a job of
+-- 1,000,000 tasks as in one of 10.  The predicates must stay as the
+-- statements spell them (PostgreSQL matches them by their form); the codes
+-- are doc/api.md §0.7's (105 running, 106 done, 107 failed).
+CREATE INDEX IF NOT EXISTS pfj_tasks_unfinished_idx
+    ON tasks (job_id)
+    WHERE state IS NULL OR state NOT IN (106, 107);
+
+CREATE INDEX IF NOT EXISTS pfj_tasks_failed_idx
+    ON tasks (job_id)
+    WHERE state = 107;
+
+CREATE INDEX IF NOT EXISTS pfj_tasks_active_idx
+    ON tasks (job_id)
+    WHERE agent_id IS NOT NULL AND (state IS NULL OR state = 105);
+
 --   GET /jobs/<job>, GET /jobs/        (is a task of the job assigned?)
---   POST /jobs/<job>/tasks/<id>        (§9.2: does an agent run a task of
---                                       the job?)
 CREATE INDEX IF NOT EXISTS pfj_tasks_assigned_idx
     ON tasks (job_id) WHERE agent_id IS NOT NULL;
 

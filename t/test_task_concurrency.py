@@ -253,3 +253,52 @@ def test_simultaneous_failures_of_one_task_are_all_counted(farm):
         [(str(THREADS), "107")]
     assert farm.pg.query("SELECT agent_id, task_id FROM failed_tasks_in_agents") == \
         [(AGENT, "1")]
+
+
+def test_agents_racing_on_the_last_tasks_of_a_100000_task_job(farm):
+    # The job's state from a partial-index probe, whatever the job's size;
+    # an agent repeating "running" (no job lock: it moves nothing) while
+    # the others finish the last 32 tasks: the job goes done exactly once.
+    big = 100_000
+    resp = farm.client.post(f"{API}/", json={"title": "Big", "jobtype": "Blender",
+                                             "start": 1, "end": big})
+    job = expect(resp, 201).json()["id"]
+    last = task_ids_after(farm, job, big - 2 * THREADS)
+    farm.pg.psql(f"UPDATE tasks SET state = {DONE}, progress = 1 WHERE job_id = {job};"
+                 f"UPDATE tasks SET state = {RUNNING}, progress = 0, agent_id = '{AGENT}',"
+                 f" attempts = 1 WHERE id IN ({','.join(map(str, last))});"
+                 f"UPDATE jobs SET state = {RUNNING}, time_started = now() WHERE id = {job};"
+                 "VACUUM ANALYZE tasks")
+    repeat = ({"state": "running"}, AGENT_UA, ("running", 0, AGENT))
+    with no_log_problems(farm), job_audit(farm):
+        run_at_once(farm, job, [
+            [(task_path(job, task), body, headers, want)
+             for task in last[i::THREADS]
+             for body, headers, want in (repeat, repeat, FINISH[1], FINISH[2])]
+            for i in range(THREADS)])
+        history = farm.pg.query("SELECT state FROM pfj_audit.job_changes"
+                                f" WHERE job_id = {job} ORDER BY seq")
+    assert history == [(str(DONE),)], history
+    assert farm.pg.query(f"SELECT count(*) FROM tasks WHERE job_id = {job}"
+                         f" AND state IS DISTINCT FROM {DONE}") == [("0",)]
+
+
+def test_a_repeated_state_repairs_a_stale_job_state(farm):
+    # The job's stored state differs from its recomputation (its agent was
+    # offline at the last change): a repeated "running" recomputes it, as
+    # the reference does on every state it is sent.
+    farm.pg.psql(f"UPDATE tasks SET agent_id = '{AGENT}', state = {RUNNING} WHERE id = 1;"
+                 "UPDATE jobs SET state = NULL WHERE id = 1")
+    resp = farm.client.post(task_path(1, 1), json={"state": "running"}, headers=AGENT_UA)
+    assert expect(resp, 200).json()["state"] == "running"
+    assert farm.pg.query("SELECT state FROM jobs WHERE id = 1") == [(str(RUNNING),)]
+    # and one that is not stale is left alone
+    farm.pg.psql("UPDATE jobs SET time_started = NULL WHERE id = 1")
+    expect(farm.client.post(task_path(1, 1), json={"state": "running"}, headers=AGENT_UA), 200)
+    assert farm.pg.query("SELECT state, time_started FROM jobs WHERE id = 1") == \
+        [(str(RUNNING), None)]
+
+
+def task_ids_after(farm, job, frame):
+    return [int(i) for (i,) in farm.pg.query(
+        f"SELECT id FROM tasks WHERE job_id = {job} AND frame > {frame} ORDER BY frame")]

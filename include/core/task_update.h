@@ -48,12 +48,28 @@ typedef struct pfj_task_request {
     const char *task_id;    /* the URL's task id (digits) */
     const char *user_agent; /* NULL when absent */
     const char *client_ip;  /* the client's address, as httpd has it */
+    int job_locked;         /* the caller holds the job's row lock */
 } pfj_task_request;
 
-/* 1 when the update changes the task's state, so that the job's state is
- * recomputed and the job's row must be locked before the task is read
- * (§10.3). */
-int pfj_task_update_changes_state(json_object *body);
+/*
+ * What the update asks, from the body alone, for the caller to tell
+ * before reading the task whether the job's row lock is needed: whether a
+ * state is given (only then is the job's state recomputed, §10.3), its
+ * stored code ("105"; NULL for queued and for a state the decision
+ * refuses) and whether the agent is unassigned ("agent": null).
+ */
+typedef struct pfj_task_intent {
+    int gives_state;
+    const char *state;
+    int unassigns;
+} pfj_task_intent;
+
+void pfj_task_update_intent(apr_pool_t *p, json_object *body,
+                            pfj_task_intent *intent);
+
+/* 1 when the plan recomputes the job's state: with req->job_locked unset,
+ * the caller must take the job's lock and decide again. */
+int pfj_task_plan_recomputes(json_object *plan);
 
 /*
  * §10.2 steps 2-11 and the §10.3 effects, in the reference's order.  On

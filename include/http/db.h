@@ -50,7 +50,8 @@ void pfj_db_prepare(apr_pool_t *ptemp, server_rec *s,
  * NULL when the database cannot be reached (logged). */
 pfj_db *pfj_db_open(request_rec *r);
 
-/* Starts the request's transaction; 0 on success. */
+/* Starts a transaction of the request (one after another the handler
+ * rolled back starts afresh); 0 on success. */
 int pfj_db_begin(pfj_db *db);
 
 /* Commits, or rolls back when a statement failed; 0 when committed. */

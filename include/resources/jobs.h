@@ -33,27 +33,33 @@
  * (unless paused): running when an agent that is neither offline nor
  * disabled holds a queued or running task, else queued (NULL).  Times
  * follow the new state.  Each question is an EXISTS asked only when the
- * answer matters (CASE evaluates lazily), so a job of 100,000 tasks is not
- * counted on every state change; task_states must be NOT MATERIALIZED for
- * the EXISTS to reach the indexes.  The caller must hold the job's row lock from an
- * earlier statement, so that task_states sees every change committed
- * before it (two agents finishing a job's last two tasks at once).
+ * answer matters (CASE evaluates lazily), and each is spelt as the
+ * predicate of its partial index in sql/indexes.sql
+ * (pfj_tasks_unfinished_idx, pfj_tasks_failed_idx, pfj_tasks_active_idx),
+ * so that it is one index probe whatever the job's size; task_states must
+ * be NOT MATERIALIZED for the EXISTS to reach the indexes.  The caller
+ * must hold the job's row lock from an earlier statement, so that
+ * task_states sees every change committed before it (two agents finishing
+ * a job's last two tasks at once).
  */
+#define PFJ_TASKS_UNFINISHED_SQL(t) \
+    "(" t ".state IS NULL OR " t ".state NOT IN (" PFJ_SQL_DONE ", " \
+    PFJ_SQL_FAILED "))"
+#define PFJ_TASKS_ACTIVE_SQL(t) \
+    "(" t ".agent_id IS NOT NULL AND (" t ".state IS NULL OR " t ".state = " \
+    PFJ_SQL_RUNNING "))"
 #define PFJ_JOB_STATE_CTES(job_id) \
     " next_state AS (" \
     "  SELECT j.id, j.state AS old," \
     "         CASE WHEN NOT EXISTS (SELECT 1 FROM task_states ts" \
-    "                                WHERE ts.state IS NULL" \
-    "                                   OR ts.state NOT IN (" PFJ_SQL_DONE ", " \
-    PFJ_SQL_FAILED "))" \
+    "                                WHERE " PFJ_TASKS_UNFINISHED_SQL("ts") ")" \
     "              THEN CASE WHEN EXISTS (SELECT 1 FROM task_states ts" \
     "                                      WHERE ts.state = " PFJ_SQL_FAILED ")" \
     "                        THEN " PFJ_SQL_FAILED " ELSE " PFJ_SQL_DONE " END" \
     "              WHEN j.state = " PFJ_SQL_PAUSED " THEN " PFJ_SQL_PAUSED \
     "              WHEN EXISTS (SELECT 1 FROM task_states ts" \
     "                             JOIN agents a ON a.id = ts.agent_id" \
-    "                            WHERE (ts.state IS NULL" \
-    "                                   OR ts.state = " PFJ_SQL_RUNNING ")" \
+    "                            WHERE " PFJ_TASKS_ACTIVE_SQL("ts") \
     "                              AND a.state NOT IN (" \
     PFJ_SQL_AGENT_DISABLED ", " PFJ_SQL_AGENT_OFFLINE "))" \
     "              THEN " PFJ_SQL_RUNNING " ELSE NULL END AS new," \

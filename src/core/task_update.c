@@ -245,7 +245,7 @@ static const pfj_refusal *apply_state(decision *d)
     d->state = code;
     json_object_object_add(d->set, "state",
                            code ? json_object_new_int(code) : NULL);
-    plan_flag(d, "recompute");
+    plan_flag(d, "recompute"); /* unless plan_job_state() drops it */
     if (code == PFJ_STATE_DONE) {
         state_done(d);
     }
@@ -472,9 +472,49 @@ static const pfj_refusal *apply_values(decision *d)
     return NULL;
 }
 
-int pfj_task_update_changes_state(json_object *body)
+/* Whether the plan changes what the job's state is computed from (§9.2):
+ * the task's stored state or its agent. */
+static int moves_task(const decision *d)
 {
-    return json_object_object_get(body, "state") != NULL;
+    int was = d->now->state ? atoi(d->now->state) : 0;
+
+    return (d->state >= 0 && d->state != was)
+           || (d->now->agent_id
+               && json_object_object_get_ex(d->set, "agent_id", NULL));
+}
+
+/* §10.3: a state given recomputes the job's state - under the job's lock
+ * when the caller took it, and, without it, only when the task moves
+ * (the caller then takes the lock and decides again).  An update that
+ * moves nothing leaves the job as it is: the caller took the lock
+ * whenever the job's stored state differed from its recomputation. */
+static void plan_job_state(decision *d)
+{
+    if (!d->req->job_locked && !moves_task(d)) {
+        json_object_object_del(d->plan, "recompute");
+    }
+}
+
+void pfj_task_update_intent(apr_pool_t *p, json_object *body,
+                            pfj_task_intent *intent)
+{
+    json_object *state = json_object_object_get(body, "state");
+    json_object *agent;
+    int code;
+
+    intent->gives_state = state != NULL;
+    intent->state = NULL;
+    if (json_object_is_type(state, json_type_string)
+        && (code = pfj_state_code(json_object_get_string(state))) > 0) {
+        intent->state = apr_itoa(p, code);
+    }
+    intent->unassigns = json_object_object_get_ex(body, "agent", &agent)
+                        && agent == NULL;
+}
+
+int pfj_task_plan_recomputes(json_object *plan)
+{
+    return json_object_object_get_ex(plan, "recompute", NULL);
 }
 
 const pfj_refusal *pfj_task_update_check_body(apr_pool_t *p, json_object *body)
@@ -502,6 +542,7 @@ const pfj_refusal *pfj_task_update_decide(apr_pool_t *p,
         return no;
     }
     apply_time_started(&d);
+    plan_job_state(&d);
     pfj_put_string(d.plan, "task", req->task_id);
     pfj_put_string(d.plan, "job", now->job_id);
     json_object_object_add(d.plan, "set", json_object_get(d.set));

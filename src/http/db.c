@@ -217,7 +217,11 @@ static int may_retry(pfj_db *db, int rv)
 
 int pfj_db_begin(pfj_db *db)
 {
-    int rv = control(db, "BEGIN");
+    int rv;
+
+    /* a transaction after one the handler rolled back starts afresh */
+    db->failed = db->transient = 0;
+    rv = control(db, "BEGIN");
 
     if (rv != 0 && may_retry(db, rv)) {
         rv = control(db, "BEGIN");
@@ -247,6 +251,7 @@ int pfj_db_end(pfj_db *db)
         return db->failed ? -1 : 0;
     }
     db->in_transaction = 0;
+    apr_pool_cleanup_kill(db->r->pool, db, end_forgotten_transaction);
     if ((rv = control(db, sql)) != 0) {
         return fail(db, sql, rv);
     }

@@ -6,11 +6,25 @@
  * task (fetch), has the core decide every new value (core/task_update.c:
  * the reference's checks and §10.3's effects), and writes them with one
  * statement that also records the failure, the agent's success, and - for
- * a state change - the job's new state (store).  A state change first locks the job row: the job's state is
- * recomputed from every task in the same transaction, and two agents
- * finishing the last two tasks of a job at once must not both see the
- * other's task as unfinished.  Updates without a state leave the job
- * alone and never wait for its lock.
+ * a state change - the job's new state (store).
+ *
+ * The job's state is computed from the state and agent of all its tasks
+ * (§9.2).  An update that moves a task (changes either) locks the job's
+ * row before it reads the task, and recomputes in a later statement, which
+ * sees every move committed before the lock: two agents finishing the last
+ * two tasks of a job at once do not both see the other's task unfinished.
+ * An update that moves nothing - the agent repeating "running", progress,
+ * last_error - takes no job lock, so one job's agents do not queue on it.
+ * That is exact: it changes nothing the job's state is computed from, and
+ * every move of another task, committed before or after it, recomputes
+ * under the lock itself.  It leaves the job alone only when the job's
+ * stored state equals its recomputation (asked without the lock, before
+ * the task is read): otherwise it locks and recomputes, as the reference
+ * does on every state it is sent (an agent back online, another writer).
+ * Whether the task moves is known from the locked task only; when the
+ * guess from the unlocked read was wrong (the task changed in between),
+ * the update starts again, the job's lock taken first.  Locks are always
+ * taken job first, task second, as the job's update and delete take them.
  */
 #include <apr_strings.h>
 #include <httpd.h>
@@ -76,13 +90,25 @@ const pfj_stmt pfj_tasks_stmts[] = {
      "  JOIN jobs j ON j.id = t.job_id"
      "  LEFT JOIN agents a ON a.id = t.agent_id"
      " WHERE " TASK_REF_SQL},
-    /* §10.2: a state change locks the task's job first (see above).  A
-     * join, not "id = (SELECT job_id ...)": PostgreSQL would plan that
-     * form anew on every execution (its generic plan costs the title
-     * lookup that a custom plan drops). */
+    /* §10.2: the task's job, locked when the update may move the task or
+     * the job's state is not its recomputation (see above); the job first
+     * (task_job: a join, not "id = (SELECT job_id ...)", which PostgreSQL
+     * would plan anew on every execution).  Parameters: the task (3),
+     * always lock, the state asked, and whether the agent is unassigned. */
     {STMT_TASK_LOCK_JOB,
-     "SELECT j.id FROM jobs j JOIN tasks t ON t.job_id = j.id"
-     " WHERE " TASK_REF_SQL " FOR UPDATE OF j"},
+     "WITH task AS MATERIALIZED ("
+     "   SELECT t.job_id, t.state, t.agent_id FROM tasks t"
+     "    WHERE " TASK_REF_SQL "),"
+     " task_states AS NOT MATERIALIZED ("
+     "   SELECT state, agent_id FROM tasks"
+     "    WHERE job_id = (SELECT job_id FROM task)),"
+     PFJ_JOB_STATE_CTES("(SELECT job_id FROM task)")
+     "SELECT j.id FROM jobs j JOIN task ON j.id = task.job_id"
+     "  JOIN next_state n ON n.id = j.id"
+     " WHERE %s::boolean OR task.state IS DISTINCT FROM %s::integer"
+     "    OR (%s::boolean AND task.agent_id IS NOT NULL)"
+     "    OR n.new IS DISTINCT FROM n.old"
+     "   FOR UPDATE OF j"},
     /* §10.2: the task as it is, locked, with what its update depends on. */
     {STMT_TASK_CURRENT,
      "SELECT " PFJ_TASK_NOW_SELECT_LIST
@@ -132,13 +158,14 @@ const pfj_stmt pfj_tasks_stmts[] = {
      " success AS ("
      "   UPDATE agents SET last_success_on = now() AT TIME ZONE 'utc'"
      "     FROM plan WHERE id = (plan.p->>'success_agent')::uuid),"
-     /* the job's tasks as they are once this one is updated */
+     /* the job's tasks as they are once this one is updated: this one
+      * first, which often answers an EXISTS on its own */
      " task_states AS NOT MATERIALIZED ("
-     "   SELECT state, agent_id FROM tasks, plan"
+     "   SELECT state, agent_id FROM updated"
+     "   UNION ALL SELECT state, agent_id FROM tasks, plan"
      "    WHERE job_id = (plan.p->>'job')::bigint"
      "      AND id <> (plan.p->>'task')::bigint"
-     "      AND plan.p->>'recompute' = 'true'"
-     "   UNION ALL SELECT state, agent_id FROM updated),"
+     "      AND plan.p->>'recompute' = 'true'),"
      PFJ_JOB_STATE_CTES("(SELECT (p->>'job')::bigint FROM plan"
                         "  WHERE p->>'recompute' = 'true')") ","
      " job_state AS (" PFJ_JOB_STATE_UPDATE " RETURNING 1)"
@@ -383,17 +410,35 @@ static void read_task_now(const pfj_rows *row, pfj_task_now *now)
 #undef READ_NOW
 }
 
-/* Fetches what the update depends on, locked: the job's row first when
- * the state changes (see the top of this file).  Returns DECLINED with
- * *now filled, else the answer sent. */
-static int fetch_task(pfj_req *q, pfj_db *db, const char *const ref[3],
-                      pfj_rows *row, pfj_task_now *now)
+/* The job's row lock, when the update needs it (see the top of this
+ * file): 1 taken, 0 not needed, -1 a database error. */
+static int lock_job(pfj_req *q, pfj_db *db, const char *const ref[3],
+                    int always)
 {
+    pfj_task_intent intent;
+    const char *args[6];
     pfj_rows job;
+
+    pfj_task_update_intent(q->r->pool, q->body, &intent);
+    if (!intent.gives_state) {
+        return 0;
+    }
+    memcpy(args, ref, 3 * sizeof(*args));
+    args[3] = always ? "true" : "false";
+    args[4] = intent.state;
+    args[5] = intent.unassigns ? "true" : "false";
+    return pfj_db_select_row(db, STMT_TASK_LOCK_JOB, 6, args, &job);
+}
+
+/* Fetches what the update depends on, locked (the job's row first when
+ * needed).  Returns DECLINED with *now filled, else the answer sent. */
+static int fetch_task(pfj_req *q, pfj_db *db, pfj_task_request *req,
+                      const char *const ref[3], int lock_always, pfj_rows *row,
+                      pfj_task_now *now)
+{
     int found;
 
-    if (pfj_task_update_changes_state(q->body)
-        && pfj_db_select_row(db, STMT_TASK_LOCK_JOB, 3, ref, &job) < 0) {
+    if ((req->job_locked = lock_job(q, db, ref, lock_always)) < 0) {
         return pfj_send_db_failure(q, db);
     }
     found = pfj_db_select_row(db, STMT_TASK_CURRENT, 3, ref, row);
@@ -427,14 +472,44 @@ static int store_and_answer(pfj_req *q, pfj_db *db, json_object *plan)
     return pfj_end_json(q, w);
 }
 
-int pfj_tasks_update(pfj_req *q)
+/* Returned by update_task() when the task moves without the job's lock. */
+#define LOCK_THE_JOB_FIRST (-100)
+
+/* One transaction of the update: fetch, decide, store. */
+static int update_task(pfj_req *q, pfj_db *db, const char *const ref[3],
+                       int lock_always)
 {
-    pfj_task_request req = {q->body, NULL, NULL, q->r->useragent_ip};
-    const char *ref[3];
+    pfj_task_request req = {q->body, ref[0], NULL, q->r->useragent_ip, 0};
     const pfj_refusal *no;
     json_object *plan;
     pfj_task_now now;
     pfj_rows row;
+    int rc;
+
+    if (pfj_db_begin(db) != 0) {
+        return pfj_send_db_failure(q, db);
+    }
+    if ((rc = fetch_task(q, db, &req, ref, lock_always, &row, &now))
+        != DECLINED) {
+        pfj_db_rollback(db);
+        return rc;
+    }
+    req.user_agent = apr_table_get(q->r->headers_in, "User-Agent");
+    if ((no = pfj_task_update_decide(q->r->pool, &req, &now, &plan)) != NULL) {
+        pfj_db_rollback(db);
+        return pfj_send_refusal(q, no);
+    }
+    if (pfj_task_plan_recomputes(plan) && !req.job_locked) {
+        pfj_db_rollback(db);
+        return LOCK_THE_JOB_FIRST;
+    }
+    return store_and_answer(q, db, plan);
+}
+
+int pfj_tasks_update(pfj_req *q)
+{
+    const pfj_refusal *no;
+    const char *ref[3];
     pfj_db *db;
     int rc;
 
@@ -447,18 +522,8 @@ int pfj_tasks_update(pfj_req *q)
     if ((db = pfj_req_db(q)) == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
-    if (pfj_db_begin(db) != 0) {
-        return pfj_send_db_failure(q, db);
+    if ((rc = update_task(q, db, ref, 0)) == LOCK_THE_JOB_FIRST) {
+        rc = update_task(q, db, ref, 1);
     }
-    if ((rc = fetch_task(q, db, ref, &row, &now)) != DECLINED) {
-        pfj_db_rollback(db);
-        return rc;
-    }
-    req.task_id = ref[0];
-    req.user_agent = apr_table_get(q->r->headers_in, "User-Agent");
-    if ((no = pfj_task_update_decide(q->r->pool, &req, &now, &plan)) != NULL) {
-        pfj_db_rollback(db);
-        return pfj_send_refusal(q, no);
-    }
-    return store_and_answer(q, db, plan);
+    return rc;
 }

@@ -38,11 +38,11 @@ static json_object *parse(const char *text)
 }
 
 /* Decides body for task 15 as it is in *now, sent with user_agent from
- * 127.0.0.1. */
+ * 127.0.0.1, the job's lock held. */
 static const pfj_refusal *decide(const char *body, const pfj_task_now *now,
                                  const char *user_agent, json_object **plan)
 {
-    pfj_task_request req = {parse(body), "15", user_agent, "127.0.0.1"};
+    pfj_task_request req = {parse(body), "15", user_agent, "127.0.0.1", 1};
 
     *plan = NULL;
     return pfj_task_update_decide(pfj_test_pool, &req, now, plan);
@@ -109,17 +109,68 @@ START_TEST(test_body_must_be_an_object)
 }
 END_TEST
 
-START_TEST(test_only_a_state_locks_the_job)
+static pfj_task_intent intent_of(const char *body)
 {
-    ck_assert_int_eq(pfj_task_update_changes_state(parse("{}")), 0);
-    ck_assert_int_eq(pfj_task_update_changes_state(parse("{\"state\": null}")),
-                     0);
+    pfj_task_intent intent;
+
+    pfj_task_update_intent(pfj_test_pool, parse(body), &intent);
+    return intent;
+}
+
+START_TEST(test_only_a_state_asks_for_the_job)
+{
+    ck_assert_int_eq(intent_of("{}").gives_state, 0);
+    ck_assert_int_eq(intent_of("{\"state\": null}").gives_state, 0);
+    ck_assert_int_eq(intent_of("{\"progress\": 0.5}").gives_state, 0);
+    ck_assert_int_eq(intent_of("{\"state\": \"running\"}").gives_state, 1);
+    ck_assert_str_eq(intent_of("{\"state\": \"running\"}").state, "105");
+    ck_assert_str_eq(intent_of("{\"state\": \"failed\"}").state, "107");
+    ck_assert_ptr_null(intent_of("{\"state\": \"queued\"}").state);
+    ck_assert_int_eq(intent_of("{\"state\": \"bogus\"}").gives_state, 1);
+    ck_assert_ptr_null(intent_of("{\"state\": \"bogus\"}").state);
+    ck_assert_int_eq(intent_of("{\"state\": 105}").gives_state, 1);
+    ck_assert_ptr_null(intent_of("{\"state\": 105}").state);
+    ck_assert_int_eq(intent_of("{\"agent\": null}").unassigns, 1);
+    ck_assert_int_eq(intent_of("{\"agent\": []}").unassigns, 0);
+    ck_assert_int_eq(intent_of("{\"state\": \"done\"}").unassigns, 0);
+}
+END_TEST
+
+/* Whether the plan of body for *now recomputes the job without its lock. */
+static int recomputes_unlocked(const char *body, const pfj_task_now *now)
+{
+    pfj_task_request req = {parse(body), "15", NULL, "127.0.0.1", 0};
+    json_object *plan = NULL;
+
+    ck_assert_ptr_null(pfj_task_update_decide(pfj_test_pool, &req, now,
+                                              &plan));
+    return pfj_task_plan_recomputes(plan);
+}
+
+START_TEST(test_only_a_moved_task_needs_the_job_lock)
+{
+    pfj_task_now now = assigned_task();
+
+    /* the same state, the same agent: the job is left alone */
+    ck_assert_int_eq(recomputes_unlocked("{\"state\": \"queued\"}", &now), 0);
+    ck_assert_int_eq(recomputes_unlocked("{\"progress\": 0.5}", &now), 0);
+    ck_assert_int_eq(recomputes_unlocked("{\"state\": \"running\"}", &now), 1);
     ck_assert_int_eq(
-        pfj_task_update_changes_state(parse("{\"progress\": 0.5}")), 0);
-    ck_assert_int_eq(
-        pfj_task_update_changes_state(parse("{\"state\": \"running\"}")), 1);
-    ck_assert_int_eq(
-        pfj_task_update_changes_state(parse("{\"state\": \"bogus\"}")), 1);
+        recomputes_unlocked("{\"state\": \"queued\", \"agent\": null}", &now),
+        1);
+    now.state = "105";
+    ck_assert_int_eq(recomputes_unlocked("{\"state\": \"running\"}", &now), 0);
+    ck_assert_int_eq(recomputes_unlocked("{\"state\": \"done\"}", &now), 1);
+    /* failed again, requeued: the task moves back to queued */
+    now.state = "107";
+    ck_assert_int_eq(recomputes_unlocked("{\"state\": \"failed\"}", &now), 1);
+    now.requeue = "0";
+    ck_assert_int_eq(recomputes_unlocked("{\"state\": \"failed\"}", &now), 0);
+    /* with the lock, every state given recomputes */
+    expect_plan_as("{\"state\": \"failed\"}", &now, NULL,
+                   PLAN("\"recompute\":true,\"time_finished\":\"now_if_null\","
+                        "\"fail_agent\":\"" AGENT "\",",
+                        "{\"state\":107,\"failures\":1}"));
 }
 END_TEST
 
@@ -522,7 +573,8 @@ Suite *pfj_suite_task_update(void)
 
     tcase_add_checked_fixture(tc, pfj_test_pool_setup, pfj_test_pool_teardown);
     tcase_add_test(tc, test_body_must_be_an_object);
-    tcase_add_test(tc, test_only_a_state_locks_the_job);
+    tcase_add_test(tc, test_only_a_state_asks_for_the_job);
+    tcase_add_test(tc, test_only_a_moved_task_needs_the_job_lock);
     tcase_add_test(tc, test_time_started_only_now);
     tcase_add_test(tc, test_read_only_keys_in_the_reference_order);
     tcase_add_test(tc, test_agents_change_only_their_tasks);
