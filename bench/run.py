@@ -561,7 +561,8 @@ class Bench:
             out += [f"\\{'if' if i == 0 else 'elif'} :i = {i}", f"\\set task {task}",
                     f"\\set job {job}"]
         out.append("\\endif")
-        defines = {"n": 0, "title": "-"}
+        defines = {"n": 0, "title": "-", "always": "true", "state": 0,
+                   "unassigns": "false"}
         for cmd in read_script(os.path.join(SQL_DIR, "task_update.sql")):
             if cmd.label != "pfj_task_apply":
                 out.append(cmd.text)
