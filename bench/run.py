@@ -397,7 +397,11 @@ class Bench:
                 return None
             params = dict(group[1:-1])
             task, job = (int(v) for v in params["pfj_task_lock_job"][:2])
-            if params["pfj_task_lock_job"][2:] != [None] \
+            # the task, its job, no title, then always, the state asked and
+            # unassigns: not always, as the module decides; every update of
+            # 4a/4b moves its task, so the lock is taken (always=true in
+            # task_update.sql stands for that)
+            if params["pfj_task_lock_job"][2:4] != [None, "false"] \
                     or params["pfj_task_current"] != [str(task), str(job), None]:
                 self.flag_drift(f"pfj_task_lock_job got {params['pfj_task_lock_job']}, "
                                 f"pfj_task_current {params['pfj_task_current']}, "
