@@ -32,10 +32,14 @@ static void setup(void)
     pfj_stub_handler_hook = NULL;
     pfj_stub_check_config_hook = NULL;
     pfj_stub_post_config_hook = NULL;
+    pfj_stub_translate_name_hook = NULL;
+    pfj_stub_map_to_storage_hook = NULL;
     pyfarm_jobs_module.register_hooks(pool);
     ck_assert_ptr_nonnull(pfj_stub_handler_hook);
     ck_assert_ptr_nonnull(pfj_stub_check_config_hook);
     ck_assert_ptr_nonnull(pfj_stub_post_config_hook);
+    ck_assert_ptr_nonnull(pfj_stub_translate_name_hook);
+    ck_assert_ptr_nonnull(pfj_stub_map_to_storage_hook);
     pfj_stub_mod_dbd(1);
     ck_assert_int_eq(pfj_stub_check_config_hook(pool, pool, pool, NULL), OK);
     pfj_stub_last_log[0] = '\0';
@@ -427,6 +431,70 @@ static void assert_json(request_rec *r, int status, const char *body)
     ck_assert_str_eq(pfj_stub_output(r), body);
 }
 
+/* ---- the directory walk skipped for API requests ---- */
+
+/* A request whose <Location> configuration (core's SetHandler handler,
+ * the module's conf) is what translate_name sees, translated (the hook
+ * always declines) and ready for map_to_storage. */
+static request_rec *translated(const char *method, const char *handler,
+                               pfj_dir_conf *conf)
+{
+    request_rec *r = request(method, API "/7/tasks/", NULL, NULL, conf);
+
+    pfj_stub_set_handler_conf(r, handler);
+    r->filename = "/srv/htdocs" API "/7/tasks/";
+    ck_assert_int_eq(pfj_stub_translate_name_hook(r), DECLINED);
+    return r;
+}
+
+START_TEST(api_requests_map_to_no_file)
+{
+    pfj_dir_conf *farm = section("/farm/api/v1/jobs");
+    request_rec *r = translated("GET", "pyfarm-jobs", NULL);
+
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), OK);
+    ck_assert_str_eq(r->filename, "pyfarm-jobs:" API);
+    /* handler names are case-insensitive, as core's fixup lowers them */
+    r = translated("POST", "PyFarm-Jobs", NULL);
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), OK);
+    ck_assert_ptr_null(set(farm, "PyFarmJobsBase", "/farm/api/v1/jobs"));
+    r = translated("DELETE", "pyfarm-jobs", farm);
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), OK);
+    ck_assert_str_eq(r->filename, "pyfarm-jobs:/farm/api/v1/jobs");
+}
+END_TEST
+
+START_TEST(other_requests_are_walked_as_before)
+{
+    static const char *const handlers[] = {NULL, "default-handler",
+                                           "pyfarm-jobs-not", "none"};
+    request_rec *r;
+    apr_size_t i;
+
+    for (i = 0; i < PFJ_COUNT(handlers); i++) {
+        r = translated("GET", handlers[i], NULL);
+        ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+        ck_assert_str_eq(r->filename, "/srv/htdocs" API "/7/tasks/");
+    }
+    /* httpd answers TRACE (mod_http's map_to_storage) */
+    r = translated("TRACE", "pyfarm-jobs", NULL);
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+    /* a URL a later translate_name hook rewrote (mod_rewrite's PT) */
+    r = translated("GET", "pyfarm-jobs", NULL);
+    r->uri = "/static/logo.png";
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+    /* mod_proxy's requests are mod_proxy's */
+    r = request("GET", API "/1", NULL, NULL, NULL);
+    pfj_stub_set_handler_conf(r, "pyfarm-jobs");
+    r->proxyreq = PROXYREQ_REVERSE;
+    ck_assert_int_eq(pfj_stub_translate_name_hook(r), DECLINED);
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+    /* no translate_name (a file subrequest): nothing noted */
+    r = request("GET", API "/1", NULL, NULL, NULL);
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+}
+END_TEST
+
 START_TEST(other_handlers_are_declined)
 {
     request_rec *r = request("GET", API "/", NULL, NULL, NULL);
@@ -706,6 +774,8 @@ static Suite *glue_suite(void)
     tcase_add_test(hooks, check_config_needs_mod_dbd);
     tcase_add_test(hooks,
                    post_config_prepares_every_statement_and_the_log_dir);
+    tcase_add_test(hooks, api_requests_map_to_no_file);
+    tcase_add_test(hooks, other_requests_are_walked_as_before);
     suite_add_tcase(s, hooks);
 
     tcase_add_checked_fixture(responses, setup, teardown);
@@ -735,7 +805,7 @@ int main(void)
     /* the optional functions (mod_dbd's) live in the hooks' pool */
     apr_pool_create(&apr_hook_global_pool, NULL);
     /* httpd gives each module its index when it is loaded */
-    pyfarm_jobs_module.module_index = 0;
+    pyfarm_jobs_module.module_index = 1; /* 0 is core's */
     sr = srunner_create(glue_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
