@@ -13,6 +13,7 @@
 #include <apr_strings.h>
 #include "core/dir_config.h"
 #include "http/db.h"
+#include "http/db_session.h"
 #include "http/request.h"
 #include "http/dispatch.h"
 #include "resources/logfile.h"
@@ -241,6 +242,9 @@ static void pfj_register_hooks(apr_pool_t *p)
                            APR_HOOK_REALLY_FIRST);
     ap_hook_map_to_storage(pfj_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(pfj_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* each new connection of mod_dbd's pool, as mod_dbd runs DBDInitSQL */
+    APR_OPTIONAL_HOOK(dbd, post_connect, pfj_db_post_connect, NULL, NULL,
+                      APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(pyfarm_jobs) = {

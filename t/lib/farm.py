@@ -396,10 +396,9 @@ class PostgresCluster:
 
     def dbd_params(self, dbname=DBNAME):
         """libpq conninfo for DBDParams: the unix socket, as httpd's workers
-        use, and no JIT compilation (see README: it costs a submission tens
-        of milliseconds and gains nothing on statements this small)."""
-        return (f"host={self.sockdir} port={self.port} dbname={dbname} "
-                f"user=postgres options='-c jit=off'")
+        use, and nothing else - the README's admin contract (the module
+        turns JIT off for its own sessions)."""
+        return f"host={self.sockdir} port={self.port} dbname={dbname} user=postgres"
 
     def psql_command(self, dbname=DBNAME):
         """psql with connection options: no psqlrc, quiet, stop on the first error."""

@@ -7,12 +7,14 @@
 #include <unistd.h>
 #include <apr_general.h>
 #include <apr_hooks.h>
+#include <apr_optional_hooks.h>
 #include <apr_strings.h>
 #include <check.h>
 #include <httpd.h>
 #include <http_config.h>
 #include "core/count.h"
 #include "core/dir_config.h"
+#include "http/db_session.h"
 #include "http/dispatch.h"
 #include "stub.h"
 
@@ -431,6 +433,32 @@ static void assert_json(request_rec *r, int status, const char *body)
     ck_assert_str_eq(pfj_stub_output(r), body);
 }
 
+/* mod_dbd runs the module's post_connect hook on each new connection;
+ * connections of a DBD configuration without the module's statements are
+ * left alone (their sessions are not the module's). */
+START_TEST(post_connect_sets_up_only_the_modules_connections)
+{
+    apr_array_header_t *hooks = apr_optional_hook_get("post_connect");
+    dbd_LINK_post_connect_t *hook;
+    ap_dbd_t dbd;
+    dbd_cfg_t cfg;
+    int i, found = 0;
+
+    ck_assert_ptr_nonnull(hooks);
+    for (i = 0; i < hooks->nelts; i++) {
+        hook = (dbd_LINK_post_connect_t *)hooks->elts + i;
+        found = found || hook->pFunc == pfj_db_post_connect;
+    }
+    ck_assert(found);
+    memset(&dbd, 0, sizeof(dbd));
+    memset(&cfg, 0, sizeof(cfg));
+    ck_assert_int_eq(pfj_db_post_connect(pool, &cfg, &dbd), DECLINED);
+    dbd.prepared = apr_hash_make(pool);
+    apr_hash_set(dbd.prepared, "authn_dbd_1", APR_HASH_KEY_STRING, pool);
+    ck_assert_int_eq(pfj_db_post_connect(pool, &cfg, &dbd), DECLINED);
+}
+END_TEST
+
 /* ---- the directory walk skipped for API requests ---- */
 
 /* A request whose <Location> configuration (core's SetHandler handler,
@@ -774,6 +802,7 @@ static Suite *glue_suite(void)
     tcase_add_test(hooks, check_config_needs_mod_dbd);
     tcase_add_test(hooks,
                    post_config_prepares_every_statement_and_the_log_dir);
+    tcase_add_test(hooks, post_connect_sets_up_only_the_modules_connections);
     tcase_add_test(hooks, api_requests_map_to_no_file);
     tcase_add_test(hooks, other_requests_are_walked_as_before);
     suite_add_tcase(s, hooks);
