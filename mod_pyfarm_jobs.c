@@ -6,11 +6,14 @@
  */
 #include <httpd.h>
 #include <http_config.h>
+#include <http_core.h>
 #include <http_log.h>
 #include <http_request.h>
+#include <ap_expr.h>
 #include <apr_strings.h>
 #include "core/dir_config.h"
 #include "http/db.h"
+#include "http/db_session.h"
 #include "http/request.h"
 #include "http/dispatch.h"
 #include "resources/logfile.h"
@@ -162,13 +165,86 @@ static int pfj_handler(request_rec *r)
                               pfj_api_handlers);
 }
 
+/* What translate_name notes of an API request for map_to_storage. */
+typedef struct api_request_note {
+    /* r->uri then: a later translate_name hook may rewrite it */
+    const char *uri;
+    /* what the request maps to instead of a file */
+    const char *filename;
+} api_request_note;
+
+/* Whether the configuration r has now hands the request to this module:
+ * core's SetHandler, evaluated as core's fixup evaluates it.  Before
+ * translate_name that configuration is the <Location>s' (and <If>s')
+ * merged over the server's; a <Directory> cannot override it, since
+ * <Location> sections merge after <Directory> ones. */
+static int location_is_ours(request_rec *r)
+{
+    core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
+    const char *err = NULL, *name;
+
+    if (core == NULL || core->expr_handler == NULL) {
+        return 0;
+    }
+    name = ap_expr_str_exec(r, core->expr_handler, &err);
+    return err == NULL && name && strcasecmp(name, HANDLER_NAME) == 0;
+}
+
+/* translate_name, first of all, and always declining (the URL is
+ * translated as before): notes an API request while r->per_dir_config
+ * still holds its <Location> configuration; map_to_storage starts over
+ * from the server's. */
+static int pfj_note_api_request(request_rec *r)
+{
+    api_request_note *note;
+    const pfj_dir_conf *conf;
+
+    if (r->proxyreq || !location_is_ours(r)) {
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &pyfarm_jobs_module);
+    note = apr_palloc(r->pool, sizeof(*note));
+    note->uri = apr_pstrdup(r->pool, r->uri);
+    note->filename = apr_pstrcat(r->pool, HANDLER_NAME ":",
+                                 pfj_conf_base(conf), NULL);
+    ap_set_module_config(r->request_config, &pyfarm_jobs_module, note);
+    return DECLINED;
+}
+
+/* map_to_storage: an API request is stored in no file, so httpd's
+ * directory and file walks (<Directory>, <Files>, .htaccess: a stat per
+ * path segment) are skipped, as mod_proxy skips them for proxied requests.
+ * The <Location> walk that follows map_to_storage still applies the API's
+ * configuration and access control.  r->filename names the API rather than
+ * a path under DocumentRoot (so mod_mime finds no extension in a job's
+ * title).  TRACE is left to httpd, and so is a request whose URL a
+ * translate_name hook rewrote. */
+static int pfj_map_to_storage(request_rec *r)
+{
+    const api_request_note *note = ap_get_module_config(r->request_config,
+                                                        &pyfarm_jobs_module);
+
+    if (note == NULL || r->method_number == M_TRACE || r->proxyreq
+        || r->uri == NULL || strcmp(r->uri, note->uri) != 0) {
+        return DECLINED;
+    }
+    r->filename = apr_pstrdup(r->pool, note->filename);
+    return OK;
+}
+
 static void pfj_register_hooks(apr_pool_t *p)
 {
     static const char *const before_dbd[] = {"mod_dbd.c", NULL};
 
     ap_hook_check_config(pfj_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(pfj_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(pfj_note_api_request, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST);
+    ap_hook_map_to_storage(pfj_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(pfj_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* each new connection of mod_dbd's pool, as mod_dbd runs DBDInitSQL */
+    APR_OPTIONAL_HOOK(dbd, post_connect, pfj_db_post_connect, NULL, NULL,
+                      APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(pyfarm_jobs) = {

@@ -12,7 +12,10 @@ scripts/run-tests; exits 1 on any finding, each named file:line):
    main of its binary (t/unit/check_main.c);
 3. every section the code cites (§N or §N.M in mod_pyfarm_jobs.c, src/,
    include/ and t/unit/) is a heading of doc/api.md ("## N." or
-   "### N.M"), and no comment cites the reference's spec instead.
+   "### N.M"), and no comment cites the reference's spec instead;
+4. the indexes the module checks for at startup (pfj_required_indexes of
+   src/core/indexes.c, PFJ_REQUIRED_INDEX_COUNT of them) are exactly
+   those sql/indexes.sql creates, each named once on both sides.
 
 --root DIR checks another copy of the tree (default: this one)."""
 import argparse
@@ -207,6 +210,67 @@ def check_section_refs(root):
     return cited
 
 
+INDEX_LIST = re.compile(r"\bpfj_required_indexes\s*\[[^\]]*\]\s*=\s*\{(.*?)\}\s*;",
+                        re.S)
+INDEX_COUNT = re.compile(r"#define\s+PFJ_REQUIRED_INDEX_COUNT\s+(\d+)")
+CREATE_INDEX = re.compile(r"\bCREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?"
+                          r"(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][\w$]*)", re.I)
+
+
+def c_index_names(path):
+    """[(name, line)] of the list pfj_required_indexes in path."""
+    text = open(path).read()
+    m = INDEX_LIST.search(strip_comments(text))
+    if not m:
+        finding(path, 1, "no pfj_required_indexes[] = {...}; found")
+        return []
+    return [(s.group(1), line_of(text, m.start(1) + s.start()))
+            for s in re.finditer(r'"([^"\\]*)"', m.group(1))]
+
+
+def sql_index_names(path):
+    """[(name, line)] of the CREATE INDEX statements of path (not those
+    its comments mention)."""
+    text = open(path, encoding="utf-8").read()
+    code = re.sub(r"--[^\n]*|/\*.*?\*/",
+                  lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.S)
+    return [(m.group(1).lower(), line_of(text, m.start(1)))
+            for m in CREATE_INDEX.finditer(code)]
+
+
+def check_indexes(root):
+    source = os.path.join(root, "src/core/indexes.c")
+    header = os.path.join(root, "include/core/indexes.h")
+    sql = os.path.join(root, "sql/indexes.sql")
+    c_names, sql_names = c_index_names(source), sql_index_names(sql)
+    for path, names in ((source, c_names), (sql, sql_names)):
+        seen = set()
+        for name, line in names:
+            if name in seen:
+                finding(path, line, f"index {name} is named twice")
+            seen.add(name)
+    in_sql = {name for name, _ in sql_names}
+    in_c = {name for name, _ in c_names}
+    for name, line in c_names:
+        if name not in in_sql:
+            finding(source, line, f"index {name} is checked for but "
+                    "sql/indexes.sql does not create it")
+    for name, line in sql_names:
+        if name not in in_c:
+            finding(sql, line, f"index {name} is not in pfj_required_indexes "
+                    "(src/core/indexes.c): the startup check would not "
+                    "miss it")
+    text = open(header).read()
+    m = INDEX_COUNT.search(text)
+    if not m:
+        finding(header, 1, "no #define PFJ_REQUIRED_INDEX_COUNT")
+    elif int(m.group(1)) != len(c_names):
+        finding(header, line_of(text, m.start(1)),
+                f"PFJ_REQUIRED_INDEX_COUNT is {m.group(1)}, "
+                f"pfj_required_indexes lists {len(c_names)}")
+    return len(c_names)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=os.path.join(
@@ -217,6 +281,7 @@ def main():
     fields = check_dir_config(root)
     tests = check_unit_tests(root)
     refs = check_section_refs(root)
+    indexes = check_indexes(root)
     if findings:
         for f in findings:
             print(f)
@@ -224,7 +289,8 @@ def main():
         return 1
     print(f"check-sources: ok ({fields} fields of pfj_dir_conf in create "
           f"and merge, {tests} unit tests registered, {refs} section "
-          "references resolved in doc/api.md)")
+          f"references resolved in doc/api.md, {indexes} indexes checked "
+          "for as sql/indexes.sql creates them)")
     return 0
 
 

@@ -7,6 +7,7 @@
 #include <http_config.h>
 #include <http_log.h>
 #include "http/db.h"
+#include "http/db_session.h"
 
 APLOG_USE_MODULE(pyfarm_jobs);
 
@@ -187,11 +188,15 @@ static apr_status_t end_forgotten_transaction(void *data)
 }
 
 /* A session lost to a PostgreSQL restart: reconnects (libpq's reset, via
- * apr_dbd_check_conn), prepares the statements again, and reopens the
- * transaction the request had started.  A connection mod_dbd reset on
- * acquiring it runs BEGIN fine and fails on the first prepared statement:
- * that transaction is aborted and must end before anything is prepared.
- * 0 when the connection works again. */
+ * apr_dbd_check_conn), prepares the statements again, sets the new
+ * session up as mod_dbd's post_connect hook set up the first one (JIT
+ * off: db_session.c), and reopens the transaction the request had
+ * started.  A connection mod_dbd reset on acquiring it runs BEGIN fine and
+ * fails on the first prepared statement: that transaction is aborted and
+ * must end before anything is prepared, and the session setup must come
+ * outside any transaction (a rollback would undo it).  Every replaced
+ * session comes this way, since none has the module's statements.  0 when
+ * the connection works again. */
 static int recover_session(pfj_db *db)
 {
     if (apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle)
@@ -202,6 +207,7 @@ static int recover_session(pfj_db *db)
         control(db, "ROLLBACK");
     }
     repair_statements(db);
+    pfj_db_setup_session(db->dbd, db->r->pool, db->r->server);
     return db->in_transaction ? control(db, "BEGIN") : 0;
 }
 

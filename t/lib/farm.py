@@ -396,10 +396,9 @@ class PostgresCluster:
 
     def dbd_params(self, dbname=DBNAME):
         """libpq conninfo for DBDParams: the unix socket, as httpd's workers
-        use, and no JIT compilation (see README: it costs a submission tens
-        of milliseconds and gains nothing on statements this small)."""
-        return (f"host={self.sockdir} port={self.port} dbname={dbname} "
-                f"user=postgres options='-c jit=off'")
+        use, and nothing else - the README's admin contract (the module
+        turns JIT off for its own sessions)."""
+        return f"host={self.sockdir} port={self.port} dbname={dbname} user=postgres"
 
     def psql_command(self, dbname=DBNAME):
         """psql with connection options: no psqlrc, quiet, stop on the first error."""
@@ -434,6 +433,34 @@ class PostgresCluster:
     def create_database(self, dbname=DBNAME):
         self.psql(f'DROP DATABASE IF EXISTS "{dbname}"; CREATE DATABASE "{dbname}";',
                   dbname="postgres")
+
+    def drop_database(self, dbname):
+        """Drop a database, disconnecting its sessions."""
+        self.psql(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE);', dbname="postgres")
+
+    def log_size(self):
+        """Current end of the cluster's log: a mark for log_entries."""
+        try:
+            return os.path.getsize(self.logfile)
+        except FileNotFoundError:
+            return 0
+
+    _ENTRY_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+    def log_entries(self, since=0):
+        """The cluster log's entries written since the mark `since`: each
+        one line with a timestamp and the lines that continue it (a plan
+        that auto_explain logs, say) joined by newlines."""
+        with open(self.logfile, "rb") as f:
+            f.seek(since)
+            text = f.read().decode("utf-8", errors="replace")
+        entries = []
+        for line in text.splitlines():
+            if self._ENTRY_START.match(line) or not entries:
+                entries.append(line)
+            else:
+                entries[-1] += "\n" + line
+        return entries
 
 
 # ------------------------------------------------------------------ httpd
@@ -911,6 +938,15 @@ class Farm:
         for path in self.sql_files((DEMO_FILE,)):
             script += "\\i '" + path.replace("'", "''") + "'\n"
         self.pg.psql(script)
+
+    def other_httpd(self, name, dbname=DBNAME, extra_conf="", loglevel="info"):
+        """Another httpd with the module over this farm's cluster (database
+        `dbname`), in basedir/name: not started, and not watched by the
+        test run's error_log check.  For tests of another configuration
+        or database; the caller starts and stops it."""
+        return Httpd(os.path.join(self.basedir, name), self.httpd.module_path,
+                     self.pg.dbd_params(dbname), extra_conf=extra_conf,
+                     loglevel=loglevel)
 
     def detach(self):
         """Leave both servers running when we exit (t/run.py --keep)."""

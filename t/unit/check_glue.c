@@ -7,12 +7,14 @@
 #include <unistd.h>
 #include <apr_general.h>
 #include <apr_hooks.h>
+#include <apr_optional_hooks.h>
 #include <apr_strings.h>
 #include <check.h>
 #include <httpd.h>
 #include <http_config.h>
 #include "core/count.h"
 #include "core/dir_config.h"
+#include "http/db_session.h"
 #include "http/dispatch.h"
 #include "stub.h"
 
@@ -32,10 +34,14 @@ static void setup(void)
     pfj_stub_handler_hook = NULL;
     pfj_stub_check_config_hook = NULL;
     pfj_stub_post_config_hook = NULL;
+    pfj_stub_translate_name_hook = NULL;
+    pfj_stub_map_to_storage_hook = NULL;
     pyfarm_jobs_module.register_hooks(pool);
     ck_assert_ptr_nonnull(pfj_stub_handler_hook);
     ck_assert_ptr_nonnull(pfj_stub_check_config_hook);
     ck_assert_ptr_nonnull(pfj_stub_post_config_hook);
+    ck_assert_ptr_nonnull(pfj_stub_translate_name_hook);
+    ck_assert_ptr_nonnull(pfj_stub_map_to_storage_hook);
     pfj_stub_mod_dbd(1);
     ck_assert_int_eq(pfj_stub_check_config_hook(pool, pool, pool, NULL), OK);
     pfj_stub_last_log[0] = '\0';
@@ -427,6 +433,96 @@ static void assert_json(request_rec *r, int status, const char *body)
     ck_assert_str_eq(pfj_stub_output(r), body);
 }
 
+/* mod_dbd runs the module's post_connect hook on each new connection;
+ * connections of a DBD configuration without the module's statements are
+ * left alone (their sessions are not the module's). */
+START_TEST(post_connect_sets_up_only_the_modules_connections)
+{
+    apr_array_header_t *hooks = apr_optional_hook_get("post_connect");
+    dbd_LINK_post_connect_t *hook;
+    ap_dbd_t dbd;
+    dbd_cfg_t cfg;
+    int i, found = 0;
+
+    ck_assert_ptr_nonnull(hooks);
+    for (i = 0; i < hooks->nelts; i++) {
+        hook = (dbd_LINK_post_connect_t *)hooks->elts + i;
+        found = found || hook->pFunc == pfj_db_post_connect;
+    }
+    ck_assert(found);
+    memset(&dbd, 0, sizeof(dbd));
+    memset(&cfg, 0, sizeof(cfg));
+    ck_assert_int_eq(pfj_db_post_connect(pool, &cfg, &dbd), DECLINED);
+    dbd.prepared = apr_hash_make(pool);
+    apr_hash_set(dbd.prepared, "authn_dbd_1", APR_HASH_KEY_STRING, pool);
+    ck_assert_int_eq(pfj_db_post_connect(pool, &cfg, &dbd), DECLINED);
+}
+END_TEST
+
+/* ---- the directory walk skipped for API requests ---- */
+
+/* A request whose <Location> configuration (core's SetHandler handler,
+ * the module's conf) is what translate_name sees, translated (the hook
+ * always declines) and ready for map_to_storage. */
+static request_rec *translated(const char *method, const char *handler,
+                               pfj_dir_conf *conf)
+{
+    request_rec *r = request(method, API "/7/tasks/", NULL, NULL, conf);
+
+    pfj_stub_set_handler_conf(r, handler);
+    r->filename = "/srv/htdocs" API "/7/tasks/";
+    ck_assert_int_eq(pfj_stub_translate_name_hook(r), DECLINED);
+    return r;
+}
+
+START_TEST(api_requests_map_to_no_file)
+{
+    pfj_dir_conf *farm = section("/farm/api/v1/jobs");
+    request_rec *r = translated("GET", "pyfarm-jobs", NULL);
+
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), OK);
+    ck_assert_str_eq(r->filename, "pyfarm-jobs:" API);
+    /* handler names are case-insensitive, as core's fixup lowers them */
+    r = translated("POST", "PyFarm-Jobs", NULL);
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), OK);
+    ck_assert_ptr_null(set(farm, "PyFarmJobsBase", "/farm/api/v1/jobs"));
+    r = translated("DELETE", "pyfarm-jobs", farm);
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), OK);
+    ck_assert_str_eq(r->filename, "pyfarm-jobs:/farm/api/v1/jobs");
+}
+END_TEST
+
+START_TEST(other_requests_are_walked_as_before)
+{
+    static const char *const handlers[] = {NULL, "default-handler",
+                                           "pyfarm-jobs-not", "none"};
+    request_rec *r;
+    apr_size_t i;
+
+    for (i = 0; i < PFJ_COUNT(handlers); i++) {
+        r = translated("GET", handlers[i], NULL);
+        ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+        ck_assert_str_eq(r->filename, "/srv/htdocs" API "/7/tasks/");
+    }
+    /* httpd answers TRACE (mod_http's map_to_storage) */
+    r = translated("TRACE", "pyfarm-jobs", NULL);
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+    /* a URL a later translate_name hook rewrote (mod_rewrite's PT) */
+    r = translated("GET", "pyfarm-jobs", NULL);
+    r->uri = "/static/logo.png";
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+    /* mod_proxy's requests are mod_proxy's */
+    r = request("GET", API "/1", NULL, NULL, NULL);
+    pfj_stub_set_handler_conf(r, "pyfarm-jobs");
+    r->proxyreq = PROXYREQ_REVERSE;
+    ck_assert_int_eq(pfj_stub_translate_name_hook(r), DECLINED);
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+    /* no translate_name (a file subrequest): nothing noted */
+    r = request("GET", API "/1", NULL, NULL, NULL);
+    ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+}
+END_TEST
+
 START_TEST(other_handlers_are_declined)
 {
     request_rec *r = request("GET", API "/", NULL, NULL, NULL);
@@ -706,6 +802,9 @@ static Suite *glue_suite(void)
     tcase_add_test(hooks, check_config_needs_mod_dbd);
     tcase_add_test(hooks,
                    post_config_prepares_every_statement_and_the_log_dir);
+    tcase_add_test(hooks, post_connect_sets_up_only_the_modules_connections);
+    tcase_add_test(hooks, api_requests_map_to_no_file);
+    tcase_add_test(hooks, other_requests_are_walked_as_before);
     suite_add_tcase(s, hooks);
 
     tcase_add_checked_fixture(responses, setup, teardown);
@@ -735,7 +834,7 @@ int main(void)
     /* the optional functions (mod_dbd's) live in the hooks' pool */
     apr_pool_create(&apr_hook_global_pool, NULL);
     /* httpd gives each module its index when it is loaded */
-    pyfarm_jobs_module.module_index = 0;
+    pyfarm_jobs_module.module_index = 1; /* 0 is core's */
     sr = srunner_create(glue_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

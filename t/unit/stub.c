@@ -13,6 +13,7 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <ap_expr.h>
 #include <apr_dbd.h>
 #include <mod_dbd.h>
 #include <unixd.h>
@@ -36,6 +37,8 @@ char pfj_stub_last_log[1024];
 ap_HOOK_handler_t *pfj_stub_handler_hook;
 ap_HOOK_check_config_t *pfj_stub_check_config_hook;
 ap_HOOK_post_config_t *pfj_stub_post_config_hook;
+ap_HOOK_translate_name_t *pfj_stub_translate_name_hook;
+ap_HOOK_map_to_storage_t *pfj_stub_map_to_storage_hook;
 const char *const *pfj_stub_post_config_succ;
 int pfj_stub_prepared;
 int pfj_stub_acquired;
@@ -59,7 +62,7 @@ static int method_number(const char *method)
     } methods[] = {
         {"GET", M_GET},     {"HEAD", M_GET},      {"POST", M_POST},
         {"PUT", M_PUT},     {"DELETE", M_DELETE}, {"OPTIONS", M_OPTIONS},
-        {"PATCH", M_PATCH},
+        {"PATCH", M_PATCH}, {"TRACE", M_TRACE},
     };
     apr_size_t i;
 
@@ -128,6 +131,7 @@ request_rec *pfj_stub_request(apr_pool_t *p, const char *method,
     r->notes = apr_table_make(p, 4);
     r->subprocess_env = apr_table_make(p, 4);
     r->per_dir_config = apr_pcalloc(p, sizeof(void *) * 8);
+    r->request_config = apr_pcalloc(p, sizeof(void *) * 8);
     io->body = body;
     io->body_len = body ? strlen(body) : 0;
     in->ctx = io;
@@ -144,6 +148,26 @@ request_rec *pfj_stub_request(apr_pool_t *p, const char *method,
 void pfj_stub_set_dir_conf(request_rec *r, module *m, void *conf)
 {
     ap_set_module_config(r->per_dir_config, m, conf);
+}
+
+void pfj_stub_set_handler_conf(request_rec *r, const char *value)
+{
+    core_dir_config *core = apr_pcalloc(r->pool, sizeof(*core));
+
+    if (value) {
+        core->expr_handler = apr_pcalloc(r->pool, sizeof(ap_expr_info_t));
+        core->expr_handler->filename = value;
+    }
+    ap_set_core_module_config(r->per_dir_config, core);
+}
+
+/* The value of an expression made by pfj_stub_set_handler_conf(). */
+AP_DECLARE(const char *) ap_expr_str_exec(request_rec *r,
+                                          const ap_expr_info_t *expr,
+                                          const char **err)
+{
+    *err = NULL;
+    return expr->filename;
 }
 
 const char *pfj_stub_output(request_rec *r)
@@ -330,6 +354,20 @@ AP_DECLARE(void) ap_hook_post_config(ap_HOOK_post_config_t *pf,
 {
     pfj_stub_post_config_hook = pf;
     pfj_stub_post_config_succ = succ;
+}
+
+AP_DECLARE(void) ap_hook_translate_name(ap_HOOK_translate_name_t *pf,
+                                        const char *const *pre,
+                                        const char *const *succ, int order)
+{
+    pfj_stub_translate_name_hook = pf;
+}
+
+AP_DECLARE(void) ap_hook_map_to_storage(ap_HOOK_map_to_storage_t *pf,
+                                        const char *const *pre,
+                                        const char *const *succ, int order)
+{
+    pfj_stub_map_to_storage_hook = pf;
 }
 
 /* ---- logging ---- */

@@ -10,6 +10,7 @@
 
 #include <httpd.h>
 #include <http_config.h>
+#include <http_request.h>
 
 /* A request as httpd hands it to the handler hook: method (with its
  * method_number; HEAD is M_GET with header_only), the URI as the client
@@ -36,8 +37,15 @@ extern char pfj_stub_last_log[1024];
 extern ap_HOOK_handler_t *pfj_stub_handler_hook;
 extern ap_HOOK_check_config_t *pfj_stub_check_config_hook;
 extern ap_HOOK_post_config_t *pfj_stub_post_config_hook;
+extern ap_HOOK_translate_name_t *pfj_stub_translate_name_hook;
+extern ap_HOOK_map_to_storage_t *pfj_stub_map_to_storage_hook;
 /* The predecessors and successors given with the post_config hook. */
 extern const char *const *pfj_stub_post_config_succ;
+
+/* Gives r a core configuration whose SetHandler is value (NULL: none),
+ * in core's slot of r->per_dir_config: the stub's ap_expr_str_exec()
+ * evaluates an expression to the text it was made from. */
+void pfj_stub_set_handler_conf(request_rec *r, const char *value);
 
 /* mod_dbd's ap_dbd_prepare and ap_dbd_acquire as optional functions
  * (present != 0) or absent.  The fake prepare counts the statements it

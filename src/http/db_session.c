@@ -1,0 +1,81 @@
+/*
+ * db_session.c - once per pooled database connection (see db_session.h).
+ */
+#include <apr_strings.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include "http/db_session.h"
+
+APLOG_USE_MODULE(pyfarm_jobs);
+
+#define SETUP "pfj_session_setup"
+
+/* JIT off for the session.  PostgreSQL's JIT compiler judges the
+ * set-based statements (a submission's task insert, the jobs list)
+ * expensive enough to compile, which costs tens of milliseconds a request
+ * and gains nothing on plans this small.  Through pg_settings, a server
+ * without JIT (before PostgreSQL 11) answers no row instead of an error;
+ * set_config(..., false) sets it for the session, not the transaction. */
+const pfj_stmt pfj_db_session_stmts[] = {
+    {SETUP, "SELECT pg_catalog.set_config(name, 'off', false)"
+            "  FROM pg_catalog.pg_settings WHERE name = 'jit'"},
+    {NULL, NULL}};
+
+/* Runs one of this file's statements on dbd; 0, else the driver's code
+ * (or -1 when the statement is not prepared on this connection). */
+static int select_rows(ap_dbd_t *dbd, apr_pool_t *p, const char *label,
+                       int nargs, const char **args, apr_dbd_results_t **res)
+{
+    apr_dbd_prepared_t *st = apr_hash_get(dbd->prepared, label,
+                                          APR_HASH_KEY_STRING);
+
+    *res = NULL;
+    if (st == NULL) {
+        return -1;
+    }
+    return apr_dbd_pselect(dbd->driver, p, dbd->handle, res, st, 1, nargs,
+                           args);
+}
+
+static const char *error_text(ap_dbd_t *dbd, int rv)
+{
+    const char *msg = rv < 0 ? "not prepared on this connection"
+                             : apr_dbd_error(dbd->driver, dbd->handle, rv);
+
+    return msg ? msg : "(no message)";
+}
+
+int pfj_db_setup_session(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
+{
+    apr_dbd_results_t *res;
+    int rv = select_rows(dbd, p, SETUP, 0, NULL, &res);
+
+    if (rv != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "DBD: " SETUP " failed: %s (the connection's session "
+                     "keeps PostgreSQL's JIT setting)",
+                     error_text(dbd, rv));
+        return -1;
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                 "database session set up: JIT off");
+    return 0;
+}
+
+/* Connections of a DBD configuration that lacks the module's statements
+ * (none that pfj_db_prepare() saw) are left alone. */
+apr_status_t pfj_db_post_connect(apr_pool_t *pool, dbd_cfg_t *cfg,
+                                 ap_dbd_t *dbd)
+{
+    apr_pool_t *p;
+
+    if (dbd->prepared == NULL
+        || apr_hash_get(dbd->prepared, SETUP, APR_HASH_KEY_STRING) == NULL
+        || apr_pool_create(&p, pool) != APR_SUCCESS) {
+        return DECLINED;
+    }
+    pfj_db_setup_session(dbd, p, cfg->server);
+    apr_pool_destroy(p);
+    return OK;
+}
