@@ -161,26 +161,4 @@ CREATE INDEX IF NOT EXISTS pfj_tasks_active_idx
 CREATE INDEX IF NOT EXISTS pfj_tasks_assigned_idx
     ON tasks (job_id) WHERE agent_id IS NOT NULL;
 
--- ---------------------------------------------------------------------------
--- PLACEHOLDERS (branch issue11-startup): the partial indexes over a job's
--- unfinished, failed and active tasks come with the job-state work of
--- issue 11 on main, whose definitions replace these at the merge; the
--- names are those the module's startup check expects (src/core/indexes.c,
--- compared with this file by scripts/check-sources.py).
--- ---------------------------------------------------------------------------
-
---   POST /jobs/<job>/tasks/<id>        (§9.2: does the job have tasks left?)
-CREATE INDEX IF NOT EXISTS pfj_tasks_unfinished_idx
-    ON tasks (job_id) WHERE state IS NULL OR state NOT IN (106, 107);
-
---   POST /jobs/<job>/tasks/<id>        (§9.2: did a task of the job fail?)
-CREATE INDEX IF NOT EXISTS pfj_tasks_failed_idx
-    ON tasks (job_id) WHERE state = 107;
-
---   POST /jobs/<job>/tasks/<id>        (§9.2: does an agent run a task of
---                                       the job?)
-CREATE INDEX IF NOT EXISTS pfj_tasks_active_idx
-    ON tasks (job_id)
-    WHERE agent_id IS NOT NULL AND (state IS NULL OR state = 105);
-
 COMMIT;
