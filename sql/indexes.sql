@@ -54,6 +54,22 @@ BEGIN;
 CREATE INDEX IF NOT EXISTS pfj_tasks_job_frame_idx
     ON tasks (job_id, frame);
 
+-- The task list filtered by state, page by page (doc/api.md §8):
+--   GET  /jobs/<job>/tasks/?state=...  one ordered range scan per state
+--                                      asked for, from the ?after= cursor
+--                                      on, merged by (frame, id): a page
+--                                      costs the same deep in a job of a
+--                                      million tasks as on its first page.
+-- COALESCE(state, 0) rather than state: an equality on it (0 for queued,
+-- stored NULL) is what tells PostgreSQL that a state's rows come in
+-- (frame, id) order; "state IS NULL" would not.
+-- Its write cost: a task's state change is no longer a HOT update (the
+-- index holds the state), so every index of tasks gets a new entry for it.
+-- (Any index that mentions state, also in a partial index's WHERE, does
+-- that.)  Unfiltered lists use pfj_tasks_job_frame_idx.
+CREATE INDEX IF NOT EXISTS pfj_tasks_job_state_frame_idx
+    ON tasks (job_id, (COALESCE(state, 0)), frame, id);
+
 -- Tasks assigned to an agent (most rows have agent_id NULL, hence partial):
 --   POST /jobs/<job>/tasks/<id>        (state change: does the previous agent
 --                                       still have queued/running tasks, §10.3)

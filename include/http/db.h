@@ -74,6 +74,14 @@ int pfj_db_exec(pfj_db *db, const char *label, int nargs,
 /* Advances to the next row: 1 when there is one, 0 at the end. */
 int pfj_db_next(pfj_rows *rows);
 
+/* The number of rows the statement returned (every select holds all its
+ * rows: they are fetched with random access); 0 once they are all read. */
+int pfj_db_count(const pfj_rows *rows);
+
+/* *at on row n (1 for the first) of the same rows, which stay where they
+ * are; 1 when there is such a row, else 0. */
+int pfj_db_row_at(const pfj_rows *rows, int n, pfj_rows *at);
+
 /* Column n of the current row as text; NULL for SQL NULL. */
 const char *pfj_db_col(const pfj_rows *rows, int n);
 

@@ -14,11 +14,13 @@
 #include "http/db.h"
 #include "core/model_check.h"
 #include "core/refusal.h"
+#include "core/list_page.h"
 
 typedef struct pfj_req {
     request_rec *r;
     const pfj_dir_conf *conf;
     pfj_route_match route;
+    const char *path;      /* the request's path as sent (escapes kept) */
     const char *url;       /* full request URL, as error messages quote it */
     const char *mimetype;  /* lower-cased, no parameters; "" if absent */
     json_object *body;     /* parsed JSON body; NULL if none or JSON null */
@@ -40,17 +42,36 @@ int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
 /* The request's query string, parsed once (see pfj_parse_query). */
 apr_table_t *pfj_req_query(pfj_req *q);
 
-/* The optional ?limit=&offset= of a list (beyond the reference): both
- * non-negative integers, limit at most PyFarmJobsMaxListLimit.  *limit and
- * *offset are the SQL parameters (NULL: the whole list).  Returns DECLINED
- * to go on, else the 400 that was sent. */
-int pfj_req_page(pfj_req *q, const char **limit, const char **offset);
+/* The optional ?limit=&offset= of a list (beyond the reference, doc/api.md
+ * §1): both non-negative integers, limit cut to PyFarmJobsMaxListLimit
+ * (pfj_page_read).  Returns DECLINED to go on, else the 400 that was
+ * sent. */
+int pfj_req_page(pfj_req *q, pfj_page *page);
 
 /* The start of a list: the request's database connection (*db) and its
  * page (pfj_req_page).  Returns DECLINED to go on, else the answer sent
  * (503 without a database, 400 for a bad page). */
-int pfj_req_list_start(pfj_req *q, pfj_db **db, const char **limit,
-                       const char **offset);
+int pfj_req_list_start(pfj_req *q, pfj_db **db, pfj_page *page);
+
+/* A count as a statement's parameter: its decimal text, NULL (SQL NULL:
+ * no LIMIT) when negative. */
+const char *pfj_req_count(pfj_req *q, apr_int64_t n);
+
+/* The "LIMIT %lld OFFSET %lld" parameters of a list paged by offset:
+ * args[0] the rows to fetch (pfj_page_fetch: one more than shown), args[1]
+ * the offset. */
+void pfj_req_page_args(pfj_req *q, const pfj_page *page, const char **args);
+
+/* Sets the answer's Link header to the next page (§1): this request's
+ * path and query without the replaced parameters (NULL-terminated), with
+ * param at the end (pfj_next_page_link).  Call it before the answer's
+ * first byte. */
+void pfj_req_link_next(pfj_req *q, const char *const *replaced,
+                       const char *param);
+
+/* pfj_req_link_next() for a list paged by offset: the next page starts
+ * where this one (page->limit rows from page->offset) ends. */
+void pfj_req_link_offset(pfj_req *q, const pfj_page *page);
 
 /* §0.5, a validated endpoint's checks: the media type (415), then the
  * body against the model (400).  Returns DECLINED when the body passes,
@@ -101,17 +122,24 @@ int pfj_send_brigade(pfj_req *q, apr_bucket_brigade *bb);
 
 /*
  * The list of a parent's children (failed_on_agents, notified_users, task
- * logs): statement label, run with args, returns no row when the parent
- * does not exist, else one row per child - or one row whose marker column
- * is NULL when it has none (a LEFT JOIN LATERAL of a page of them).  No
- * row: the answer of not_found; else 200 with an array of render() of
- * each child's row.
+ * logs): the statement (label, nargs parameters) returns no row when the
+ * parent does not exist, else one row per child - or one row whose marker
+ * column is NULL when it has none (a LEFT JOIN LATERAL of a page of
+ * them).  Its LIMIT is the page's pfj_page_fetch(), one more child than
+ * the page shows: that one only tells that a next page exists (Link).
+ * No row: the answer of not_found; else 200 with an array of render() of
+ * each child's row shown.
  */
 typedef void (*pfj_row_render_fn)(pfj_jw *w, const pfj_rows *row);
-int pfj_send_child_list(pfj_req *q, pfj_db *db, const char *label, int nargs,
-                        const char *const *args, int marker,
-                        pfj_row_render_fn render,
-                        int (*not_found)(pfj_req *q));
+typedef struct pfj_child_list {
+    const char *label;
+    int nargs;
+    int marker;
+    pfj_row_render_fn render;
+    int (*not_found)(pfj_req *q);
+} pfj_child_list;
+int pfj_send_child_list(pfj_req *q, pfj_db *db, const pfj_child_list *list,
+                        const char *const *args, const pfj_page *page);
 
 /* 204: no body, Content-Type application/json. */
 int pfj_send_no_content(pfj_req *q);

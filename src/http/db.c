@@ -345,6 +345,26 @@ int pfj_db_next(pfj_rows *rows)
     return 1;
 }
 
+int pfj_db_count(const pfj_rows *rows)
+{
+    if (rows->res == NULL) {
+        return 0;
+    }
+    return apr_dbd_num_tuples(rows->db->dbd->driver, rows->res);
+}
+
+int pfj_db_row_at(const pfj_rows *rows, int n, pfj_rows *at)
+{
+    *at = *rows;
+    at->row = NULL;
+    if (n < 1 || n > pfj_db_count(rows)) {
+        return 0;
+    }
+    return apr_dbd_get_row(rows->db->dbd->driver, rows->db->r->pool, rows->res,
+                           &at->row, n)
+           == 0;
+}
+
 /* apr_dbd_get_entry() gives "" for SQL NULL; apr_dbd_datum_get() tells
  * the two apart (APR_ENOENT for NULL). */
 const char *pfj_db_col(const pfj_rows *rows, int n)

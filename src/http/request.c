@@ -1,7 +1,6 @@
 /*
  * request.c - request-body rules, routing and JSON responses (see request.h).
  */
-#include <errno.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
 #include <httpd.h>
@@ -107,25 +106,29 @@ int pfj_send_errorf(pfj_req *q, int status, const char *fmt, ...)
     return pfj_send_error(q, status, msg);
 }
 
-int pfj_send_child_list(pfj_req *q, pfj_db *db, const char *label, int nargs,
-                        const char *const *args, int marker,
-                        pfj_row_render_fn render, int (*not_found)(pfj_req *q))
+int pfj_send_child_list(pfj_req *q, pfj_db *db, const pfj_child_list *list,
+                        const char *const *args, const pfj_page *page)
 {
+    apr_int64_t shown = 0;
     pfj_rows rows;
     pfj_jw *w;
-    int found = pfj_db_select_row(db, label, nargs, args, &rows);
+    int found = pfj_db_select_row(db, list->label, list->nargs, args, &rows);
 
     if (found < 0) {
         return pfj_send_db_failure(q, db);
     }
     if (!found) {
-        return not_found(q);
+        return list->not_found(q);
+    }
+    if (pfj_page_more(page, pfj_db_count(&rows))) {
+        pfj_req_link_offset(q, page);
     }
     w = pfj_begin_json(q, HTTP_OK);
     pfj_jw_array_begin(w);
     do {
-        if (pfj_db_col(&rows, marker) != NULL) {
-            render(w, &rows);
+        if (pfj_db_col(&rows, list->marker) != NULL
+            && pfj_page_shows(page, shown++)) {
+            list->render(w, &rows);
         }
     } while (pfj_db_next(&rows));
     pfj_jw_array_end(w);
@@ -195,20 +198,6 @@ int pfj_send_db_failure(pfj_req *q, pfj_db *db)
                           "the database is unavailable, try again later");
 }
 
-/* A page parameter: absent (NULL), or a non-negative integer; -1 when it
- * is anything else. */
-static int page_value(const char *text, apr_int64_t *v)
-{
-    char *end;
-
-    if (text == NULL) {
-        return 0;
-    }
-    errno = 0;
-    *v = apr_strtoi64(text, &end, 10);
-    return (pfj_is_digits(text) && errno == 0) ? 1 : -1;
-}
-
 apr_table_t *pfj_req_query(pfj_req *q)
 {
     if (q->query == NULL) {
@@ -217,29 +206,41 @@ apr_table_t *pfj_req_query(pfj_req *q)
     return q->query;
 }
 
-int pfj_req_page(pfj_req *q, const char **limit, const char **offset)
+int pfj_req_page(pfj_req *q, pfj_page *page)
 {
-    apr_table_t *query = pfj_req_query(q);
-    apr_int64_t max = pfj_conf_list_limit(q->conf), n;
-    int has;
+    const char *error = pfj_page_read(pfj_req_query(q),
+                                      pfj_conf_list_limit(q->conf), page);
 
-    *limit = *offset = NULL;
-    if ((has = page_value(apr_table_get(query, "limit"), &n)) < 0) {
-        return pfj_send_error(q, HTTP_BAD_REQUEST,
-                              "limit must be a non-negative integer");
-    }
-    if (has) {
-        *limit = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT,
-                              n < max ? n : max);
-    }
-    if ((has = page_value(apr_table_get(query, "offset"), &n)) < 0) {
-        return pfj_send_error(q, HTTP_BAD_REQUEST,
-                              "offset must be a non-negative integer");
-    }
-    if (has) {
-        *offset = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, n);
-    }
-    return DECLINED;
+    return error ? pfj_send_error(q, HTTP_BAD_REQUEST, error) : DECLINED;
+}
+
+const char *pfj_req_count(pfj_req *q, apr_int64_t n)
+{
+    return n < 0 ? NULL : apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, n);
+}
+
+void pfj_req_page_args(pfj_req *q, const pfj_page *page, const char **args)
+{
+    args[0] = pfj_req_count(q, pfj_page_fetch(page));
+    args[1] = pfj_req_count(q, page->offset);
+}
+
+void pfj_req_link_next(pfj_req *q, const char *const *replaced,
+                       const char *param)
+{
+    apr_table_setn(q->r->headers_out, "Link",
+                   pfj_next_page_link(q->r->pool, q->path, q->r->args,
+                                      replaced, param));
+}
+
+void pfj_req_link_offset(pfj_req *q, const pfj_page *page)
+{
+    static const char *const replaced[] = {"offset", NULL};
+    apr_int64_t next = pfj_count_add(page->offset, page->limit);
+
+    pfj_req_link_next(q, replaced,
+                      apr_psprintf(q->r->pool, "offset=%" APR_INT64_T_FMT,
+                                   next));
 }
 
 pfj_db *pfj_req_db(pfj_req *q)
@@ -357,13 +358,12 @@ static int preprocess_body(pfj_req *q)
     return DECLINED;
 }
 
-int pfj_req_list_start(pfj_req *q, pfj_db **db, const char **limit,
-                       const char **offset)
+int pfj_req_list_start(pfj_req *q, pfj_db **db, pfj_page *page)
 {
     if ((*db = pfj_req_db(q)) == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
-    return pfj_req_page(q, limit, offset);
+    return pfj_req_page(q, page);
 }
 
 int pfj_req_validate(pfj_req *q, const pfj_model *model)
@@ -489,6 +489,7 @@ int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
 
     q->r = r;
     q->conf = conf;
+    q->path = path;
     q->url = full_url(r, path);
     q->mimetype = "";
     if (r->method_number == M_POST || r->method_number == M_PUT) {

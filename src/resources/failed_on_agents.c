@@ -104,20 +104,24 @@ static void render_agent(pfj_jw *w, const pfj_rows *row)
     pfj_jw_object_end(w);
 }
 
+static const pfj_child_list agent_list = {STMT_FAILED_ON_AGENTS_LIST, 4, 1,
+                                          render_agent, task_not_found};
+
 int pfj_failed_on_agents_list(pfj_req *q)
 {
     const char *args[4];
+    pfj_page page;
     pfj_db *db;
     int rc;
 
-    if ((rc = pfj_req_list_start(q, &db, &args[0], &args[1])) != DECLINED) {
+    if ((rc = pfj_req_list_start(q, &db, &page)) != DECLINED) {
         return rc;
     }
     if (!task_ref(q, &args[2])) {
         return task_not_found(q);
     }
-    return pfj_send_child_list(q, db, STMT_FAILED_ON_AGENTS_LIST, 4, args, 1,
-                               render_agent, task_not_found);
+    pfj_req_page_args(q, &page, &args[0]);
+    return pfj_send_child_list(q, db, &agent_list, args, &page);
 }
 
 /* The "id" of a POST body: *id is the agent id to look up (NULL when

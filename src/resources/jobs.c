@@ -386,8 +386,7 @@ typedef struct job_filters {
     const char *jobtype_id;
     const char *user_id;
     const char *queue_ids; /* PostgreSQL array of their ids */
-    const char *limit;     /* ?limit=&offset=, NULL: all */
-    const char *offset;
+    pfj_page page;         /* ?limit=&offset= */
 } job_filters;
 
 static int collect_queue(void *rec, const char *key, const char *value)
@@ -427,7 +426,7 @@ static int read_filters(pfj_req *q, job_filters *f)
     if (f->title && *f->title == '\0') {
         f->title = NULL;
     }
-    return pfj_req_page(q, &f->limit, &f->offset);
+    return pfj_req_page(q, &f->page);
 }
 
 /* Looks the filters up; sends the reference's 404 for the first one that
@@ -472,12 +471,14 @@ static const char *index_state(const char *code, int assigned)
     return pfj_state_name(code);
 }
 
-static int select_jobs(pfj_db *db, const job_filters *f, pfj_rows *rows)
+static int select_jobs(pfj_req *q, pfj_db *db, const job_filters *f,
+                       pfj_rows *rows)
 {
     const char *args[10] = {
         f->jobtype_id, f->jobtype_id, f->user_id, f->user_id, f->queue_ids,
-        f->queue_ids,  f->title,      f->title,   f->limit,   f->offset};
+        f->queue_ids,  f->title,      f->title,   NULL,       NULL};
 
+    pfj_req_page_args(q, &f->page, &args[8]);
     return pfj_db_select(db, STMT_JOBS_LIST, 10, args, rows);
 }
 
@@ -485,6 +486,7 @@ int pfj_jobs_list(pfj_req *q)
 {
     pfj_db *db = pfj_req_db(q);
     job_filters f;
+    apr_int64_t shown = 0;
     pfj_rows rows;
     pfj_jw *w;
     int rc;
@@ -496,12 +498,18 @@ int pfj_jobs_list(pfj_req *q)
         || (rc = resolve_filters(q, db, &f)) != DECLINED) {
         return rc;
     }
-    if (select_jobs(db, &f, &rows) != 0) {
+    if (select_jobs(q, db, &f, &rows) != 0) {
         return pfj_send_db_failure(q, db);
+    }
+    if (pfj_page_more(&f.page, pfj_db_count(&rows))) {
+        pfj_req_link_offset(q, &f.page);
     }
     w = pfj_begin_json(q, HTTP_OK);
     pfj_jw_array_begin(w);
     while (pfj_db_next(&rows)) {
+        if (!pfj_page_shows(&f.page, shown++)) {
+            continue;
+        }
         pfj_jw_object_begin(w);
         pfj_jw_kv_raw(w, "id", pfj_db_col(&rows, 0));
         pfj_jw_kv_string(w, "title", pfj_db_col(&rows, 1));

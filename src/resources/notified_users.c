@@ -113,21 +113,25 @@ static void render_subscriber(pfj_jw *w, const pfj_rows *row)
     pfj_jw_object_end(w);
 }
 
+static const pfj_child_list subscriber_list = {
+    STMT_NOTIFIED_USERS_LIST, 4, SC_USER_ID, render_subscriber, job_not_found};
+
 /* GET …/notified_users/ */
 int pfj_notified_users_list(pfj_req *q)
 {
     const char *args[4];
+    pfj_page page;
     pfj_db *db;
     int rc;
 
-    if ((rc = pfj_req_list_start(q, &db, &args[0], &args[1])) != DECLINED) {
+    if ((rc = pfj_req_list_start(q, &db, &page)) != DECLINED) {
         return rc;
     }
     if (!pfj_job_ref(q->route.args[0], &args[2], &args[3])) {
         return job_not_found(q);
     }
-    return pfj_send_child_list(q, db, STMT_NOTIFIED_USERS_LIST, 4, args,
-                               SC_USER_ID, render_subscriber, job_not_found);
+    pfj_req_page_args(q, &page, &args[0]);
+    return pfj_send_child_list(q, db, &subscriber_list, args, &page);
 }
 
 /* The reference answers a list or a string without "username" with "No

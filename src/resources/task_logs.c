@@ -222,19 +222,22 @@ static int task_not_found(pfj_req *q)
     return send_missing(q, NULL, TASK_NOT_FOUND);
 }
 
+static const pfj_child_list log_list = {STMT_TASK_LOGS_LIST, 5, LS_IDENTIFIER,
+                                        render_list_item, task_not_found};
+
 int pfj_task_logs_list(pfj_req *q)
 {
     log_ref ref = url_ref(q);
     const char *args[5] = {ref.attempt, NULL, NULL, ref.task, ref.job};
+    pfj_page page;
     pfj_db *db;
     int rc;
 
-    if ((rc = pfj_req_list_start(q, &db, &args[1], &args[2])) != DECLINED) {
+    if ((rc = pfj_req_list_start(q, &db, &page)) != DECLINED) {
         return rc;
     }
-    return pfj_send_child_list(q, db, STMT_TASK_LOGS_LIST, 5, args,
-                               LS_IDENTIFIER, render_list_item,
-                               task_not_found);
+    pfj_req_page_args(q, &page, &args[1]);
+    return pfj_send_child_list(q, db, &log_list, args, &page);
 }
 
 /* ---- §11.2 ---- */

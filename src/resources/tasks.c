@@ -33,6 +33,7 @@
 #include "resources/tasks.h"
 #include "resources/jobs.h"
 #include "core/count.h"
+#include "core/list_page.h"
 #include "core/json_body.h"
 #include "core/pyrepr.h"
 #include "core/model_check.h"
@@ -60,13 +61,37 @@ enum full_task_column {
  * task's id, then its job's (PFJ_JOB_REF_SQL). */
 #define TASK_REF_SQL "t.id = %lld AND t.job_id = " PFJ_JOB_REF_SQL
 
-/* Tasks of a list come in pages of this many rows, so a job of 100,000
- * tasks never sits whole in memory. */
+/* An unpaged list is read in pages of this many rows, so that a job of
+ * 1,000,000 tasks never sits whole in memory. */
 #define TASK_PAGE_ROWS 1000
+
+/* The frame a list without ?after= starts after: below every frame
+ * (tasks.frame is NUMERIC(10,4)). */
+#define START_FRAME "-1000000"
+
+/* §8 with ?state=: one branch per state of PFJ_TASK_STATE_FILTERS, each
+ * an ordered scan of pfj_tasks_job_state_frame_idx, (job_id,
+ * COALESCE(state, 0), frame, id), from the cursor on; PostgreSQL merges
+ * them by (frame, id).  (With state itself in the index, the queued
+ * branch, state IS NULL, would not be known to come in frame order: the
+ * COALESCE gives it an equality.  IS NOT DISTINCT FROM keeps each branch
+ * exact.)  A state that is not asked for has a branch LIMIT of 0, which
+ * reads nothing.  The empty first branch only opens the UNION ALL. */
+/* clang-format off */
+#define STATE_BRANCH(name, code)                                         \
+    " UNION ALL (SELECT " TASK_COLUMNS " FROM tasks t"                   \
+    "  WHERE t.job_id = %lld"                                            \
+    "    AND COALESCE(t.state, 0) = COALESCE(" code ", 0)"               \
+    "    AND t.state IS NOT DISTINCT FROM " code                         \
+    "    AND (t.frame, t.id) > (%s::numeric, %lld)"                      \
+    "  ORDER BY t.frame, t.id LIMIT %lld)"
+/* clang-format on */
+#define STATE_BRANCH_ARGS 4
 
 /* Statement labels, so that a misspelt one fails to compile. */
 #define STMT_TASKS_JOB "pfj_tasks_job"
 #define STMT_TASKS_PAGE "pfj_tasks_page"
+#define STMT_TASKS_STATE_PAGE "pfj_tasks_state_page"
 #define STMT_TASK_GET "pfj_task_get"
 #define STMT_TASK_LOCK_JOB "pfj_task_lock_job"
 #define STMT_TASK_CURRENT "pfj_task_current"
@@ -77,12 +102,17 @@ const pfj_stmt pfj_tasks_stmts[] = {
     /* §8: the job the list belongs to. */
     {STMT_TASKS_JOB,
      "SELECT id FROM jobs WHERE id = " PFJ_JOB_REF_SQL},
-    /* §8: one page of the list, after (frame, id) of the previous page. */
+    /* §8: the list's rows after a (frame, id): pfj_tasks_job_frame_idx,
+     * read from that frame on, each frame's tasks sorted by id. */
     {STMT_TASKS_PAGE,
      "SELECT " TASK_COLUMNS " FROM tasks t"
-     " WHERE t.job_id = %lld"
-     "   AND (%s::numeric IS NULL OR (t.frame, t.id) > (%s::numeric, %lld))"
-     " ORDER BY t.frame, t.id LIMIT %lld"},
+     " WHERE t.job_id = %lld AND (t.frame, t.id) > (%s::numeric, %lld)"
+     " ORDER BY t.frame, t.id LIMIT %lld OFFSET %lld"},
+    /* §8 with ?state= (see STATE_BRANCH). */
+    {STMT_TASKS_STATE_PAGE,
+     "SELECT t.* FROM (SELECT " TASK_COLUMNS " FROM tasks t WHERE false"
+     PFJ_TASK_STATE_FILTERS(STATE_BRANCH) ") t"
+     " ORDER BY t.frame, t.id LIMIT %lld OFFSET %lld"},
     /* §10.1.  The single-task statements take the URL's task and job
      * (TASK_REF_SQL): a task under another job is not found. */
     {STMT_TASK_GET,
@@ -282,64 +312,190 @@ static int send_job_not_found(pfj_req *q)
     return pfj_end_json(q, w);
 }
 
-/* The keyset position after the last row of a page. */
-typedef struct page_end {
-    char frame[32];
-    char id[32];
-} page_end;
+/* What a list request asks for (§8). */
+typedef struct task_list {
+    const char *job; /* the job's id */
+    pfj_page page;   /* ?limit=&offset= */
+    unsigned states; /* ?state=: PFJ_TASK_STATE_BIT()s; 0: every task */
+} task_list;
 
-/* Writes one page of tasks after *after (frame "" for the first page) and
- * moves *after to its last row.  Returns the number of rows, or -1 on a
- * database error. */
-static int write_page(pfj_db *db, pfj_jw *w, const char *job, page_end *after)
+/* A keyset position: the list goes on after the task of this frame and
+ * id. */
+typedef struct list_at {
+    char frame[PFJ_CURSOR_FRAME_MAX + 1];
+    char id[32];
+} list_at;
+
+static void move_to(list_at *at, const char *frame, const char *id)
 {
-    const char *frame = after->frame[0] ? after->frame : NULL;
-    const char *args[5] = {job, frame, frame, after->id,
-                           apr_itoa(w->pool, TASK_PAGE_ROWS)};
-    pfj_rows rows;
+    apr_cpystrn(at->frame, frame, sizeof(at->frame));
+    apr_cpystrn(at->id, id, sizeof(at->id));
+}
+
+/* The list's tasks after *at: at most fetch of them after skipping offset
+ * (both counts, not -1).  0 on success. */
+static int select_tasks(pfj_req *q, pfj_db *db, const task_list *l,
+                        const list_at *at, apr_int64_t fetch,
+                        apr_int64_t offset, pfj_rows *rows)
+{
+    const char *args[STATE_BRANCH_ARGS * PFJ_TASK_STATE_COUNT + 2];
+    const char *branch_limit = pfj_req_count(q, pfj_count_add(offset, fetch));
+    int i, n = 0;
+
+    if (l->states == 0) {
+        const char *all[5] = {l->job, at->frame, at->id,
+                              pfj_req_count(q, fetch),
+                              pfj_req_count(q, offset)};
+
+        return pfj_db_select(db, STMT_TASKS_PAGE, 5, all, rows);
+    }
+    for (i = 0; i < PFJ_TASK_STATE_COUNT; i++) {
+        args[n++] = l->job;
+        args[n++] = at->frame;
+        args[n++] = at->id;
+        args[n++] = (l->states & PFJ_TASK_STATE_BIT(i)) ? branch_limit : "0";
+    }
+    args[n++] = pfj_req_count(q, fetch);
+    args[n++] = pfj_req_count(q, offset);
+    return pfj_db_select(db, STMT_TASKS_STATE_PAGE, n, args, rows);
+}
+
+/* Writes the rows the page shows, moving *at to each; reads the rest.
+ * Returns the number written. */
+static int write_rows(pfj_jw *w, pfj_rows *rows, const pfj_page *page,
+                      list_at *at)
+{
     int n = 0;
 
-    if (pfj_db_select(db, STMT_TASKS_PAGE, 5, args, &rows) != 0) {
-        return -1;
-    }
-    while (pfj_db_next(&rows)) {
-        render_task(w, &rows);
-        apr_cpystrn(after->frame, pfj_db_col(&rows, PFJ_TC_frame),
-                    sizeof(after->frame));
-        apr_cpystrn(after->id, pfj_db_col(&rows, PFJ_TC_id),
-                    sizeof(after->id));
-        n++;
+    while (pfj_db_next(rows)) {
+        if (pfj_page_shows(page, n)) {
+            render_task(w, rows);
+            move_to(at, pfj_db_col(rows, PFJ_TC_frame),
+                    pfj_db_col(rows, PFJ_TC_id));
+            n++;
+        }
     }
     return n;
 }
 
-/* All the job's tasks, page by page; what formatting a page allocates is
- * released after it. */
-static int write_tasks(pfj_req *q, pfj_db *db, pfj_jw *w, const char *job)
+/* An unpaged list: every task after *at (and the offset), in pages of
+ * TASK_PAGE_ROWS; what formatting a page allocates is released after
+ * it.  Returns 0, or -1 when the database failed. */
+static int stream_tasks(pfj_req *q, pfj_db *db, pfj_jw *w, const task_list *l,
+                        list_at *at)
 {
-    page_end after = {"", "0"};
+    pfj_page page = {TASK_PAGE_ROWS, l->page.offset};
+    pfj_rows rows;
     int n;
 
     apr_pool_create(&w->pool, q->r->pool);
     do {
         apr_pool_clear(w->pool);
-        n = write_page(db, w, job, &after);
+        if (select_tasks(q, db, l, at, page.limit, page.offset, &rows) != 0) {
+            n = -1;
+            break;
+        }
+        n = write_rows(w, &rows, &page, at);
+        page.offset = 0;
     } while (n == TASK_PAGE_ROWS);
     apr_pool_destroy(w->pool);
     w->pool = q->r->pool;
     return n < 0 ? -1 : 0;
 }
 
+static int send_stream(pfj_req *q, pfj_db *db, const task_list *l, list_at *at)
+{
+    pfj_jw *w = pfj_begin_json(q, HTTP_OK);
+
+    pfj_jw_array_begin(w);
+    if (stream_tasks(q, db, w, l, at) != 0) {
+        /* the status line is gone already: end the response short */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r,
+                      "task list of job %s cut short", l->job);
+        return AP_FILTER_ERROR;
+    }
+    pfj_jw_array_end(w);
+    return pfj_end_json(q, w);
+}
+
+/* Link to the page after the task of the row: ?after= its frame and id,
+ * instead of this page's after and offset. */
+static void link_after(pfj_req *q, const pfj_rows *last)
+{
+    static const char *const replaced[] = {"offset", "after", NULL};
+
+    pfj_req_link_next(
+        q, replaced,
+        apr_pstrcat(q->r->pool, "after=",
+                    pfj_task_cursor_text(q->r->pool,
+                                         pfj_db_col(last, PFJ_TC_frame),
+                                         pfj_db_col(last, PFJ_TC_id)),
+                    NULL));
+}
+
+/* A paged list: one statement, the page and one task more, which tells
+ * whether a next page exists. */
+static int send_page(pfj_req *q, pfj_db *db, const task_list *l, list_at *at)
+{
+    pfj_rows rows, last;
+    pfj_jw *w;
+
+    if (select_tasks(q, db, l, at, pfj_page_fetch(&l->page), l->page.offset,
+                     &rows)
+        != 0) {
+        return pfj_send_db_failure(q, db);
+    }
+    if (pfj_page_more(&l->page, pfj_db_count(&rows))
+        && pfj_db_row_at(&rows, (int)l->page.limit, &last)) {
+        link_after(q, &last);
+    }
+    w = pfj_begin_json(q, HTTP_OK);
+    pfj_jw_array_begin(w);
+    write_rows(w, &rows, &l->page, at);
+    pfj_jw_array_end(w);
+    return pfj_end_json(q, w);
+}
+
+/* The list's parameters, in the order they are checked: the page, then
+ * ?after= (into *at), then ?state=.  Returns DECLINED to go on, else the
+ * 400 sent. */
+static int read_list(pfj_req *q, task_list *l, list_at *at)
+{
+    apr_table_t *query = pfj_req_query(q);
+    pfj_task_cursor after;
+    const char *error;
+    int rc;
+
+    if ((rc = pfj_req_page(q, &l->page)) != DECLINED) {
+        return rc;
+    }
+    if ((error = pfj_task_cursor_read(q->r->pool, query, &after)) != NULL
+        || (error = pfj_task_states_read(query, &l->states)) != NULL) {
+        return pfj_send_error(q, HTTP_BAD_REQUEST, error);
+    }
+    if (after.frame) {
+        move_to(at, after.frame, after.id);
+    }
+    else {
+        move_to(at, START_FRAME, "0");
+    }
+    return DECLINED;
+}
+
 int pfj_tasks_list(pfj_req *q)
 {
     pfj_db *db = pfj_req_db(q);
-    const char *args[2], *job;
+    const char *args[2];
+    task_list l;
+    list_at at;
     pfj_rows rows;
-    pfj_jw *w;
-    int found;
+    int found, rc;
 
     if (db == NULL) {
         return pfj_send_db_failure(q, NULL);
+    }
+    if ((rc = read_list(q, &l, &at)) != DECLINED) {
+        return rc;
     }
     if (!pfj_job_ref(q->route.args[0], &args[0], &args[1])) {
         return send_job_not_found(q);
@@ -350,17 +506,9 @@ int pfj_tasks_list(pfj_req *q)
     if (!found) {
         return send_job_not_found(q);
     }
-    job = apr_pstrdup(q->r->pool, pfj_db_col(&rows, 0));
-    w = pfj_begin_json(q, HTTP_OK);
-    pfj_jw_array_begin(w);
-    if (write_tasks(q, db, w, job) != 0) {
-        /* the status line is gone already: end the response short */
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r,
-                      "task list of job %s cut short", job);
-        return AP_FILTER_ERROR;
-    }
-    pfj_jw_array_end(w);
-    return pfj_end_json(q, w);
+    l.job = apr_pstrdup(q->r->pool, pfj_db_col(&rows, 0));
+    return l.page.limit < 0 ? send_stream(q, db, &l, &at)
+                            : send_page(q, db, &l, &at);
 }
 
 /* ---- §10.1 ---- */

@@ -25,6 +25,7 @@ int main(void)
     apr_initialize();
     sr = srunner_create(pfj_suite_config());
     srunner_add_suite(sr, pfj_suite_router());
+    srunner_add_suite(sr, pfj_suite_list_page());
     srunner_add_suite(sr, pfj_suite_values());
     srunner_add_suite(sr, pfj_suite_render());
     srunner_add_suite(sr, pfj_suite_body());

@@ -11,6 +11,7 @@
 
 Suite *pfj_suite_config(void);
 Suite *pfj_suite_router(void);
+Suite *pfj_suite_list_page(void);
 Suite *pfj_suite_values(void);
 Suite *pfj_suite_render(void);
 Suite *pfj_suite_body(void);
