@@ -9,7 +9,7 @@
 
 #include <apr_pools.h>
 
-#define PFJ_REQUIRED_INDEX_COUNT 17
+#define PFJ_REQUIRED_INDEX_COUNT 18
 
 /* Their names. */
 extern const char *const pfj_required_indexes[PFJ_REQUIRED_INDEX_COUNT];

@@ -23,6 +23,7 @@ const char *const pfj_required_indexes[PFJ_REQUIRED_INDEX_COUNT] = {
     "pfj_tasks_unfinished_idx",
     "pfj_tasks_failed_idx",
     "pfj_tasks_active_idx",
+    "pfj_tasks_job_state_frame_idx",
 };
 
 const char *pfj_required_indexes_array(apr_pool_t *p)
