@@ -25,8 +25,7 @@ typedef struct pfj_page {
 
 /* ?limit= and ?offset=: non-negative decimal integers (64 bits); limit
  * above max is cut to max. */
-const char *pfj_page_read(apr_table_t *query, apr_int64_t max,
-                          pfj_page *page);
+const char *pfj_page_read(apr_table_t *query, apr_int64_t max, pfj_page *page);
 
 /* The rows a list's statement fetches for the page: one more than it
  * shows, so that the answer knows whether more remain without counting
@@ -99,8 +98,7 @@ const char *pfj_task_states_read(apr_table_t *query, unsigned *states);
  * back to the same text.
  */
 const char *pfj_next_page_link(apr_pool_t *p, const char *path,
-                               const char *query,
-                               const char *const *replaced,
+                               const char *query, const char *const *replaced,
                                const char *param);
 
 #endif

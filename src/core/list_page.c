@@ -26,8 +26,7 @@ static int count_value(const char *text, apr_int64_t *v)
     return (pfj_is_digits(text) && errno == 0) ? 1 : -1;
 }
 
-const char *pfj_page_read(apr_table_t *query, apr_int64_t max,
-                          pfj_page *page)
+const char *pfj_page_read(apr_table_t *query, apr_int64_t max, pfj_page *page)
 {
     apr_int64_t n;
     int has;
@@ -132,8 +131,7 @@ const char *pfj_task_cursor_text(apr_pool_t *p, const char *frame,
 /* clang-format off */
 #define STATE_NAME(name, code) #name,
 /* clang-format on */
-static const char *const state_names[] = {
-    PFJ_TASK_STATE_FILTERS(STATE_NAME)};
+static const char *const state_names[] = {PFJ_TASK_STATE_FILTERS(STATE_NAME)};
 
 typedef struct state_reading {
     unsigned states;
@@ -215,8 +213,7 @@ static int is_replaced(apr_pool_t *p, const char *pair,
 }
 
 const char *pfj_next_page_link(apr_pool_t *p, const char *path,
-                               const char *query,
-                               const char *const *replaced,
+                               const char *query, const char *const *replaced,
                                const char *param)
 {
     apr_array_header_t *pairs = apr_array_make(p, 8, sizeof(const char *));

@@ -8,7 +8,7 @@
 
 #define BAD_LIMIT "limit must be a non-negative integer"
 #define BAD_OFFSET "offset must be a non-negative integer"
-#define BAD_AFTER                                                            \
+#define BAD_AFTER \
     "after must be <frame>,<id> (a decimal and a non-negative integer)"
 #define BAD_STATE "state must be one of queued, paused, running, done, failed"
 
@@ -59,16 +59,26 @@ END_TEST
 
 START_TEST(bad_page_parameters)
 {
-    static const char *const bad[] = {
-        "",   "+1",       "-1", "1.0", "1e3", " 1", "1 ", "0x10", "%31%00",
-        "１", "9223372036854775808", "99999999999999999999"};
+    static const char *const bad[] = {"",
+                                      "+1",
+                                      "-1",
+                                      "1.0",
+                                      "1e3",
+                                      " 1",
+                                      "1 ",
+                                      "0x10",
+                                      "%31%00",
+                                      "１",
+                                      "9223372036854775808",
+                                      "99999999999999999999"};
     int i;
 
     for (i = 0; i < N_CASES(bad); i++) {
         assert_page_refused(apr_pstrcat(pfj_test_pool, "limit=", bad[i], NULL),
                             BAD_LIMIT);
-        assert_page_refused(
-            apr_pstrcat(pfj_test_pool, "offset=", bad[i], NULL), BAD_OFFSET);
+        assert_page_refused(apr_pstrcat(pfj_test_pool, "offset=", bad[i],
+                                        NULL),
+                            BAD_OFFSET);
     }
     assert_page_refused("limit", BAD_LIMIT); /* a key without "=" is "" */
     assert_page_refused("offset=x&limit=y", BAD_LIMIT); /* limit first */
@@ -103,8 +113,7 @@ static const char *read_cursor(const char *args, pfj_task_cursor *after)
     return pfj_task_cursor_read(pfj_test_pool, query(args), after);
 }
 
-static void assert_cursor(const char *args, const char *frame,
-                          const char *id)
+static void assert_cursor(const char *args, const char *frame, const char *id)
 {
     pfj_task_cursor after;
 
@@ -140,13 +149,35 @@ END_TEST
 START_TEST(bad_cursors)
 {
     static const char *const bad[] = {
-        "",         "after",    ",",      "1",      "1,",      ",1",
-        "1,2,3",    "1;2",      "a,1",    "1,a",    "+1,2",    "1.,2",
-        ".5,2",     "1.5.5,2",  "1e3,2",  "--1,2",  "- 1,2",   "1 ,2",
-        "1, 2",     "1,-2",     "1,+2",   "1,2.0",  "NaN,1",   "Infinity,1",
-        "1,9223372036854775808", "1,99999999999999999999",
-        "1,%EF%BC%91", "12345678901234567890123456789012345678901234567890"
-                       "123456789012345,1"};
+        "",
+        "after",
+        ",",
+        "1",
+        "1,",
+        ",1",
+        "1,2,3",
+        "1;2",
+        "a,1",
+        "1,a",
+        "+1,2",
+        "1.,2",
+        ".5,2",
+        "1.5.5,2",
+        "1e3,2",
+        "--1,2",
+        "- 1,2",
+        "1 ,2",
+        "1, 2",
+        "1,-2",
+        "1,+2",
+        "1,2.0",
+        "NaN,1",
+        "Infinity,1",
+        "1,9223372036854775808",
+        "1,99999999999999999999",
+        "1,%EF%BC%91",
+        "12345678901234567890123456789012345678901234567890"
+        "123456789012345,1"};
     pfj_task_cursor after;
     const char *args, *error;
     int i;
@@ -165,9 +196,12 @@ END_TEST
 START_TEST(cursor_text_of_a_row)
 {
     static const char *const cases[][3] = {
-        {"2.5000", "17", "2.5,17"},     {"7.0000", "3", "7,3"},
-        {"-0.2500", "1", "-0.25,1"},    {"0.0000", "9", "0,9"},
-        {"100.0001", "2", "100.0001,2"}, {"10", "4", "10,4"},
+        {"2.5000", "17", "2.5,17"},
+        {"7.0000", "3", "7,3"},
+        {"-0.2500", "1", "-0.25,1"},
+        {"0.0000", "9", "0,9"},
+        {"100.0001", "2", "100.0001,2"},
+        {"10", "4", "10,4"},
         {"-999999.9999", "5", "-999999.9999,5"}};
     pfj_task_cursor after;
     const char *text;
@@ -177,8 +211,9 @@ START_TEST(cursor_text_of_a_row)
         text = pfj_task_cursor_text(pfj_test_pool, cases[i][0], cases[i][1]);
         ck_assert_str_eq(text, cases[i][2]);
         /* and it reads back */
-        ck_assert_ptr_null(read_cursor(
-            apr_pstrcat(pfj_test_pool, "after=", text, NULL), &after));
+        ck_assert_ptr_null(read_cursor(apr_pstrcat(pfj_test_pool,
+                                                   "after=", text, NULL),
+                                       &after));
     }
 }
 END_TEST
@@ -214,8 +249,7 @@ START_TEST(states)
     int i;
 
     for (i = 0; i < N_CASES(cases); i++) {
-        ck_assert_uint_eq(read_states(cases[i].args, &error),
-                          cases[i].states);
+        ck_assert_uint_eq(read_states(cases[i].args, &error), cases[i].states);
         ck_assert_ptr_null(error);
     }
     ck_assert_int_eq(PFJ_TASK_STATE_COUNT, 5);
@@ -224,11 +258,15 @@ END_TEST
 
 START_TEST(unknown_states)
 {
-    static const char *const bad[] = {
-        "state=",          "state",           "state=assigned",
-        "state=Running",   "state=running+",  "state=106",
-        "state=done&state=nope", "state=nope&state=done",
-        "state=done,failed"};
+    static const char *const bad[] = {"state=",
+                                      "state",
+                                      "state=assigned",
+                                      "state=Running",
+                                      "state=running+",
+                                      "state=106",
+                                      "state=done&state=nope",
+                                      "state=nope&state=done",
+                                      "state=done,failed"};
     const char *error;
     int i;
 
@@ -244,7 +282,7 @@ static const char *const offset_only[] = {"offset", NULL};
 static const char *const cursor_keys[] = {"offset", "after", NULL};
 
 static const char *next_link(const char *path, const char *args,
-                        const char *const *replaced, const char *param)
+                             const char *const *replaced, const char *param)
 {
     return pfj_next_page_link(pfj_test_pool, path, args, replaced, param);
 }
@@ -252,22 +290,23 @@ static const char *next_link(const char *path, const char *args,
 START_TEST(next_page_links)
 {
     ck_assert_str_eq(next_link("/api/v1/jobs/", "limit=100", offset_only,
-                          "offset=100"),
+                               "offset=100"),
                      "</api/v1/jobs/?limit=100&offset=100>; rel=\"next\"");
-    ck_assert_str_eq(next_link("/api/v1/jobs/", "offset=100&limit=100&title=a+b",
-                          offset_only, "offset=200"),
+    ck_assert_str_eq(next_link("/api/v1/jobs/",
+                               "offset=100&limit=100&title=a+b", offset_only,
+                               "offset=200"),
                      "</api/v1/jobs/?limit=100&title=a+b&offset=200>; "
                      "rel=\"next\"");
     /* every parameter kept as sent, in its order, repeated ones too */
     ck_assert_str_eq(next_link("/api/v1/jobs/Demo%20shot/tasks/",
-                          "state=done&limit=2&state=failed&after=1,5&x",
-                          cursor_keys, "after=3,9"),
+                               "state=done&limit=2&state=failed&after=1,5&x",
+                               cursor_keys, "after=3,9"),
                      "</api/v1/jobs/Demo%20shot/tasks/"
                      "?state=done&limit=2&state=failed&x&after=3,9>; "
                      "rel=\"next\"");
     /* keys as the reader sees them: escaped, any case, without "=" */
     ck_assert_str_eq(next_link("/j/", "off%73et=1&OFFSET=2&offset&limit=1",
-                          offset_only, "offset=3"),
+                               offset_only, "offset=3"),
                      "</j/?limit=1&offset=3>; rel=\"next\"");
     /* empty pieces dropped; no query at all */
     ck_assert_str_eq(next_link("/j/", "&&limit=1&", offset_only, "offset=1"),
@@ -282,17 +321,18 @@ END_TEST
 START_TEST(links_escape_what_a_uri_cannot_carry)
 {
     /* escapes kept, a "%" without one escaped, unsafe bytes escaped */
-    ck_assert_str_eq(next_link("/j/", "title=%41%zz%4", offset_only, "offset=1"),
+    ck_assert_str_eq(next_link("/j/", "title=%41%zz%4", offset_only,
+                               "offset=1"),
                      "</j/?title=%41%25zz%254&offset=1>; rel=\"next\"");
     ck_assert_str_eq(next_link("/j/", "t=<a> \"b\"\\^`{|}#[]", offset_only,
-                          "offset=1"),
+                               "offset=1"),
                      "</j/?t=%3Ca%3E%20%22b%22%5C%5E%60%7B%7C%7D%23%5B%5D"
                      "&offset=1>; rel=\"next\"");
-    ck_assert_str_eq(next_link("/j/\xc3\xa9/", "t=\xe6\x97\xa5\x01", offset_only,
-                          "offset=1"),
+    ck_assert_str_eq(next_link("/j/\xc3\xa9/", "t=\xe6\x97\xa5\x01",
+                               offset_only, "offset=1"),
                      "</j/%C3%A9/?t=%E6%97%A5%01&offset=1>; rel=\"next\"");
     ck_assert_str_eq(next_link("/j/", "a=-._~!$'()*+,;:@/?", offset_only,
-                          "offset=1"),
+                               "offset=1"),
                      "</j/?a=-._~!$'()*+,;:@/?&offset=1>; rel=\"next\"");
 }
 END_TEST
