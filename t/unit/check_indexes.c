@@ -42,7 +42,8 @@ START_TEST(test_array_literal)
     ck_assert(strncmp(text, "{pfj_tasks_job_frame_idx,pfj_tasks_agent_id_idx,",
                       48)
               == 0);
-    ck_assert_str_eq(text + strlen(text) - 22, ",pfj_tasks_active_idx}");
+    ck_assert_str_eq(text + strlen(text) - 31,
+                     ",pfj_tasks_job_state_frame_idx}");
     for (c = text; *c; c++) {
         commas += *c == ',';
     }
