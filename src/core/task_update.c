@@ -223,21 +223,27 @@ static void state_running(decision *d)
     }
 }
 
+/* The stored code of a body's state: 0 for queued, -1 for a value that
+ * names no state. */
+static int stored_state(json_object *state)
+{
+    const char *name = json_object_is_type(state, json_type_string)
+                           ? json_object_get_string(state)
+                           : "";
+
+    return strcmp(name, "queued") == 0 ? 0 : pfj_state_code(name);
+}
+
 /* Step 9: any state given is a transition, even the current one. */
 static const pfj_refusal *apply_state(decision *d)
 {
     json_object *state = field(d, "state");
-    const char *name;
     int code;
 
     if (state == NULL) {
         return NULL;
     }
-    name = json_object_is_type(state, json_type_string)
-               ? json_object_get_string(state)
-               : "";
-    code = strcmp(name, "queued") == 0 ? 0 : pfj_state_code(name);
-    if (code < 0) {
+    if ((code = stored_state(state)) < 0) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "`state` must be one of queued, paused, running, "
                           "done, failed");
@@ -500,14 +506,10 @@ void pfj_task_update_intent(apr_pool_t *p, json_object *body,
 {
     json_object *state = json_object_object_get(body, "state");
     json_object *agent;
-    int code;
+    int code = state ? stored_state(state) : -1;
 
     intent->gives_state = state != NULL;
-    intent->state = NULL;
-    if (json_object_is_type(state, json_type_string)
-        && (code = pfj_state_code(json_object_get_string(state))) > 0) {
-        intent->state = apr_itoa(p, code);
-    }
+    intent->state = code > 0 ? apr_itoa(p, code) : NULL;
     intent->unassigns = json_object_object_get_ex(body, "agent", &agent)
                         && agent == NULL;
 }
