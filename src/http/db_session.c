@@ -1,15 +1,18 @@
 /*
  * db_session.c - once per pooled database connection (see db_session.h).
  */
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
 #include "http/db_session.h"
+#include "core/indexes.h"
 
 APLOG_USE_MODULE(pyfarm_jobs);
 
 #define SETUP "pfj_session_setup"
+#define INDEX_CHECK "pfj_index_check"
 
 /* JIT off for the session.  PostgreSQL's JIT compiler judges the
  * set-based statements (a submission's task insert, the jobs list)
@@ -20,6 +23,14 @@ APLOG_USE_MODULE(pyfarm_jobs);
 const pfj_stmt pfj_db_session_stmts[] = {
     {SETUP, "SELECT pg_catalog.set_config(name, 'off', false)"
             "  FROM pg_catalog.pg_settings WHERE name = 'jit'"},
+    /* Of the indexes named by $1 (a text[] literal), those that do not
+     * exist (valid NULL) or are INVALID (false), in their order; the names
+     * are looked up as a query looks them up, on the search_path. */
+    {INDEX_CHECK, "SELECT w.name, x.indisvalid"
+                  "  FROM unnest(%s::text[]) WITH ORDINALITY AS w(name, n)"
+                  "  LEFT JOIN pg_catalog.pg_index x"
+                  "    ON x.indexrelid = pg_catalog.to_regclass(w.name)"
+                  " WHERE x.indisvalid IS NOT TRUE ORDER BY w.n"},
     {NULL, NULL}};
 
 /* Runs one of this file's statements on dbd; 0, else the driver's code
@@ -63,6 +74,53 @@ int pfj_db_setup_session(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
     return 0;
 }
 
+int pfj_db_check_indexes(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
+{
+    const char *args[1] = {pfj_required_indexes_array(p)};
+    apr_array_header_t *missing = apr_array_make(p, 4, sizeof(char *));
+    apr_array_header_t *invalid = apr_array_make(p, 4, sizeof(char *));
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *warning, *name;
+    int rv = select_rows(dbd, p, INDEX_CHECK, 1, args, &res);
+
+    if (rv != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "DBD: " INDEX_CHECK " failed: %s (the module's indexes "
+                     "were not checked)",
+                     error_text(dbd, rv));
+        return -1;
+    }
+    /* an INVALID index serves no query: it is missing too, and named */
+    while (apr_dbd_get_row(dbd->driver, p, res, &row, -1) == 0) {
+        name = apr_pstrdup(p, apr_dbd_get_entry(dbd->driver, row, 0));
+        APR_ARRAY_PUSH(missing, const char *) = name;
+        /* apr_dbd_get_entry() gives "" for NULL (no such index) */
+        if (*apr_dbd_get_entry(dbd->driver, row, 1)) {
+            APR_ARRAY_PUSH(invalid, const char *) = name;
+        }
+    }
+    /* NULL-terminated, as the core's warning takes them */
+    APR_ARRAY_PUSH(missing, const char *) = NULL;
+    APR_ARRAY_PUSH(invalid, const char *) = NULL;
+    warning = pfj_missing_indexes_warning(p,
+                                          (const char *const *)missing->elts,
+                                          (const char *const *)invalid->elts);
+    if (warning == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                     "database check: every index of sql/indexes.sql is "
+                     "there");
+        return 0;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s", warning);
+    return missing->nelts - 1;
+}
+
+/* Set once the first connection of this process has checked the indexes:
+ * each child checks once, at its first connection (mod_dbd opens DBDMin
+ * of them as the child starts), not once per connection. */
+static apr_uint32_t indexes_checked;
+
 /* Connections of a DBD configuration that lacks the module's statements
  * (none that pfj_db_prepare() saw) are left alone. */
 apr_status_t pfj_db_post_connect(apr_pool_t *pool, dbd_cfg_t *cfg,
@@ -76,6 +134,9 @@ apr_status_t pfj_db_post_connect(apr_pool_t *pool, dbd_cfg_t *cfg,
         return DECLINED;
     }
     pfj_db_setup_session(dbd, p, cfg->server);
+    if (apr_atomic_cas32(&indexes_checked, 1, 0) == 0) {
+        pfj_db_check_indexes(dbd, p, cfg->server);
+    }
     apr_pool_destroy(p);
     return OK;
 }
