@@ -95,27 +95,27 @@ static const command_rec pfj_directives[] = {
                   "URL path the API is served under (default /api/v1/jobs): "
                   "the path of the <Location> with SetHandler pyfarm-jobs"),
     AP_INIT_TAKE1("PyFarmJobsMaxBodySize", set_size_slot, SLOT(max_body),
-                  OR_ALL,
+                  RSRC_CONF | ACCESS_CONF,
                   "Largest JSON request body in bytes (default 1048576); "
                   "larger bodies are answered 413"),
     AP_INIT_FLAG("PyFarmJobsAutocreateUsers", set_autocreate_users, NULL,
-                 OR_ALL,
+                 RSRC_CONF | ACCESS_CONF,
                  "On (default): unknown user names in a job "
                  "submission create users, as pyfarm-master does"),
     AP_INIT_TAKE1("PyFarmJobsAutocreateUserEmail", set_user_email, NULL,
-                  OR_ALL,
+                  RSRC_CONF | ACCESS_CONF,
                   "E-mail of autocreated users, {username} replaced "
                   "by the name (default none)"),
     AP_INIT_TAKE1("PyFarmJobsMaxTasksPerJob", set_count_slot, SLOT(max_tasks),
-                  OR_ALL,
+                  RSRC_CONF | ACCESS_CONF,
                   "Most tasks one job submission or update may create "
                   "(default 1000000)"),
     AP_INIT_TAKE1("PyFarmJobsMaxListLimit", set_count_slot, SLOT(list_limit),
-                  OR_ALL,
+                  RSRC_CONF | ACCESS_CONF,
                   "Largest ?limit= a list accepts (default 1000); without "
                   "?limit= lists are complete"),
     AP_INIT_TAKE1("PyFarmJobsDefaultAutodeleteTime", set_autodelete, NULL,
-                  OR_ALL,
+                  RSRC_CONF | ACCESS_CONF,
                   "autodelete_time in seconds of jobs submitted "
                   "without one (default none)"),
     AP_INIT_TAKE1("PyFarmJobsLogDir", set_log_dir, NULL,
@@ -124,7 +124,7 @@ static const command_rec pfj_directives[] = {
                   "writable by httpd's User (default " PFJ_DEFAULT_LOG_DIR
                   "; made at startup)"),
     AP_INIT_TAKE1("PyFarmJobsMaxLogSize", set_size_slot, SLOT(max_log_size),
-                  OR_ALL,
+                  RSRC_CONF | ACCESS_CONF,
                   "Largest task log file upload in bytes (default "
                   "1073741824); larger uploads are answered 413"),
     {NULL}};

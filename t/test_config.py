@@ -67,3 +67,51 @@ def test_bad_directive_values_are_refused_at_configtest(farm):
     for directive, message in cases:
         status, output = configtest(farm, DBD, directive)
         assert status != 0 and message in output, (directive, output)
+
+
+# One line per directive of the module, with a valid value: each is the
+# admin's (server config, <Location>, <Directory>) and refused in .htaccess.
+DIRECTIVES = [
+    "PyFarmJobsBase /api/v1/jobs",
+    "PyFarmJobsMaxBodySize 1073741824",
+    "PyFarmJobsAutocreateUsers Off",
+    "PyFarmJobsAutocreateUserEmail {username}@example.com",
+    "PyFarmJobsMaxTasksPerJob 100000000",
+    "PyFarmJobsMaxListLimit 100000000",
+    "PyFarmJobsDefaultAutodeleteTime 60",
+    "PyFarmJobsLogDir /tmp",
+    "PyFarmJobsMaxLogSize 107374182400",
+]
+
+
+def test_htaccess_cannot_set_the_modules_directives(farm):
+    httpd = farm.other_httpd("httpd-htaccess")
+    httpd.extra_conf = (f'<Directory "{httpd.htdocs}/site">\n'
+                        "    AllowOverride All\n</Directory>")
+    site = os.path.join(httpd.htdocs, "site")
+
+    def htaccess(name, text):
+        """htdocs/site/<name>/.htaccess holding text, and a file beside it."""
+        folder = os.path.join(site, name)
+        farmlib.make_dir(folder)
+        farmlib.write_file(os.path.join(folder, ".htaccess"), text + "\n")
+        farmlib.write_file(os.path.join(folder, "file.txt"), "hello\n")
+        return f"/site/{name}/file.txt"
+
+    try:
+        httpd.start()
+        client = farmlib.Client(httpd.port)
+        # .htaccess files are read there: one of httpd's own is obeyed
+        assert client.get(htaccess("plain", "")).status == 200
+        assert client.get(htaccess("denied", "Require all denied")).status == 403
+        for n, line in enumerate(DIRECTIVES):
+            mark = httpd.error_log_size()
+            resp = client.get(htaccess(f"d{n}", line))
+            assert resp.status == 500, (line, resp.status)
+            name = line.split()[0]
+            assert any(f"{name} not allowed here" in entry
+                       for entry in httpd.error_log_lines(mark)), \
+                (line, httpd.error_log_lines(mark))
+        client.close()
+    finally:
+        httpd.stop()

@@ -59,7 +59,7 @@ AddLanguage de .de
 
 USER, PASSWORD = "artist", "render farm"
 HTACCESS = """\
-PyFarmJobsMaxBodySize 8
+LimitRequestBody 8
 ForceType text/x-read-from-htaccess
 """
 
@@ -88,7 +88,7 @@ def test_directory_sections_and_htaccess_do_not_apply_to_the_api(farm):
         job = expect(client.get("/open/api/v1/jobs/1"), 200,
                      headers={"Content-Type": JSON_TYPE}).json()
         assert job["title"] == "Demo shot 010", job
-        # the .htaccess of .../lax is not read: the body limit is the default
+        # the .htaccess of .../lax is not read: httpd's body limit stays off
         resp = client.post("/lax/api/v1/jobs/", json={"title": "from lax", "jobtype": "Blender"})
         expect(resp, 201, headers={"Content-Type": JSON_TYPE})
         # a job title is no file name: mod_mime sees no extension in it

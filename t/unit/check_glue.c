@@ -112,12 +112,21 @@ START_TEST(directives_take_what_httpd_parses)
     ck_assert_int_eq(directive("PyFarmJobsMaxBodySize")->args_how, TAKE1);
     ck_assert_int_eq(directive("PyFarmJobsMaxTasksPerJob")->args_how, TAKE1);
     ck_assert_int_eq(directive("PyFarmJobsMaxListLimit")->args_how, TAKE1);
-    /* server config and <Location>, never .htaccess */
-    ck_assert_int_eq(directive("PyFarmJobsBase")->req_override,
-                     RSRC_CONF | ACCESS_CONF);
-    ck_assert_int_eq(directive("PyFarmJobsLogDir")->req_override,
-                     RSRC_CONF | ACCESS_CONF);
-    ck_assert_int_eq(directive("PyFarmJobsMaxBodySize")->req_override, OR_ALL);
+}
+END_TEST
+
+/* Every directive: server config and <Location>/<Directory>, never
+ * .htaccess (a user's .htaccess must not raise the admin's limits). */
+START_TEST(directives_are_the_admins_only)
+{
+    const command_rec *cmd;
+    int n = 0;
+
+    for (cmd = pyfarm_jobs_module.cmds; cmd->name; cmd++, n++) {
+        ck_assert_msg(cmd->req_override == (RSRC_CONF | ACCESS_CONF), "%s",
+                      cmd->name);
+    }
+    ck_assert_int_eq(n, 9);
 }
 END_TEST
 
@@ -783,6 +792,7 @@ static Suite *glue_suite(void)
 
     tcase_add_checked_fixture(directives, setup, teardown);
     tcase_add_test(directives, directives_take_what_httpd_parses);
+    tcase_add_test(directives, directives_are_the_admins_only);
     tcase_add_test(directives, max_body_size_good_and_bad);
     tcase_add_test(directives, counts_good_and_bad);
     tcase_add_test(directives, base_good_and_bad);
