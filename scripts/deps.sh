@@ -9,19 +9,33 @@
 set -euo pipefail
 
 packages=(
-    apache2 apache2-dev libaprutil1-dbd-pgsql
+    apache2 apache2-dev libaprutil1-dbd-pgsql libpq-dev
     postgresql postgresql-client
     libjson-c-dev zlib1g-dev check
     autoconf automake libtool pkg-config make gcc libc6-dev
-    python3 curl wrk clang-format
+    python3 curl wrk clang-format locales
 )
+
+# t/test_db_errors.py runs a database whose lc_messages is German: the
+# locale must exist (localedef needs root and the locales package).
+make_locale() {
+    locale -a 2>/dev/null | grep -qix 'de_DE.utf8' && return 0
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "deps.sh: locale de_DE.UTF-8 is missing; run this script as root" >&2
+        return 1
+    fi
+    localedef -i de_DE -c -f UTF-8 de_DE.UTF-8
+}
 
 missing=()
 for pkg in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
     [[ $status == "install ok installed" ]] || missing+=("$pkg")
 done
-(( ${#missing[@]} == 0 )) && exit 0
+if (( ${#missing[@]} == 0 )); then
+    make_locale
+    exit 0
+fi
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "deps.sh: missing packages: ${missing[*]}; run this script as root" >&2
@@ -45,3 +59,4 @@ if ! { apt-get -qq update && apt-get -qq install -y --no-install-recommends "${m
     exit 1
 fi
 rm -f "$log"
+make_locale

@@ -1,10 +1,10 @@
 /*
  * db_session.h - what the module does once per pooled database connection:
- * its session is set up for the module's plans (JIT off), through mod_dbd's
- * post_connect hook as a new connection opens, and again when db.c finds
- * the session replaced (a reconnection after a lost session).  The first
- * connection of each process also checks that the indexes the module's
- * plans need exist (core/indexes.h).
+ * its session is set up for the module (JIT off, verbose errors), through
+ * mod_dbd's post_connect hook as a new connection opens, and again when
+ * db.c finds the session replaced (a reconnection after a lost session).
+ * The first connection of each process also checks that the indexes the
+ * module's plans need exist (core/indexes.h).
  */
 #ifndef PFJ_HTTP_DB_SESSION_H
 #define PFJ_HTTP_DB_SESSION_H
@@ -22,9 +22,14 @@ extern const pfj_stmt pfj_db_session_stmts[];
 apr_status_t pfj_db_post_connect(apr_pool_t *pool, dbd_cfg_t *cfg,
                                  ap_dbd_t *dbd);
 
-/* Sets the session of dbd up: JIT off, for the session (not a transaction:
- * call it outside one).  0 on success; failures are logged for s. */
+/* Sets the session of dbd up: errors in libpq's verbose form (they carry
+ * their SQLSTATE: core/sqlstate.h), and JIT off, for the session (not a
+ * transaction: call it outside one).  0 on success; failures are logged
+ * for s. */
 int pfj_db_setup_session(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s);
+
+/* 1 when libpq found dbd's connection broken (the server went away). */
+int pfj_db_session_broken(ap_dbd_t *dbd);
 
 /* Checks that the database has every index of sql/indexes.sql that the
  * module's plans need (core/indexes.h) and logs one warning for s naming

@@ -8,6 +8,7 @@
 #include <http_log.h>
 #include "http/db.h"
 #include "http/db_session.h"
+#include "core/sqlstate.h"
 
 APLOG_USE_MODULE(pyfarm_jobs);
 
@@ -17,39 +18,6 @@ static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire_fn;
 /* Every statement table, kept to prepare them again on a connection that
  * lost them (see repair_statements). */
 static const pfj_stmt *const *all_tables;
-
-/* Substrings of PostgreSQL errors after which the same request may succeed
- * later: the answer is 503, which agents retry, never a 4xx or 500. */
-static const char *const transient_errors[] = {
-    "deadlock detected",      "could not serialize access",
-    "lock timeout",           "statement timeout",
-    "the database system is", "could not connect",
-    "too many connections",   NULL};
-
-/* Errors of a session that is gone: after a PostgreSQL restart a pooled
- * connection first fails with one of these, then libpq reconnects it
- * (mod_dbd's check on acquiring it) and the new session has none of the
- * prepared statements.  Both are repaired and the statement run again. */
-static const char *const lost_session_errors[] = {
-    "prepared statement \"pfj_",
-    "terminating connection",
-    "server closed the connection",
-    "no connection to the server",
-    "connection to server was lost",
-    "could not receive data from server",
-    NULL};
-
-static int matches_any(const char *msg, const char *const *patterns)
-{
-    int i;
-
-    for (i = 0; patterns[i]; i++) {
-        if (strstr(msg, patterns[i])) {
-            return 1;
-        }
-    }
-    return 0;
-}
 
 int pfj_db_bind_mod_dbd(void)
 {
@@ -129,19 +97,28 @@ static const char *error_text(pfj_db *db, int rv)
     return msg ? msg : "(no message)";
 }
 
+/* What the failure rv means, by its SQLSTATE (the message's words are
+ * PostgreSQL's lc_messages); an error without one is libpq's own, and
+ * the session is lost when libpq found the connection broken. */
+static pfj_db_failure failure_of(pfj_db *db, int rv)
+{
+    char code[PFJ_SQLSTATE_SIZE];
+
+    if (pfj_sqlstate_parse(error_text(db, rv), code)) {
+        return pfj_sqlstate_failure(code);
+    }
+    return pfj_db_session_broken(db->dbd) ? PFJ_DB_FAILURE_LOST_SESSION
+                                          : PFJ_DB_FAILURE_OTHER;
+}
+
 /* Records a failed statement: logged with the database's own words. */
 static int fail(pfj_db *db, const char *label, int rv)
 {
-    const char *msg = error_text(db, rv);
-
     db->failed = 1;
-    db->transient = db->transient || matches_any(msg, transient_errors)
-                    || matches_any(msg, lost_session_errors)
-                    || apr_dbd_check_conn(db->dbd->driver, db->r->pool,
-                                          db->dbd->handle)
-                           != APR_SUCCESS;
+    db->transient = db->transient
+                    || failure_of(db, rv) != PFJ_DB_FAILURE_OTHER;
     ap_log_rerror(APLOG_MARK, db->transient ? APLOG_WARNING : APLOG_ERR, 0,
-                  db->r, "DBD: %s failed: %s", label, msg);
+                  db->r, "DBD: %s failed: %s", label, error_text(db, rv));
     return -1;
 }
 
@@ -216,8 +193,7 @@ static int recover_session(pfj_db *db)
  * request (a half-done transaction cannot be replayed). */
 static int may_retry(pfj_db *db, int rv)
 {
-    return db->nrun == 0
-           && matches_any(error_text(db, rv), lost_session_errors)
+    return db->nrun == 0 && failure_of(db, rv) == PFJ_DB_FAILURE_LOST_SESSION
            && recover_session(db) == 0;
 }
 

@@ -3,6 +3,7 @@
  */
 #include <apr_atomic.h>
 #include <apr_strings.h>
+#include <libpq-fe.h>
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
@@ -57,10 +58,34 @@ static const char *error_text(ap_dbd_t *dbd, int rv)
     return msg ? msg : "(no message)";
 }
 
+/* The connection's libpq handle; NULL for another driver (whose SQL
+ * dialect the module's statements do not speak anyway). */
+static PGconn *pgconn(ap_dbd_t *dbd)
+{
+    if (strcmp(apr_dbd_name(dbd->driver), "pgsql") != 0) {
+        return NULL;
+    }
+    return apr_dbd_native_handle(dbd->driver, dbd->handle);
+}
+
+int pfj_db_session_broken(ap_dbd_t *dbd)
+{
+    PGconn *conn = pgconn(dbd);
+
+    return conn && PQstatus(conn) == CONNECTION_BAD;
+}
+
 int pfj_db_setup_session(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
 {
+    PGconn *conn = pgconn(dbd);
     apr_dbd_results_t *res;
-    int rv = select_rows(dbd, p, SETUP, 0, NULL, &res);
+    int rv;
+
+    /* errors carry their SQLSTATE: "ERROR:  40P01: deadlock detected" */
+    if (conn) {
+        PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+    }
+    rv = select_rows(dbd, p, SETUP, 0, NULL, &res);
 
     if (rv != 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
@@ -70,7 +95,7 @@ int pfj_db_setup_session(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
         return -1;
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
-                 "database session set up: JIT off");
+                 "database session set up: JIT off, verbose errors");
     return 0;
 }
 
