@@ -5,10 +5,10 @@ and the request run, in English as in German (src/core/sqlstate.c,
 src/http/db.c).
 
 Each test runs a second httpd with the module over a database of its own
-in the test cluster, whose lc_messages, lock_timeout and statement_timeout
-are the test's; scripts/deps.sh makes the de_DE.UTF-8 locale."""
+in the test cluster, whose lc_messages is the test's, and bounds lock waits
+and statements with DBDInitSQL as the README says; scripts/deps.sh makes
+the de_DE.UTF-8 locale."""
 
-import re
 import threading
 
 from check import expect
@@ -25,13 +25,7 @@ def errors_database(farm, lc_messages):
     pg.create_database(DB)
     for name in ("schema.sql", "indexes.sql", "demo.sql"):
         pg.load_file(sql_path(name), dbname=DB)
-    set_database(farm, lc_messages=f"'{lc_messages}'", lock_timeout="'300ms'")
-
-
-def set_database(farm, **settings):
-    """Defaults of the database's new sessions."""
-    farm.pg.psql("".join(f"ALTER DATABASE {DB} SET {k} = {v};\n"
-                         for k, v in settings.items()))
+    pg.psql(f"ALTER DATABASE {DB} SET lc_messages = '{lc_messages}';")
 
 
 def hold_job_lock(farm, job):
@@ -48,33 +42,46 @@ def hold_job_lock(farm, job):
     return holder
 
 
-def first_task(farm, job):
-    return int(farm.pg.query(f"SELECT min(id) FROM tasks WHERE job_id = {job}",
-                             dbname=DB)[0][0])
+def job_tasks(farm, job, n):
+    return [int(t) for (t,) in farm.pg.query(
+        f"SELECT id FROM tasks WHERE job_id = {job} ORDER BY id LIMIT {n}", dbname=DB)]
 
 
-def task_state(farm, task):
-    return farm.pg.query(f"SELECT state FROM tasks WHERE id = {task}", dbname=DB)[0][0]
+def task_states(farm, tasks):
+    return farm.pg.query("SELECT id, state FROM tasks WHERE id IN"
+                         f" ({','.join(map(str, tasks))}) ORDER BY id", dbname=DB)
 
 
-def refused_while_locked(farm, httpd, sqlstate):
-    """A task state change waits for its job's lock held elsewhere until
-    the database's timeout cancels it: 503, nothing changed, and the
-    database's error (with its code) in httpd's log."""
-    task = first_task(farm, 1)
-    before = task_state(farm, task)
+def refused_while_locked(farm, httpd, sqlstate, clients=1):
+    """Task state changes (one per client, at once) wait for their job's
+    lock held elsewhere until the database's timeout cancels them: 503,
+    nothing changed, and the database's error (with its code) in httpd's
+    log, once per request."""
+    tasks = job_tasks(farm, 1, clients)
+    assert len(tasks) == clients
+    before = task_states(farm, tasks)
+    answers = [None] * clients
+
+    def change(i):
+        answers[i] = Client(httpd.port).post(f"/api/v1/jobs/1/tasks/{tasks[i]}",
+                                             json={"state": "running"})
+
     holder = hold_job_lock(farm, 1)
     mark = httpd.error_log_size()
+    threads = [threading.Thread(target=change, args=(i,)) for i in range(clients)]
     try:
-        resp = Client(httpd.port).post(f"/api/v1/jobs/1/tasks/{task}",
-                                       json={"state": "running"})
+        for thread in threads:
+            thread.start()
     finally:
+        for thread in threads:
+            thread.join()
         holder.join()
-    expect(resp, 503, json=UNAVAILABLE, headers={"Content-Type": "application/json"})
-    assert resp.headers.get("Retry-After", "").isdigit(), resp.headers
-    assert task_state(farm, task) == before
+    for resp in answers:
+        expect(resp, 503, json=UNAVAILABLE, headers={"Content-Type": "application/json"})
+        assert resp.headers.get("Retry-After", "").isdigit(), resp.headers
+    assert task_states(farm, tasks) == before
     logged = [line for line in httpd.error_log_lines(mark) if f":  {sqlstate}: " in line]
-    assert len(logged) == 1, httpd.error_log_lines(mark)
+    assert len(logged) == clients, httpd.error_log_lines(mark)
     return logged[0]
 
 
@@ -83,22 +90,26 @@ def terminate_module_sessions(farm):
                   f" WHERE datname = '{DB}' AND pid <> pg_backend_pid()")
 
 
+LOCK_BOUND = "DBDInitSQL \"SET lock_timeout = '300ms'\""
+STATEMENT_BOUND = ("DBDInitSQL \"SET lock_timeout = 0\"\n"
+                   "DBDInitSQL \"SET statement_timeout = '300ms'\"")
+
+
 def errors_in(farm, lc_messages, english):
     errors_database(farm, lc_messages)
-    httpd = farm.other_httpd(f"httpd-errors-{lc_messages}", dbname=DB)
+    httpd = farm.other_httpd(f"httpd-errors-{lc_messages}", dbname=DB,
+                             extra_conf=LOCK_BOUND)
     try:
         httpd.start()
-        clients = [Client(httpd.port) for _ in range(6)]
+        clients = [Client(httpd.port) for _ in range(4)]
         for client in clients:
             expect(client.get("/api/v1/jobs/1"), 200)
 
-        # lock_timeout: 55P03
-        line = refused_while_locked(farm, httpd, "55P03")
+        # lock_timeout: 55P03, on each of four connections at once
+        line = refused_while_locked(farm, httpd, "55P03", clients=4)
         assert ("lock timeout" in line) == english, line
 
-        # sessions lost (and their new ones without lock_timeout, with a
-        # statement_timeout): reconnected, prepared again, the requests run
-        set_database(farm, lock_timeout="0", statement_timeout="'300ms'")
+        # sessions lost: reconnected, prepared again, the requests run
         terminate_module_sessions(farm)
         mark = httpd.error_log_size()
         for client in clients:
@@ -106,9 +117,15 @@ def errors_in(farm, lc_messages, english):
             client.close()
         log = httpd.error_log_lines(mark)
         assert any("prepared statements restored" in entry for entry in log), log
-        assert not any(re.search(r"\[pyfarm_jobs:error\]", entry) for entry in log), log
+        assert not any("[pyfarm_jobs:error]" in entry for entry in log), log
+        # mod_dbd runs DBDInitSQL as it opens a connection; the module ran
+        # it again on the reconnected sessions: the bound still holds
+        refused_while_locked(farm, httpd, "55P03", clients=4)
+        httpd.stop()
 
         # statement_timeout: 57014
+        httpd.extra_conf = STATEMENT_BOUND
+        httpd.start()
         line = refused_while_locked(farm, httpd, "57014")
         assert ("statement timeout" in line) == english, line
     finally:

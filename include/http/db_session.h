@@ -28,6 +28,11 @@ apr_status_t pfj_db_post_connect(apr_pool_t *pool, dbd_cfg_t *cfg,
  * for s. */
 int pfj_db_setup_session(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s);
 
+/* A session that replaced a lost one (libpq reconnected dbd): the
+ * admin's DBDInitSQL statements run again, then pfj_db_setup_session().
+ * Call it outside a transaction; 0 when the setup succeeded. */
+int pfj_db_restore_session(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s);
+
 /* 1 when libpq found dbd's connection broken (the server went away). */
 int pfj_db_session_broken(ap_dbd_t *dbd);
 

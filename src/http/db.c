@@ -166,9 +166,9 @@ static apr_status_t end_forgotten_transaction(void *data)
 
 /* A session lost to a PostgreSQL restart: reconnects (libpq's reset, via
  * apr_dbd_check_conn), prepares the statements again, sets the new
- * session up as mod_dbd's post_connect hook set up the first one (JIT
- * off: db_session.c), and reopens the transaction the request had
- * started.  A connection mod_dbd reset on acquiring it runs BEGIN fine and
+ * session up as mod_dbd set up the first one (DBDInitSQL, then the
+ * module's own setup: db_session.c), and reopens the transaction the
+ * request had started.  A connection mod_dbd reset on acquiring it runs BEGIN fine and
  * fails on the first prepared statement: that transaction is aborted and
  * must end before anything is prepared, and the session setup must come
  * outside any transaction (a rollback would undo it).  Every replaced
@@ -184,7 +184,7 @@ static int recover_session(pfj_db *db)
         control(db, "ROLLBACK");
     }
     repair_statements(db);
-    pfj_db_setup_session(db->dbd, db->r->pool, db->r->server);
+    pfj_db_restore_session(db->dbd, db->r->pool, db->r->server);
     return db->in_transaction ? control(db, "BEGIN") : 0;
 }
 

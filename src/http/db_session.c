@@ -14,6 +14,8 @@ APLOG_USE_MODULE(pyfarm_jobs);
 
 #define SETUP "pfj_session_setup"
 #define INDEX_CHECK "pfj_index_check"
+/* the connection pool's userdata: the DBD configuration it was opened by */
+#define DBD_CFG_KEY "pfj_dbd_cfg"
 
 /* JIT off for the session.  PostgreSQL's JIT compiler judges the
  * set-based statements (a submission's task insert, the jobs list)
@@ -141,6 +143,39 @@ int pfj_db_check_indexes(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
     return missing->nelts - 1;
 }
 
+/* mod_dbd runs DBDInitSQL as a connection opens, never after libpq has
+ * reconnected it: the admin's session settings (statement_timeout,
+ * lock_timeout, ...) would be lost with the session. */
+static void run_init_sql(ap_dbd_t *dbd, const dbd_cfg_t *cfg,
+                         const server_rec *s)
+{
+    const char *const *query;
+    int i, nrows, rv;
+
+    if (cfg == NULL || cfg->init_queries == NULL) {
+        return;
+    }
+    query = (const char *const *)cfg->init_queries->elts;
+    for (i = 0; i < cfg->init_queries->nelts; i++) {
+        if ((rv = apr_dbd_query(dbd->driver, dbd->handle, &nrows, query[i]))
+            != 0) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         "DBD: DBDInitSQL \"%s\" failed again on a "
+                         "reconnected session: %s",
+                         query[i], error_text(dbd, rv));
+        }
+    }
+}
+
+int pfj_db_restore_session(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
+{
+    void *cfg = NULL;
+
+    apr_pool_userdata_get(&cfg, DBD_CFG_KEY, dbd->pool);
+    run_init_sql(dbd, cfg, s);
+    return pfj_db_setup_session(dbd, p, s);
+}
+
 /* Set once the first connection of this process has checked the indexes:
  * each child checks once, at its first connection (mod_dbd opens DBDMin
  * of them as the child starts), not once per connection. */
@@ -158,6 +193,8 @@ apr_status_t pfj_db_post_connect(apr_pool_t *pool, dbd_cfg_t *cfg,
         || apr_pool_create(&p, pool) != APR_SUCCESS) {
         return DECLINED;
     }
+    /* kept with the connection for pfj_db_restore_session() */
+    apr_pool_userdata_setn(cfg, DBD_CFG_KEY, NULL, dbd->pool);
     pfj_db_setup_session(dbd, p, cfg->server);
     if (apr_atomic_cas32(&indexes_checked, 1, 0) == 0) {
         pfj_db_check_indexes(dbd, p, cfg->server);
