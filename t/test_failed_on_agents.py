@@ -15,7 +15,7 @@ Deliberate differences from the reference are marked "ours" below:
     got <type> instead" (reference: 500);
   * DELETE removes the pair (the reference never commits the removal; its
     own tests expect it gone);
-  * GET takes ?limit=&offset= (every list does).
+  * GET takes ?limit=&offset= and links to the next page (every list does).
 The list is ordered by agent hostname, then agent id: the table has no
 column telling the insertion order.
 """
@@ -134,6 +134,26 @@ def test_list_pages(farm):  # ours
     expect(farm.client.get(url(1) + "?offset=2"), 200, json=[])
     expect_error(farm.client.get(url(1) + "?offset=-1"), 400,
                  "offset must be a non-negative integer")
+
+
+def test_list_links_to_the_next_page(farm):  # ours
+    third = "fedcba98-7654-4321-8fed-cba987654321"
+    add_agent(farm, OTHER_AGENT, "alpha01")
+    add_agent(farm, third, "zulu01")
+    for agent in (third, AGENT, OTHER_AGENT):
+        record_sql(farm, 11, agent)
+    entries = [{"id": OTHER_AGENT, "hostname": "alpha01"},
+               {"id": AGENT, "hostname": "render01"}, {"id": third, "hostname": "zulu01"}]
+    for job in (2, "002"):
+        path = url(11, job)
+        cases = (("", entries, None), ("limit=2", entries[:2], "limit=2&offset=2"),
+                 ("offset=1&limit=1", entries[1:2], "limit=1&offset=2"),
+                 ("limit=2&offset=1", entries[1:], None), ("limit=3", entries, None),
+                 ("limit=0", [], None), ("offset=3&limit=1", [], None))
+        for query, want, next_query in cases:
+            link = None if next_query is None else f'<{path}?{next_query}>; rel="next"'
+            expect(farm.client.get(f"{path}?{query}" if query else path), 200, json=want,
+                   headers={"Content-Type": JSON_TYPE, "Link": link})
 
 
 # -------------------------------------------------------------------- POST

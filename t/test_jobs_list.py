@@ -7,7 +7,9 @@ for a queued job with an assigned task, DB codes 100/105/106/107), with
 Deliberate differences from the reference: `%` and `_` in the title filter
 are taken literally (the reference's ILIKE treats them as wildcards), and a
 jobqueue value also finds a queue whose fullpath column is still NULL by its
-computed path (the reference compares the cached fullpath column only)."""
+computed path (the reference compares the cached fullpath column only);
+?limit= and ?offset= page the index, with a Link header to the next page
+(§1; the 400s of bad values)."""
 
 import urllib.parse
 
@@ -271,3 +273,71 @@ def test_state_codes_are_rendered_by_name(farm):
         set_job_column(farm, 2, "state", str(code))
         expect_jobs(get_index(farm), JOB_1, (*JOB_2, name))
 
+
+
+# ------------------------------------------------------ paging (ours, §1)
+
+BAD_LIMIT = "limit must be a non-negative integer"
+BAD_OFFSET = "offset must be a non-negative integer"
+
+
+def add_jobs(farm, count):
+    """`count` jobs "Job <n>" without tasks, made in one statement; their
+    (id, title) in id order."""
+    rows = farm.pg.query(f"""
+        INSERT INTO jobs (title, jobtype_version_id, weight, hidden, to_be_deleted,
+                          completion_notify_sent, time_submitted)
+        SELECT 'Job ' || g, jobtype_version_id, weight, hidden, to_be_deleted,
+               completion_notify_sent, time_submitted
+          FROM jobs, generate_series(1, {count}) g WHERE id = 2
+         ORDER BY g RETURNING id, title""")
+    return sorted((int(i), title) for i, title in rows)
+
+
+def expect_page(resp, jobs, next_query=None, path=INDEX):
+    """200 with exactly these (id, title) queued jobs and a Link to
+    ?`next_query` of `path`, or (None) no Link."""
+    want = None if next_query is None else f'<{path}?{next_query}>; rel="next"'
+    return expect(resp, 200, json=[{"id": i, "title": t, "state": "queued"} for i, t in jobs],
+                  headers={"Content-Type": JSON_TYPE, "Link": want})
+
+
+def test_limit_and_offset_page_the_index(farm):
+    jobs = [JOB_1, JOB_2] + add_jobs(farm, 3)
+    expect_page(get_index(farm), jobs)                       # no parameters: no Link
+    expect_page(farm.client.get(INDEX + "?limit=2"), jobs[:2], "limit=2&offset=2")
+    expect_page(farm.client.get(INDEX + "?limit=2&offset=2"), jobs[2:4], "limit=2&offset=4")
+    expect_page(farm.client.get(INDEX + "?offset=2&limit=2"), jobs[2:4], "limit=2&offset=4")
+    expect_page(farm.client.get(INDEX + "?limit=2&offset=4"), jobs[4:])
+    expect_page(farm.client.get(INDEX + "?limit=1&offset=3"), jobs[3:4], "limit=1&offset=4")
+    expect_page(farm.client.get(INDEX + "?limit=5"), jobs)    # reaches the end exactly
+    expect_page(farm.client.get(INDEX + "?limit=6"), jobs)
+    expect_page(farm.client.get(INDEX + "?offset=3"), jobs[3:])
+    expect_page(farm.client.get(INDEX + "?offset=5&limit=1"), [])
+    expect_page(farm.client.get(INDEX + "?limit=0"), [])      # an empty page: no next
+    expect_page(farm.client.get(INDEX + "?offset=9223372036854775807&limit=1"), [])
+
+
+def test_link_keeps_the_filters_and_the_path(farm):
+    jobs = add_jobs(farm, 3)
+    expect_page(farm.client.get(INDEX + "?title=job&offset=1&limit=1&jobtype=Blender"),
+                jobs[1:2], "title=job&limit=1&jobtype=Blender&offset=2")
+    expect_page(farm.client.get(INDEX + "?title=Job%203&limit=1"), jobs[2:])
+    expect_page(farm.client.get("/farm" + INDEX + "?title=JOB+&limit=2"), jobs[:2],
+                "title=JOB+&limit=2&offset=2", path="/farm" + INDEX)
+
+
+def test_limit_above_the_maximum_is_cut_down(farm):
+    # PyFarmJobsMaxListLimit is 1000 by default; the Link goes on from there
+    jobs = [JOB_1, JOB_2] + add_jobs(farm, 1000)
+    resp = farm.client.get(INDEX + "?limit=5000")
+    expect_page(resp, jobs[:1000], "limit=5000&offset=1000")
+    expect_page(farm.client.get(INDEX + "?limit=5000&offset=1000"), jobs[1000:])
+
+
+def test_bad_paging_values_are_400_before_the_filters(farm):
+    for value in ("", "-1", "+1", "1.5", "x", "9223372036854775808"):
+        for name, message in (("limit", BAD_LIMIT), ("offset", BAD_OFFSET)):
+            expect(farm.client.get(f"{INDEX}?user=bob&{name}={value}"), 400,
+                   json={"error": message}, headers={"Content-Type": JSON_TYPE, "Link": None})
+    expect(farm.client.get(INDEX + "?offset=x&limit=y"), 400, json={"error": BAD_LIMIT})

@@ -18,7 +18,7 @@ differences are marked "ours" below:
     "<flag> must be true, false, 0, 1 or null";
   * a user already notified for the job -> 409 "User <name> is already
     notified for this job" (the reference fails on the primary key);
-  * GET takes ?limit=&offset= (every list does).
+  * GET takes ?limit=&offset= and links to the next page (every list does).
 """
 
 import urllib.parse
@@ -140,6 +140,24 @@ def test_list_pages(farm):  # ours
     expect(farm.client.get(url(1) + "?offset=5"), 200, json=[])
     expect_error(farm.client.get(url(1) + "?limit=x"), 400,
                  "limit must be a non-negative integer")
+
+
+def test_list_links_to_the_next_page(farm):  # ours
+    bob, carol = add_user(farm, "bob"), add_user(farm, "carol")
+    for user in (carol, 1, bob):
+        subscribe_sql(farm, 2, user)
+    entries = [alice()] + [{"id": i, "username": n, "email": None, **DEFAULT_FLAGS}
+                           for i, n in ((bob, "bob"), (carol, "carol"))]
+    for job in (2, "Demo shot 020"):
+        path = url(job)
+        cases = (("", entries, None), ("limit=2", entries[:2], "limit=2&offset=2"),
+                 ("offset=1&limit=1", entries[1:2], "limit=1&offset=2"),
+                 ("limit=2&offset=1", entries[1:], None), ("limit=3", entries, None),
+                 ("limit=0", [], None), ("offset=3&limit=1", [], None))
+        for query, want, next_query in cases:
+            link = None if next_query is None else f'<{path}?{next_query}>; rel="next"'
+            expect(farm.client.get(f"{path}?{query}" if query else path), 200, json=want,
+                   headers={"Content-Type": JSON_TYPE, "Link": link})
 
 
 def test_list_escapes_non_ascii(farm):

@@ -22,9 +22,10 @@ Deliberate differences from the reference, marked "ours" below:
   * uploads are capped (PyFarmJobsMaxLogSize, 413) and written to a
     temporary file renamed into place; downloads have Content-Length,
     Accept-Ranges, Last-Modified, and Range works;
-  * the list takes ?limit=&offset= and is ordered by log id; a log without
-    an agent shows "agent_id": null there, as in the log object (the
-    reference's list shows the string "None").
+  * the list takes ?limit=&offset= (with a Link to the next page) and is
+    ordered by log id; a log without an agent shows "agent_id": null
+    there, as in the log object (the reference's list shows the string
+    "None").
 A NUL (%00) or an encoded slash (%2F) in the identifier matches no route
 (§0.1, 404 "... was not found"), as the reference's router does for "/".
 """
@@ -237,6 +238,36 @@ def test_list_pages(farm):  # ours
     assert names == ["b", "c"]
     expect_error(farm.client.get(logs_url() + "?limit=x"), 400,
                  "limit must be a non-negative integer")
+
+
+def listed_logs(farm, task=1, attempt=1):
+    """The list items of a task's attempt as stored, in log id order (§11.1;
+    created_on rendered as §0.6 says)."""
+    rows = farm.pg.query(
+        "SELECT l.identifier, to_char(l.created_on, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"
+        "       l.agent_id FROM task_logs l"
+        "  JOIN task_log_associations a ON a.task_log_id = l.id"
+        f" WHERE a.task_id = {task} AND a.attempt = {attempt} ORDER BY l.id")
+    return [{"identifier": i, "created_on": c[:-7] if c.endswith(".000000") else c,
+             "agent_id": a} for i, c, a in rows]
+
+
+def test_list_links_to_the_next_page(farm):  # ours
+    for name in ("a", "b"):
+        registered(farm, name)
+    register_sql(farm, "c")
+    registered(farm, "other", attempt=2)
+    entries = listed_logs(farm)
+    assert [e["identifier"] for e in entries] == ["a", "b", "c"]
+    path = logs_url(job="01", task="001", attempt="1")
+    cases = (("", entries, None), ("limit=2", entries[:2], "limit=2&offset=2"),
+             ("offset=1&limit=1", entries[1:2], "limit=1&offset=2"),
+             ("limit=2&offset=1", entries[1:], None), ("limit=3", entries, None),
+             ("limit=0", [], None), ("offset=3&limit=1", [], None))
+    for query, want, next_query in cases:
+        link = None if next_query is None else f'<{path}?{next_query}>; rel="next"'
+        expect(farm.client.get(f"{path}?{query}" if query else path), 200, json=want,
+               headers={"Content-Type": JSON_TYPE, "Link": link})
 
 
 # ------------------------------------------------------- §11.2 register
