@@ -6,9 +6,11 @@
 -- and UNIQUE constraints (schema.md §0).  The statements below add the ones
 -- mod_pyfarm_jobs' queries need.  They are purely additive:
 --
---   * only CREATE INDEX IF NOT EXISTS: idempotent, may be run any number of
---     times, on a fresh database (after sql/schema.sql) or on a database that
---     pyfarm-master created;
+--   * only CREATE INDEX IF NOT EXISTS (and DROP INDEX IF EXISTS of a pfj_
+--     index an earlier version made and a new one supersedes): idempotent,
+--     may be run any number of times, on a fresh database (after
+--     sql/schema.sql), on a database that pyfarm-master created, or on one
+--     an earlier version of this file indexed;
 --   * every name starts with pfj_ so they are easy to tell apart from
 --     pyfarm's own objects (and to drop: DROP INDEX pfj_...);
 --   * pyfarm-master itself is unaffected by them.
@@ -45,14 +47,22 @@ BEGIN;
 -- ---------------------------------------------------------------------------
 
 -- Every per-job task query:
---   GET  /jobs/<job>/tasks/            (tasks of a job ORDER BY frame)
+--   GET  /jobs/<job>/tasks/            (tasks of a job ORDER BY frame, id,
+--                                       page by page from a cursor)
 --   GET  /jobs/<job>, POST /jobs/      (start/end = min/max frame of the job)
 --   POST /jobs/, POST /jobs/<job>      (frame range -> tasks: existing frames, §9.1)
 --   POST /jobs/<job>/tasks/<id>        (job state recomputation counts, §9.2)
 --   DELETE /jobs/<job>                 (tasks of the job, §9.4; FK check
 --                                       tasks.job_id when the job row goes)
-CREATE INDEX IF NOT EXISTS pfj_tasks_job_frame_idx
-    ON tasks (job_id, frame);
+-- With id, the index is in the lists' own order, (frame, id): a page is an
+-- ordered scan from the cursor whatever PostgreSQL believes of the job's
+-- size (a job submitted since the last ANALYZE looks empty, and an index
+-- on (job_id, frame) alone was then passed over for a sort of every task
+-- after the cursor).
+CREATE INDEX IF NOT EXISTS pfj_tasks_job_frame_id_idx
+    ON tasks (job_id, frame, id);
+-- Its predecessor on (job_id, frame), from earlier versions: superseded.
+DROP INDEX IF EXISTS pfj_tasks_job_frame_idx;
 
 -- The task list filtered by state, page by page (doc/api.md §8):
 --   GET  /jobs/<job>/tasks/?state=...  one ordered range scan per state

@@ -6,7 +6,7 @@
 #include "core/indexes.h"
 
 const char *const pfj_required_indexes[PFJ_REQUIRED_INDEX_COUNT] = {
-    "pfj_tasks_job_frame_idx",
+    "pfj_tasks_job_frame_id_idx",
     "pfj_tasks_agent_id_idx",
     "pfj_failed_tasks_in_agents_task_id_idx",
     "pfj_task_log_associations_task_attempt_idx",

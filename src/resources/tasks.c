@@ -74,15 +74,19 @@ enum full_task_column {
  * COALESCE(state, 0), frame, id), from the cursor on; PostgreSQL merges
  * them by (frame, id).  (With state itself in the index, the queued
  * branch, state IS NULL, would not be known to come in frame order: the
- * COALESCE gives it an equality.  IS NOT DISTINCT FROM keeps each branch
- * exact.)  A state that is not asked for has a branch LIMIT of 0, which
- * reads nothing.  The empty first branch only opens the UNION ALL. */
+ * COALESCE gives it an equality.)  The branch says nothing else of the
+ * state: "state IS NULL" would let PostgreSQL take the small partial
+ * pfj_tasks_unfinished_idx for a job its statistics do not know yet (one
+ * submitted since the last ANALYZE looks empty) and sort every queued
+ * task after the cursor.  (COALESCE(state, 0) = 0 also holds for a stored
+ * 0, which is no state PyFarm writes.)  A state that is not asked for
+ * has a branch LIMIT of 0, which reads nothing.  The empty first branch
+ * only opens the UNION ALL. */
 /* clang-format off */
 #define STATE_BRANCH(name, code)                                         \
     " UNION ALL (SELECT " TASK_COLUMNS " FROM tasks t"                   \
     "  WHERE t.job_id = %lld"                                            \
     "    AND COALESCE(t.state, 0) = COALESCE(" code ", 0)"               \
-    "    AND t.state IS NOT DISTINCT FROM " code                         \
     "    AND (t.frame, t.id) > (%s::numeric, %lld)"                      \
     "  ORDER BY t.frame, t.id LIMIT %lld)"
 /* clang-format on */
@@ -102,8 +106,8 @@ const pfj_stmt pfj_tasks_stmts[] = {
     /* §8: the job the list belongs to. */
     {STMT_TASKS_JOB,
      "SELECT id FROM jobs WHERE id = " PFJ_JOB_REF_SQL},
-    /* §8: the list's rows after a (frame, id): pfj_tasks_job_frame_idx,
-     * read from that frame on, each frame's tasks sorted by id. */
+    /* §8: the list's rows after a (frame, id): pfj_tasks_job_frame_id_idx,
+     * (job_id, frame, id), read in order from the cursor on. */
     {STMT_TASKS_PAGE,
      "SELECT " TASK_COLUMNS " FROM tasks t"
      " WHERE t.job_id = %lld AND (t.frame, t.id) > (%s::numeric, %lld)"

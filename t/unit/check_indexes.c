@@ -39,8 +39,9 @@ START_TEST(test_array_literal)
     const char *c;
     int commas = 0;
 
-    ck_assert(strncmp(text, "{pfj_tasks_job_frame_idx,pfj_tasks_agent_id_idx,",
-                      48)
+    ck_assert(strncmp(text,
+                      "{pfj_tasks_job_frame_id_idx,pfj_tasks_agent_id_idx,",
+                      51)
               == 0);
     ck_assert_str_eq(text + strlen(text) - 31,
                      ",pfj_tasks_job_state_frame_idx}");
