@@ -1106,3 +1106,31 @@ def test_get_after_submit_renders_frames_as_floats(farm):
     resp = created(farm, body(start=1, end=3), start=1, end=3)
     got = farm.client.get(URL + str(new_id(resp)))
     expect(got, 200, json={**resp.json(), "start": 1.0, "end": 3.0})
+
+
+def test_the_answer_is_the_job_as_get_shows_it(farm):
+    # The answer is built from what the submission's statement wrote (its
+    # RETURNING rows), not read back: it must be exactly what GET shows,
+    # with every relation, new users (one notified, one the owner) and new
+    # tags among them.
+    parent = new_id(created(farm, body()))
+    payload = body(
+        start=2.0, end=8.0, by=3.0, user="dora", jobqueue="render/hi",
+        tags=["workstation", "fresh-tag"],
+        tag_requirements=[{"tag": "linux", "negate": True}, {"tag": "gpu", "negate": False}],
+        software_requirements=[{"software": "blender", "min_version": "2.79"},
+                               {"software": "ffmpeg", "max_version": "4.1"}],
+        parents=[{"id": parent}, {"id": 1}],
+        notified_users=[{"username": "erin", "on_deletion": True},
+                        {"username": "alice", "on_success": False}],
+        data={"scene": "x.blend"}, environ={"A": "1"}, priority=5)
+    resp = send(farm, payload)
+    expect(resp, 201)
+    job = new_id(resp)
+    got = expect(farm.client.get(URL + str(job)), 200).json()
+    expect(resp, 201, json=got)
+    assert got["user"] == "dora" and got["jobqueue"] == "/render/hi", got
+    assert [p["id"] for p in got["parents"]] == [1, parent], got
+    assert [n["username"] for n in got["notified_users"]] == ["alice", "erin"], got
+    assert sorted(got["tags"]) == ["fresh-tag", "workstation"], got
+    assert (got["start"], got["end"]) == (2.0, 8.0), got

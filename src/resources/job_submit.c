@@ -8,8 +8,9 @@
  * job group) is answered by one statement.  The job, its tasks (one
  * generate_series over the exact decimal frame range), its requirements,
  * dependencies, tags and notified users are then written by one statement
- * that also creates the users and tags that do not exist yet, and the
- * answer is read back in the same transaction.
+ * that also creates the users and tags that do not exist yet and returns
+ * the answer, built from what it wrote (its RETURNING rows) rather than
+ * read back.
  */
 #include <httpd.h>
 #include "resources/job_input.h"
@@ -17,6 +18,10 @@
 #include "resources/jobs.h"
 #include "core/job_submit_rules.h"
 #include "core/job_columns.h"
+#include "resources/job_object.h"
+
+/* A job object's extras as the statement below has just written them. */
+#define EXTRA_SUBMITTED(name, stored, submitted, render, schema) submitted
 
 /* clang-format off */
 const pfj_stmt pfj_job_submit_stmts[] = {
@@ -27,9 +32,11 @@ const pfj_stmt pfj_job_submit_stmts[] = {
      * "software": [{"software_id", "min_version_id", "max_version_id"}],
      * "parents": [id], "tag_requirements": [{"tag", "negate"}],
      * "notified": [{"username", "on_success", "on_failure",
-     * "on_deletion"}]}.  Returns the new job's id. */
+     * "on_deletion"}]}.  Returns the new job's object, as pfj_job_get
+     * returns a stored one (job_object.h). */
     {"pfj_submit_insert",
-     "WITH plan AS (SELECT %s::json AS p),"
+     "WITH RECURSIVE " PFJ_QUEUE_PATHS_CTE ","
+     " plan AS (SELECT %s::json AS p),"
      " wanted_users AS (SELECT DISTINCT name"
      "   FROM plan, json_array_elements_text(plan.p->'users') AS name),"
      " created_users AS ("
@@ -38,9 +45,9 @@ const pfj_stmt pfj_job_submit_stmts[] = {
      "     FROM wanted_users w, plan"
      "    WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.username = w.name)"
      "   ON CONFLICT (username) DO UPDATE SET username = EXCLUDED.username"
-     "   RETURNING id, username),"
-     " user_ids AS (SELECT id, username FROM created_users"
-     "   UNION ALL SELECT u.id, u.username"
+     "   RETURNING id, username, email),"
+     " user_ids AS (SELECT id, username, email FROM created_users"
+     "   UNION ALL SELECT u.id, u.username, u.email"
      "   FROM users u JOIN wanted_users w ON w.name = u.username),"
      PFJ_TAG_IDS_CTE
      " job AS ("
@@ -58,34 +65,38 @@ const pfj_stmt pfj_job_submit_stmts[] = {
      "       'time_finished', NULL,"
      "       'user_id', (SELECT id FROM user_ids"
      "                    WHERE username = plan.p->>'user'))) r"
-     "   RETURNING id, priority, num_tiles),"
+     "   RETURNING *),"
      " new_tasks AS ("
      PFJ_INSERT_TASKS("job.id", "job.priority", "job.num_tiles",
                   "generate_series((plan.p->>'start')::numeric,"
                   " (plan.p->>'end')::numeric, (plan.p->>'by')::numeric)")
-     "   RETURNING 1),"
-     " software AS ("
+     "   RETURNING frame),"
+     " software_reqs AS ("
      "   INSERT INTO job_software_requirements"
      "     (software_id, job_id, min_version_id, max_version_id)"
      "   SELECT (e.r->>'software_id')::integer, job.id,"
      "     (e.r->>'min_version_id')::integer, (e.r->>'max_version_id')::integer"
      "     FROM job, plan, json_array_elements(plan.p->'software')"
-     "          WITH ORDINALITY AS e(r, n) ORDER BY e.n),"
-     " parents AS ("
+     "          WITH ORDINALITY AS e(r, n) ORDER BY e.n"
+     "   RETURNING id, software_id, min_version_id, max_version_id),"
+     " parent_links AS ("
      "   INSERT INTO job_dependencies (parentid, childid)"
      "   SELECT DISTINCT v::bigint, job.id"
-     "     FROM job, plan, json_array_elements_text(plan.p->'parents') AS v),"
+     "     FROM job, plan, json_array_elements_text(plan.p->'parents') AS v"
+     "   RETURNING parentid),"
      " tag_links AS ("
      "   INSERT INTO job_tag_associations (job_id, tag_id)"
      "   SELECT DISTINCT job.id, t.id"
      "     FROM job, plan, json_array_elements_text(plan.p->'tags') AS v"
-     "     JOIN tag_ids t ON t.tag = v),"
-     " tag_requirements AS ("
+     "     JOIN tag_ids t ON t.tag = v"
+     "   RETURNING tag_id),"
+     " tag_reqs AS ("
      "   INSERT INTO job_tag_requirements (tag_id, job_id, negate)"
      "   SELECT t.id, job.id, (e.r->>'negate')::boolean"
      "     FROM job, plan, json_array_elements(plan.p->'tag_requirements')"
      "          WITH ORDINALITY AS e(r, n)"
-     "     JOIN tag_ids t ON t.tag = e.r->>'tag' ORDER BY e.n),"
+     "     JOIN tag_ids t ON t.tag = e.r->>'tag' ORDER BY e.n"
+     "   RETURNING id, tag_id, negate),"
      " notified AS ("
      "   INSERT INTO notified_users"
      "     (user_id, job_id, on_success, on_failure, on_deletion)"
@@ -93,28 +104,25 @@ const pfj_stmt pfj_job_submit_stmts[] = {
      "     (e.r->>'on_failure')::boolean, (e.r->>'on_deletion')::boolean"
      "     FROM job, plan, json_array_elements(plan.p->'notified')"
      "          WITH ORDINALITY AS e(r, n)"
-     "     JOIN user_ids u ON u.username = e.r->>'username' ORDER BY e.n)"
-     "SELECT id FROM job"},
+     "     JOIN user_ids u ON u.username = e.r->>'username' ORDER BY e.n"
+     "   RETURNING user_id, on_success, on_failure, on_deletion)"
+     "SELECT " PFJ_JOB_SHOWN_LIST PFJ_JOB_EXTRAS(EXTRA_SUBMITTED, ", ")
+     PFJ_JOB_OBJECT_FROM("job")},
     {NULL, NULL}
 };
 /* clang-format on */
 
-/* Writes the job and reads it back: 0 with *job on it, else the database
- * failed. */
+/* Writes the job: 0 with *job on its object, else the database failed. */
 static int insert_job(pfj_db *db, const pfj_job_plan *plan, pfj_rows *job)
 {
     const char *args[2];
-    pfj_rows rows;
 
     args[0] = json_object_to_json_string_ext(plan->plan,
                                              JSON_C_TO_STRING_PLAIN);
     args[1] = json_object_to_json_string_ext(plan->row,
                                              JSON_C_TO_STRING_PLAIN);
-    if (pfj_db_select_row(db, "pfj_submit_insert", 2, args, &rows) != 1
-        || pfj_job_select(db, pfj_db_col(&rows, 0), NULL, job) != 1) {
-        return -1;
-    }
-    return 0;
+    return pfj_db_select_row(db, "pfj_submit_insert", 2, args, job) == 1 ? 0
+                                                                         : -1;
 }
 
 /* The lookup and the decision on its row, in the transaction: DECLINED

@@ -6,82 +6,14 @@
 #include <http_protocol.h>
 #include <http_log.h>
 #include "resources/jobs.h"
+#include "resources/job_object.h"
 #include "core/count.h"
 #include "core/job_columns.h"
 #include "core/db_values.h"
 
 APLOG_USE_MODULE(pyfarm_jobs);
 
-/* Path of every job queue: its cached fullpath, else the parent's path and
- * its own name (doc/api.md §9.6). */
-/* clang-format off */
-#define QUEUE_PATHS_CTE \
-    "WITH RECURSIVE queue_paths(id, path) AS (" \
-    " SELECT id, COALESCE(fullpath, '/' || name)::text FROM job_queues" \
-    "  WHERE parent_jobqueue_id IS NULL" \
-    " UNION ALL" \
-    " SELECT q.id, COALESCE(q.fullpath, p.path || '/' || q.name)::text" \
-    "  FROM job_queues q JOIN queue_paths p ON q.parent_jobqueue_id = p.id) "
-
-/* The jobs at the other end of the job's dependencies: its parents are
- * the parentid of the rows whose childid it is, its children the other
- * way round (doc/api.md §0.8). */
-#define LINKED_JOBS_SQL(other_end, own_end) \
-    "(SELECT json_agg(json_build_object('id', o.id, 'title', o.title)" \
-    "                 ORDER BY o.id)" \
-    "   FROM job_dependencies d JOIN jobs o ON o.id = d." other_end \
-    "  WHERE d." own_end " = j.id)"
-
-/* What a job object shows beyond its own columns (core/job_columns.h),
- * after them in pfj_job_get: X(name, SQL, render, schema).  render is
- * the §0.6 kind, or FRAME and FLAG for columns the renderer reads itself;
- * schema the type GET /jobs/schema names ("" when it lists none).  The
- * first and last frame and "assigned" read one index entry each, not
- * every task of the job. */
-#define JOB_EXTRAS(X, S) \
-    X(jobtype, "jt.name", TEXT, "VARCHAR(64)") S \
-    X(jobtype_version, "jv.version", INT, "INTEGER") S \
-    X(user, "u.username", TEXT, "VARCHAR(255)") S \
-    X(jobqueue, "(SELECT path FROM queue_paths WHERE id = j.job_queue_id)", \
-      TEXT, "VARCHAR(255)") S \
-    X(jobgroup, "g.title", TEXT, "") S \
-    X(first_frame, "(SELECT frame FROM tasks WHERE job_id = j.id" \
-                   " ORDER BY frame LIMIT 1)", FRAME, "") S \
-    X(last_frame, "(SELECT frame FROM tasks WHERE job_id = j.id" \
-                  " ORDER BY frame DESC LIMIT 1)", FRAME, "") S \
-    X(assigned, "EXISTS (SELECT 1 FROM tasks WHERE job_id = j.id" \
-                "         AND agent_id IS NOT NULL)", FLAG, "") S \
-    X(tags, "(SELECT json_agg(t.tag ORDER BY t.id)" \
-            "   FROM job_tag_associations a JOIN tags t ON t.id = a.tag_id" \
-            "  WHERE a.job_id = j.id)", JSON_LIST, "") S \
-    X(software_requirements, \
-      "(SELECT json_agg(json_build_object(" \
-      "         'software_id', r.software_id, 'software', s.software," \
-      "         'min_version_id', r.min_version_id," \
-      "         'min_version', vmin.version," \
-      "         'max_version_id', r.max_version_id," \
-      "         'max_version', vmax.version) ORDER BY r.id)" \
-      "   FROM job_software_requirements r" \
-      "   JOIN software s ON s.id = r.software_id" \
-      "   LEFT JOIN software_versions vmin ON vmin.id = r.min_version_id" \
-      "   LEFT JOIN software_versions vmax ON vmax.id = r.max_version_id" \
-      "  WHERE r.job_id = j.id)", JSON_LIST, "") S \
-    X(tag_requirements, \
-      "(SELECT json_agg(json_build_object('tag', t.tag, 'negate', r.negate)" \
-      "                 ORDER BY r.id)" \
-      "   FROM job_tag_requirements r JOIN tags t ON t.id = r.tag_id" \
-      "  WHERE r.job_id = j.id)", JSON_LIST, "") S \
-    X(parents, LINKED_JOBS_SQL("parentid", "childid"), JSON_LIST, "") S \
-    X(children, LINKED_JOBS_SQL("childid", "parentid"), JSON_LIST, "") S \
-    X(notified_users, \
-      "(SELECT json_agg(json_build_object('id', nu.id," \
-      "         'username', nu.username, 'email', nu.email," \
-      "         'on_success', n.on_success, 'on_failure', n.on_failure," \
-      "         'on_deletion', n.on_deletion) ORDER BY nu.id)" \
-      "   FROM notified_users n JOIN users nu ON nu.id = n.user_id" \
-      "  WHERE n.job_id = j.id)", NOTIFIED, "")
-/* clang-format on */
-#define EXTRA_SQL(name, sql, render, schema) sql
+#define EXTRA_STORED(name, stored, submitted, render, schema) stored
 
 /* Statement labels, so that a misspelt one fails to compile. */
 #define STMT_JOBS_FILTERS "pfj_jobs_filters"
@@ -96,7 +28,7 @@ const pfj_stmt pfj_jobs_stmts[] = {
      * id, the first queue path that does not exist and the ids of those
      * that do. */
     {STMT_JOBS_FILTERS,
-     QUEUE_PATHS_CTE
+     "WITH RECURSIVE " PFJ_QUEUE_PATHS_CTE " "
      "SELECT (SELECT id FROM jobtypes WHERE name = %s),"
      "       (SELECT id FROM users WHERE username = %s),"
      "       (SELECT v FROM json_array_elements_text(%s::json)"
@@ -123,13 +55,9 @@ const pfj_stmt pfj_jobs_stmts[] = {
     /* §5 one job, with everything its JSON object shows, by id or by
      * title (the oldest job of that title). */
     {STMT_JOB_GET,
-     QUEUE_PATHS_CTE
-     "SELECT " PFJ_JOB_SHOWN_LIST JOB_EXTRAS(EXTRA_SQL, ", ")
-     "  FROM jobs j"
-     "  JOIN jobtype_versions jv ON jv.id = j.jobtype_version_id"
-     "  JOIN jobtypes jt ON jt.id = jv.jobtype_id"
-     "  LEFT JOIN users u ON u.id = j.user_id"
-     "  LEFT JOIN job_groups g ON g.id = j.job_group_id"
+     "WITH RECURSIVE " PFJ_QUEUE_PATHS_CTE " "
+     "SELECT " PFJ_JOB_SHOWN_LIST PFJ_JOB_EXTRAS(EXTRA_STORED, ", ")
+     PFJ_JOB_OBJECT_FROM("jobs")
      " WHERE j.id = " PFJ_JOB_REF_SQL},
     /* §7, §9.3, §9.4: the job and its direct children go, with their
      * tasks and every row that refers to them, and job groups left empty.
@@ -177,11 +105,11 @@ const pfj_stmt pfj_jobs_stmts[] = {
 /* clang-format on */
 
 /* Columns of pfj_job_get, in order: the shown columns, then the extras. */
-#define EXTRA_ENUM(name, sql, render, schema) PFJ_JC_##name,
+#define EXTRA_ENUM(name, stored, submitted, render, schema) PFJ_JC_##name,
 /* clang-format off */
 enum job_column {
     PFJ_JOB_COLUMNS(PFJ_JOB_COLUMN_ENUM, )
-    JOB_EXTRAS(EXTRA_ENUM, )
+    PFJ_JOB_EXTRAS(EXTRA_ENUM, )
     PFJ_JC_COUNT
 };
 /* clang-format on */
@@ -205,7 +133,8 @@ enum job_column {
 #define COLUMN_FIELD(name, render, schema, input, min, max) \
     FIELD_##render(name)
 /* clang-format on */
-#define EXTRA_FIELD(name, sql, render, schema) FIELD_##render(name)
+#define EXTRA_FIELD(name, stored, submitted, render, schema) \
+    FIELD_##render(name)
 /* clang-format off */
 static const struct {
     const char *key;
@@ -213,7 +142,7 @@ static const struct {
     pfj_db_kind kind;
 } job_fields[] = {
     PFJ_JOB_COLUMNS(COLUMN_FIELD, )
-    JOB_EXTRAS(EXTRA_FIELD, )
+    PFJ_JOB_EXTRAS(EXTRA_FIELD, )
 };
 /* clang-format on */
 
@@ -355,10 +284,10 @@ int pfj_jobs_delete(pfj_req *q)
 #define COLUMN_SCHEMA(name, render, schema, input, min, max) \
     SCHEMA_##render(name, schema)
 /* clang-format on */
-#define EXTRA_SCHEMA(name, sql, render, schema) {#name, schema},
+#define EXTRA_SCHEMA(name, stored, submitted, render, schema) {#name, schema},
 static const char *const schema_types[][2] = {
     PFJ_JOB_COLUMNS(COLUMN_SCHEMA, )
-        JOB_EXTRAS(EXTRA_SCHEMA, ){"start", "NUMERIC(10,4)"},
+        PFJ_JOB_EXTRAS(EXTRA_SCHEMA, ){"start", "NUMERIC(10,4)"},
     {"end", "NUMERIC(10,4)"},
 };
 
