@@ -21,6 +21,7 @@ import grp
 import hashlib
 import http.client
 import json as _json
+import math
 import os
 import pwd
 import re
@@ -297,6 +298,14 @@ def _stopped(server):
         _running.remove(server)
 
 
+def percentile(sorted_values, p):
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, math.ceil(p / 100.0 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
 # -------------------------------------------------------------- PostgreSQL
 
 def postgres_bindir():
@@ -320,13 +329,14 @@ class PostgresCluster:
 
     NULL = "\x1a<NULL>\x1a"  # how query() asks psql to print NULL
 
-    def __init__(self, basedir, port=None, fast=True):
+    def __init__(self, basedir, port=None, fast=True, options=None):
         self.basedir = prepare_basedir(basedir)
         self.datadir = os.path.join(self.basedir, "pgdata")
         self.sockdir = os.path.join(self.basedir, "pgsock")
         self.logfile = os.path.join(self.basedir, "postgres.log")
         self.port = port or free_port()
         self.fast = fast
+        self.options = dict(options or {})   # more server options (-c k=v)
         self.bindir = postgres_bindir()
 
     def __repr__(self):
@@ -358,6 +368,7 @@ class PostgresCluster:
                 "unix_socket_directories": self.sockdir, "max_connections": 200}
         if self.fast:
             opts.update(fsync="off", synchronous_commit="off", full_page_writes="off")
+        opts.update(self.options)
         return shlex.join(arg for k, v in opts.items() for arg in ("-c", f"{k}={v}"))
 
     def running(self):
@@ -387,12 +398,28 @@ class PostgresCluster:
         except CommandError as exc:
             raise CommandError(f"{exc}\n--- {self.logfile}\n{tail(self.logfile)}") from None
 
-    def stop(self):
-        """Fast shutdown (disconnects clients), waiting for it; no-op when down."""
+    def stop(self, mode="fast"):
+        """Shutdown (fast: disconnects clients; immediate: as a crash would),
+        waiting for it; no-op when down."""
         if self.initialized() and self.running():
-            self._tool("pg_ctl", "stop", "-D", self.datadir, "-m", "fast", "-w",
+            self._tool("pg_ctl", "stop", "-D", self.datadir, "-m", mode, "-w",
                        "-t", str(STOP_TIMEOUT), timeout=STOP_TIMEOUT + 10)
         _stopped(self)
+
+    def standby(self, basedir, options=None):
+        """A streaming standby of this running cluster, copied with
+        pg_basebackup -R into basedir (not started)."""
+        standby = PostgresCluster(basedir, fast=self.fast, options=options)
+        make_dir(standby.datadir, 0o700, PG_ACCOUNT)
+        self._tool("pg_basebackup", "-D", standby.datadir, "-R", "-X", "stream", "-c", "fast",
+                   "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                   *(["--no-sync"] if self.fast else []))
+        return standby
+
+    def promote(self):
+        """A standby becomes a primary, waiting for it."""
+        self._tool("pg_ctl", "promote", "-D", self.datadir, "-w", "-t", str(START_TIMEOUT),
+                   timeout=START_TIMEOUT + 10)
 
     def dbd_params(self, dbname=DBNAME):
         """libpq conninfo for DBDParams: the unix socket, as httpd's workers
@@ -672,6 +699,10 @@ class Httpd:
         if level in self._SEVERE or (module == "pyfarm_jobs" and level == "error"):
             return True
         return level in self._NOTABLE and "dbd" in line.lower()
+
+    def crashes(self, since=0):
+        """Lines of error_log since the mark that tell of a crashed child."""
+        return [line for line in self.error_log_lines(since) if self._CRASH.search(line)]
 
     def error_log_problems(self, since=0, until=None):
         """Problem lines (see is_problem) written in [since, until), except
