@@ -90,6 +90,13 @@ static const char *set_base(cmd_parms *cmd, void *dconf, const char *arg)
                                  &((pfj_dir_conf *)dconf)->base);
 }
 
+static const char *set_user_from_auth(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    return pfj_config_parse_user_from_auth(
+        cmd->pool, arg, &((pfj_dir_conf *)dconf)->user_from_auth);
+}
+
 static const command_rec pfj_directives[] = {
     AP_INIT_TAKE1("PyFarmJobsBase", set_base, NULL, RSRC_CONF | ACCESS_CONF,
                   "URL path the API is served under (default /api/v1/jobs): "
@@ -127,6 +134,12 @@ static const command_rec pfj_directives[] = {
                   RSRC_CONF | ACCESS_CONF,
                   "Largest task log file upload in bytes (default "
                   "1073741824); larger uploads are answered 413"),
+    AP_INIT_TAKE1("PyFarmJobsUserFromAuth", set_user_from_auth, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "On: a job's user is the user httpd authenticated, "
+                  "another is refused (403); AllowOthers: that user "
+                  "unless the job names another; Off (default): the "
+                  "user the job names"),
     {NULL}};
 
 /* Fails "apachectl configtest" and startup with one clear sentence when

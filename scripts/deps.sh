@@ -14,6 +14,8 @@ packages=(
     libjson-c-dev zlib1g-dev check
     autoconf automake libtool pkg-config make gcc libc6-dev
     python3 curl wrk clang-format locales
+    # t/test_auth.py: htpasswd's bcrypt hashes, openssl's throwaway CA
+    apache2-utils openssl
 )
 
 # t/test_db_errors.py runs a database whose lc_messages is German: the

@@ -63,6 +63,7 @@ def test_bad_directive_values_are_refused_at_configtest(farm):
         ("PyFarmJobsBase api", "'api' is not a URL path (it must start with /)"),
         ("PyFarmJobsMaxBodySize 0", "'0' is not a positive number of bytes"),
         ("PyFarmJobsMaxTasksPerJob many", "'many' is not a positive number"),
+        ("PyFarmJobsUserFromAuth Yes", "'Yes' is not On, Off or AllowOthers"),
     ]
     for directive, message in cases:
         status, output = configtest(farm, DBD, directive)
@@ -81,6 +82,7 @@ DIRECTIVES = [
     "PyFarmJobsDefaultAutodeleteTime 60",
     "PyFarmJobsLogDir /tmp",
     "PyFarmJobsMaxLogSize 107374182400",
+    "PyFarmJobsUserFromAuth AllowOthers",
 ]
 
 

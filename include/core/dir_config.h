@@ -17,6 +17,15 @@
 #define PFJ_DEFAULT_LOG_DIR "/var/lib/pyfarm/task_logs"
 #define PFJ_DEFAULT_MAX_LOG_SIZE ((apr_off_t)1024 * 1024 * 1024)
 
+/* PyFarmJobsUserFromAuth: who a job's owner ("user") may be when httpd
+ * authenticated the request (doc/api.md §0.9, §3, §6). */
+typedef enum pfj_user_from_auth {
+    PFJ_USER_FROM_AUTH_OFF,         /* whoever the body names */
+    PFJ_USER_FROM_AUTH_ON,          /* the authenticated user only */
+    PFJ_USER_FROM_AUTH_ALLOW_OTHERS /* the authenticated user unless the
+                                     * body names another */
+} pfj_user_from_auth;
+
 typedef struct pfj_dir_conf {
     const char *base;       /* PyFarmJobsBase; NULL = unset */
     apr_off_t max_body;     /* PyFarmJobsMaxBodySize; -1 = unset */
@@ -30,6 +39,8 @@ typedef struct pfj_dir_conf {
     const char *log_dir;    /* PyFarmJobsLogDir, absolute, no trailing
                              * slash; NULL = unset */
     apr_off_t max_log_size; /* PyFarmJobsMaxLogSize; -1 = unset */
+    int user_from_auth;     /* PyFarmJobsUserFromAuth, a
+                             * pfj_user_from_auth; -1 = unset */
 } pfj_dir_conf;
 
 void *pfj_config_create(apr_pool_t *p, char *dir);
@@ -50,6 +61,11 @@ const char *pfj_config_parse_count(apr_pool_t *p, const char *arg,
 const char *pfj_config_parse_base(apr_pool_t *p, const char *arg,
                                   const char **out);
 
+/* Parses PyFarmJobsUserFromAuth: On, Off or AllowOthers, in any case,
+ * into a pfj_user_from_auth; NULL on success, else the error message. */
+const char *pfj_config_parse_user_from_auth(apr_pool_t *p, const char *arg,
+                                            int *out);
+
 /* The URL path the API is served under (default /api/v1/jobs). */
 const char *pfj_conf_base(const pfj_dir_conf *c);
 apr_off_t pfj_conf_max_body(const pfj_dir_conf *c);
@@ -62,5 +78,6 @@ const char *pfj_conf_autodelete(apr_pool_t *p, const pfj_dir_conf *c);
 /* The directory of task log files (doc/api.md §11, tasklogs_dir). */
 const char *pfj_conf_log_dir(const pfj_dir_conf *c);
 apr_off_t pfj_conf_max_log_size(const pfj_dir_conf *c);
+pfj_user_from_auth pfj_conf_user_from_auth(const pfj_dir_conf *c); /* off */
 
 #endif

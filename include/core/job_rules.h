@@ -37,7 +37,7 @@ enum pfj_lookup_column {
     PFJ_LC_MISSING_NOTIFIED,
     PFJ_LC_GROUP_EXISTS,
     PFJ_LC_ID_EXISTS,
-    PFJ_LC_USER_ID_EXISTS,
+    PFJ_LC_USER_ID_NAME,
     PFJ_LC_QUEUE_ID_EXISTS,
     PFJ_LC_COUNT
 };
@@ -49,6 +49,8 @@ typedef struct pfj_job_draft {
     const struct pfj_job_decision *decision; /* its checks (see below) */
     json_object *body;                       /* the request body, an object */
     const pfj_dir_conf *conf;
+    const char *auth_user;     /* the user httpd authenticated (r->user);
+                                * NULL when anonymous */
     const char *const *target; /* an update's job row, locked (columns
                                  * of pfj_update_target); NULL on
                                  * submission */
@@ -107,10 +109,11 @@ typedef struct pfj_job_decision {
 /* clang-format on */
 
 /* The first phase: a fresh draft (*draft, always set) of decision for
- * body on the job's locked row target (NULL on submission), through the
- * checks before the lookup. */
+ * body, sent by auth_user (NULL when anonymous), on the job's locked row
+ * target (NULL on submission), through the checks before the lookup. */
 const pfj_refusal *pfj_draft_prepare(apr_pool_t *p, json_object *body,
                                      const pfj_dir_conf *conf,
+                                     const char *auth_user,
                                      const char *const *target,
                                      const pfj_job_decision *decision,
                                      pfj_job_draft **draft);
@@ -150,8 +153,22 @@ void pfj_draft_collect_software(pfj_job_draft *d);
  * plan. */
 const pfj_refusal *pfj_draft_collect_parents(pfj_job_draft *d);
 
-/* user: a truthy string names the owner. */
+/* user: a truthy string names the owner (pfj_draft_set_owner), who must
+ * be one pfj_draft_check_owner lets through. */
 const pfj_refusal *pfj_draft_collect_user(pfj_job_draft *d);
+
+/* The user PyFarmJobsUserFromAuth makes the owner of a job: the
+ * authenticated user; NULL when the directive is Off or the request
+ * anonymous. */
+const char *pfj_draft_auth_owner(const pfj_job_draft *d);
+
+/* name, at most 255 characters, as the owner: into the lookup and the
+ * plan. */
+const pfj_refusal *pfj_draft_set_owner(pfj_job_draft *d, const char *name);
+
+/* The user name may become a job's owner: under PyFarmJobsUserFromAuth On
+ * only the authenticated user (403 for another). */
+const pfj_refusal *pfj_draft_check_owner(pfj_job_draft *d, const char *name);
 
 /* jobqueue: "top/child" as the lookup's list of names (§9.6). */
 const pfj_refusal *pfj_draft_collect_queue(pfj_job_draft *d);

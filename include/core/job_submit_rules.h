@@ -16,12 +16,14 @@
 extern const pfj_model pfj_job_model;
 
 /* §3 steps 2-4 and what cannot be looked up, on a body that passed
- * pfj_job_model; *draft (always set) holds the lookup's input.  NULL to
+ * pfj_job_model, sent by auth_user (the user httpd authenticated; NULL
+ * when anonymous); *draft (always set) holds the lookup's input.  NULL to
  * go on, or the refusal.  pfj_draft_decide then takes §3 steps 5-16 on
  * the lookup's row and makes the plan: pfj_submit_insert's plan and jobs
  * row, and the answer's start/end. */
 const pfj_refusal *pfj_submit_prepare(apr_pool_t *p, json_object *body,
                                       const pfj_dir_conf *conf,
+                                      const char *auth_user,
                                       pfj_job_draft **draft);
 
 #endif

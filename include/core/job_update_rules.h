@@ -30,13 +30,15 @@ const pfj_refusal *pfj_update_check_body(apr_pool_t *p, json_object *body);
  * cycle together). */
 int pfj_update_changes_parents(json_object *body);
 
-/* §6 steps 1-4 and what cannot be looked up, on the job's row (by
+/* §6 steps 1-4 and what cannot be looked up, sent by auth_user (the user
+ * httpd authenticated; NULL when anonymous), on the job's row (by
  * pfj_target_column; NULL when there is no such job); *draft (always set)
  * holds the lookup's input.  NULL to go on, or the refusal.
  * pfj_draft_decide then takes §6 steps 5-15 on the lookup's row and makes
  * the plan of pfj_update_apply and the answer's start/end. */
 const pfj_refusal *pfj_update_prepare(apr_pool_t *p, json_object *body,
                                       const pfj_dir_conf *conf,
+                                      const char *auth_user,
                                       const char *const *target,
                                       pfj_job_draft **draft);
 

@@ -15,6 +15,7 @@
 /* HTTP statuses the decisions answer with (httpd's names, without httpd). */
 #define PFJ_HTTP_OK 200
 #define PFJ_HTTP_BAD_REQUEST 400
+#define PFJ_HTTP_FORBIDDEN 403
 #define PFJ_HTTP_NOT_FOUND 404
 #define PFJ_HTTP_CONFLICT 409
 #define PFJ_HTTP_INTERNAL_ERROR 500

@@ -2,7 +2,9 @@
  * dir_config.c - creation, merging and defaults of the per-directory
  * configuration (see dir_config.h).
  */
+#include <strings.h>
 #include <apr_strings.h>
+#include "core/count.h"
 #include "core/dir_config.h"
 
 void *pfj_config_create(apr_pool_t *p, char *dir)
@@ -15,6 +17,7 @@ void *pfj_config_create(apr_pool_t *p, char *dir)
     c->list_limit = -1;
     c->autodelete = -1;
     c->max_log_size = -1;
+    c->user_from_auth = -1;
     return c;
 }
 
@@ -35,6 +38,8 @@ void *pfj_config_merge(apr_pool_t *p, void *basev, void *addv)
     c->log_dir = add->log_dir ? add->log_dir : base->log_dir;
     c->max_log_size = add->max_log_size >= 0 ? add->max_log_size
                                              : base->max_log_size;
+    c->user_from_auth = add->user_from_auth >= 0 ? add->user_from_auth
+                                                 : base->user_from_auth;
     return c;
 }
 
@@ -82,6 +87,26 @@ const char *pfj_config_parse_base(apr_pool_t *p, const char *arg,
     return NULL;
 }
 
+const char *pfj_config_parse_user_from_auth(apr_pool_t *p, const char *arg,
+                                            int *out)
+{
+    static const struct {
+        const char *name;
+        pfj_user_from_auth value;
+    } values[] = {{"Off", PFJ_USER_FROM_AUTH_OFF},
+                  {"On", PFJ_USER_FROM_AUTH_ON},
+                  {"AllowOthers", PFJ_USER_FROM_AUTH_ALLOW_OTHERS}};
+    apr_size_t i;
+
+    for (i = 0; i < PFJ_COUNT(values); i++) {
+        if (strcasecmp(arg, values[i].name) == 0) {
+            *out = values[i].value;
+            return NULL;
+        }
+    }
+    return apr_psprintf(p, "'%s' is not On, Off or AllowOthers", arg);
+}
+
 const char *pfj_conf_base(const pfj_dir_conf *c)
 {
     return c->base ? c->base : PFJ_DEFAULT_BASE;
@@ -127,4 +152,10 @@ const char *pfj_conf_log_dir(const pfj_dir_conf *c)
 apr_off_t pfj_conf_max_log_size(const pfj_dir_conf *c)
 {
     return c->max_log_size >= 0 ? c->max_log_size : PFJ_DEFAULT_MAX_LOG_SIZE;
+}
+
+pfj_user_from_auth pfj_conf_user_from_auth(const pfj_dir_conf *c)
+{
+    return c->user_from_auth >= 0 ? (pfj_user_from_auth)c->user_from_auth
+                                  : PFJ_USER_FROM_AUTH_OFF;
 }

@@ -77,6 +77,7 @@ const pfj_refusal *pfj_draft_run(pfj_job_draft *d,
 
 const pfj_refusal *pfj_draft_prepare(apr_pool_t *p, json_object *body,
                                      const pfj_dir_conf *conf,
+                                     const char *auth_user,
                                      const char *const *target,
                                      const pfj_job_decision *decision,
                                      pfj_job_draft **draft)
@@ -84,6 +85,7 @@ const pfj_refusal *pfj_draft_prepare(apr_pool_t *p, json_object *body,
     pfj_job_draft *d = pfj_draft_new(p, body, conf);
 
     d->decision = decision;
+    d->auth_user = auth_user;
     d->target = target;
     *draft = d;
     return pfj_draft_run(d, decision->before, decision->n_before);
@@ -219,6 +221,7 @@ const pfj_refusal *pfj_draft_collect_parents(pfj_job_draft *d)
 const pfj_refusal *pfj_draft_collect_user(pfj_job_draft *d)
 {
     json_object *user = pfj_draft_field(d, "user");
+    const pfj_refusal *no;
 
     if (!pfj_json_truthy(user)) {
         return NULL;
@@ -227,13 +230,45 @@ const pfj_refusal *pfj_draft_collect_user(pfj_job_draft *d)
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "user must be of type string");
     }
-    if (pfj_utf8_length(json_object_get_string(user)) > PFJ_MAX_USERNAME) {
+    if ((no = pfj_draft_set_owner(d, json_object_get_string(user))) != NULL) {
+        return no;
+    }
+    return pfj_draft_check_owner(d, json_object_get_string(user));
+}
+
+const char *pfj_draft_auth_owner(const pfj_job_draft *d)
+{
+    /* an empty name authenticates nobody */
+    if (pfj_conf_user_from_auth(d->conf) == PFJ_USER_FROM_AUTH_OFF
+        || d->auth_user == NULL || d->auth_user[0] == '\0') {
+        return NULL;
+    }
+    return d->auth_user;
+}
+
+const pfj_refusal *pfj_draft_set_owner(pfj_job_draft *d, const char *name)
+{
+    if (pfj_utf8_length(name) > PFJ_MAX_USERNAME) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "user names have at most 255 characters");
     }
-    pfj_put_string(d->lookup, "user", json_object_get_string(user));
-    pfj_put_string(d->plan, "user", json_object_get_string(user));
+    pfj_put_string(d->lookup, "user", name);
+    pfj_put_string(d->plan, "user", name);
     return NULL;
+}
+
+const pfj_refusal *pfj_draft_check_owner(pfj_job_draft *d, const char *name)
+{
+    const char *auth = pfj_draft_auth_owner(d);
+
+    if (auth == NULL || strcmp(name, auth) == 0
+        || pfj_conf_user_from_auth(d->conf)
+               == PFJ_USER_FROM_AUTH_ALLOW_OTHERS) {
+        return NULL;
+    }
+    return pfj_refuse(d->p, PFJ_HTTP_FORBIDDEN,
+                      "user must be the authenticated user %s, not %s", auth,
+                      name);
 }
 
 /* The queue is walked down from a top-level one by these names. */
@@ -418,10 +453,11 @@ const pfj_refusal *pfj_draft_check_parents(pfj_job_draft *d)
 
 const pfj_refusal *pfj_draft_check_user(pfj_job_draft *d, int autocreate)
 {
-    if (json_object_object_get(d->lookup, "user")
-        && pfj_draft_found(d, PFJ_LC_USER_ID) == NULL && !autocreate) {
+    json_object *owner = json_object_object_get(d->lookup, "user");
+
+    if (owner && pfj_draft_found(d, PFJ_LC_USER_ID) == NULL && !autocreate) {
         return pfj_refuse(d->p, PFJ_HTTP_NOT_FOUND, "User %s not found",
-                          json_object_get_string(pfj_draft_field(d, "user")));
+                          json_object_get_string(owner));
     }
     return NULL;
 }

@@ -238,6 +238,18 @@ static const pfj_refusal *collect_notified(pfj_job_draft *d)
                           pfj_put_list(d->plan, "notified"));
 }
 
+/* PyFarmJobsUserFromAuth: a job submitted without an owner belongs to
+ * the authenticated user. */
+static const pfj_refusal *collect_auth_owner(pfj_job_draft *d)
+{
+    const char *auth = pfj_draft_auth_owner(d);
+
+    if (auth == NULL || json_object_object_get(d->lookup, "user")) {
+        return NULL;
+    }
+    return pfj_draft_set_owner(d, auth);
+}
+
 /* Gathers what the lookup needs; refuses what cannot be looked up. */
 static const pfj_refusal *collect_lookup(pfj_job_draft *d)
 {
@@ -246,6 +258,7 @@ static const pfj_refusal *collect_lookup(pfj_job_draft *d)
     pfj_draft_collect_software(d);
     if ((no = pfj_draft_collect_parents(d)) != NULL
         || (no = pfj_draft_collect_user(d)) != NULL
+        || (no = collect_auth_owner(d)) != NULL
         || (no = pfj_draft_collect_queue(d)) != NULL
         || (no = collect_notified(d)) != NULL) {
         return no;
@@ -535,7 +548,9 @@ static const pfj_job_decision submission = PFJ_JOB_DECISION(before_lookup,
 
 const pfj_refusal *pfj_submit_prepare(apr_pool_t *p, json_object *body,
                                       const pfj_dir_conf *conf,
+                                      const char *auth_user,
                                       pfj_job_draft **draft)
 {
-    return pfj_draft_prepare(p, body, conf, NULL, &submission, draft);
+    return pfj_draft_prepare(p, body, conf, auth_user, NULL, &submission,
+                             draft);
 }

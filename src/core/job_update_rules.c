@@ -426,6 +426,18 @@ static const pfj_refusal *wrong_type(pfj_job_draft *d, const char *name,
                       name, repr ? repr : pfj_py_class(v), kind_class(kind));
 }
 
+/* user_id names a user who may own the job (pfj_draft_check_owner). */
+static const pfj_refusal *check_user_id(pfj_job_draft *d, json_object *v)
+{
+    const char *name = pfj_draft_found(d, PFJ_LC_USER_ID_NAME);
+
+    if (name == NULL) {
+        return pfj_refuse(d->p, PFJ_HTTP_NOT_FOUND, "User %s not found",
+                          json_object_get_string(v));
+    }
+    return pfj_draft_check_owner(d, name);
+}
+
 /* The value of a column once its type is right: ranges, references. */
 static const pfj_refusal *check_column_value(pfj_job_draft *d,
                                              const char *name,
@@ -441,10 +453,8 @@ static const pfj_refusal *check_column_value(pfj_job_draft *d,
         return pfj_refuse(d->p, PFJ_HTTP_NOT_FOUND, "Job group %s not found",
                           json_object_get_string(v));
     }
-    if (strcmp(name, "user_id") == 0
-        && !pfj_draft_found_true(d, PFJ_LC_USER_ID_EXISTS)) {
-        return pfj_refuse(d->p, PFJ_HTTP_NOT_FOUND, "User %s not found",
-                          json_object_get_string(v));
+    if (strcmp(name, "user_id") == 0) {
+        return check_user_id(d, v);
     }
     if (strcmp(name, "job_queue_id") == 0
         && !pfj_draft_found_true(d, PFJ_LC_QUEUE_ID_EXISTS)) {
@@ -605,8 +615,9 @@ static const pfj_job_decision update = PFJ_JOB_DECISION(before_lookup,
 
 const pfj_refusal *pfj_update_prepare(apr_pool_t *p, json_object *body,
                                       const pfj_dir_conf *conf,
+                                      const char *auth_user,
                                       const char *const *target,
                                       pfj_job_draft **draft)
 {
-    return pfj_draft_prepare(p, body, conf, target, &update, draft);
+    return pfj_draft_prepare(p, body, conf, auth_user, target, &update, draft);
 }

@@ -73,8 +73,8 @@ const pfj_stmt pfj_job_input_stmts[] = {
      " EXISTS (SELECT 1 FROM job_groups"
      "          WHERE id = (input.j->>'group')::bigint),"
      " EXISTS (SELECT 1 FROM jobs WHERE id = (input.j->>'id')::bigint),"
-     " EXISTS (SELECT 1 FROM users"
-     "          WHERE id = (input.j->>'user_id')::integer),"
+     " (SELECT username FROM users"
+     "   WHERE id = (input.j->>'user_id')::integer),"
      " EXISTS (SELECT 1 FROM job_queues"
      "          WHERE id = (input.j->>'queue_id')::bigint)"
      " FROM input"},

@@ -153,7 +153,8 @@ int pfj_jobs_submit(pfj_req *q)
     if ((rc = pfj_req_validate(q, &pfj_job_model)) != DECLINED) {
         return rc;
     }
-    if ((no = pfj_submit_prepare(q->r->pool, q->body, q->conf, &d)) != NULL) {
+    if ((no = pfj_submit_prepare(q->r->pool, q->body, q->conf, q->r->user, &d))
+        != NULL) {
         return pfj_send_refusal(q, no);
     }
     if ((db = pfj_req_db(q)) == NULL) {

@@ -172,7 +172,8 @@ static int fetch_and_decide(pfj_req *q, pfj_db *db, pfj_job_plan *plan)
     if (lock_target(q, db, &target) != 0) {
         return pfj_send_db_failure(q, db);
     }
-    if ((no = pfj_update_prepare(q->r->pool, q->body, q->conf, target, &d))
+    if ((no = pfj_update_prepare(q->r->pool, q->body, q->conf, q->r->user,
+                                 target, &d))
         != NULL) {
         return pfj_send_refusal(q, no);
     }

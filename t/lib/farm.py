@@ -800,10 +800,15 @@ _NO_JSON = object()
 class Client:
     """HTTP/1.1 with keep-alive to 127.0.0.1:port.  Paths are sent as given
     (so %2F stays %2F).  A kept-alive connection the server has closed in
-    the meantime is reopened and the request sent again."""
+    the meantime is reopened and the request sent again.
 
-    def __init__(self, port, host="127.0.0.1", timeout=HTTP_TIMEOUT):
+    With an ssl.SSLContext `tls`, HTTPS; `source` is the local address to
+    connect from (another loopback address, say 127.0.0.2)."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=HTTP_TIMEOUT, tls=None,
+                 source=None):
         self.host, self.port, self.timeout = host, port, timeout
+        self.tls, self.source = tls, source
         self._conn = None
 
     def request(self, method, path, body=None, json=_NO_JSON, headers=None):
@@ -826,7 +831,7 @@ class Client:
 
     def _exchange(self, method, path, body, headers):
         if self._conn is None:
-            self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self._conn = self._connection()
         try:
             self._conn.request(method, path, body=body, headers=headers)
             resp = self._conn.getresponse()
@@ -837,6 +842,14 @@ class Client:
         if resp.will_close:
             self.close()
         return Response(method, path, resp.status, resp.reason, resp.getheaders(), data)
+
+    def _connection(self):
+        source = (self.source, 0) if self.source else None
+        if self.tls:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
+                                               source_address=source, context=self.tls)
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
+                                          source_address=source)
 
     def get(self, path, **kwargs):
         return self.request("GET", path, **kwargs)

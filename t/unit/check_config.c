@@ -17,6 +17,7 @@ START_TEST(defaults_when_unset)
     ck_assert_ptr_null(pfj_conf_autodelete(pfj_test_pool, c));
     ck_assert_str_eq(pfj_conf_log_dir(c), "/var/lib/pyfarm/task_logs");
     ck_assert_int_eq(pfj_conf_max_log_size(c), 1073741824);
+    ck_assert_int_eq(pfj_conf_user_from_auth(c), PFJ_USER_FROM_AUTH_OFF);
 }
 END_TEST
 
@@ -48,6 +49,7 @@ static pfj_dir_conf *section_setting_everything(int seed)
     c->autodelete = seed + 4;
     c->log_dir = seed % 2 ? "/srv/a" : "/srv/b";
     c->max_log_size = seed + 5;
+    c->user_from_auth = seed % 3;
     return c;
 }
 
@@ -64,6 +66,7 @@ static void assert_everything_from(const pfj_dir_conf *m, int seed)
                      apr_psprintf(pfj_test_pool, "%d", seed + 4));
     ck_assert_str_eq(pfj_conf_log_dir(m), seed % 2 ? "/srv/a" : "/srv/b");
     ck_assert_int_eq(pfj_conf_max_log_size(m), seed + 5);
+    ck_assert_int_eq(pfj_conf_user_from_auth(m), seed % 3);
 }
 
 START_TEST(merge_keeps_every_field_an_inner_section_leaves_unset)
@@ -101,6 +104,7 @@ START_TEST(merge_of_two_unset_sections_stays_unset)
     ck_assert_int_eq(m->autodelete, -1);
     ck_assert_ptr_null(m->log_dir);
     ck_assert_int_eq(m->max_log_size, -1);
+    ck_assert_int_eq(m->user_from_auth, -1);
 }
 END_TEST
 
@@ -119,6 +123,25 @@ START_TEST(size_parsing)
 }
 END_TEST
 
+START_TEST(user_from_auth_parsing)
+{
+    int v = -1;
+
+    ck_assert_ptr_null(pfj_config_parse_user_from_auth(pfj_test_pool, "on",
+                                                       &v));
+    ck_assert_int_eq(v, PFJ_USER_FROM_AUTH_ON);
+    ck_assert_ptr_null(pfj_config_parse_user_from_auth(pfj_test_pool,
+                                                       "ALLOWOTHERS", &v));
+    ck_assert_int_eq(v, PFJ_USER_FROM_AUTH_ALLOW_OTHERS);
+    ck_assert_ptr_null(pfj_config_parse_user_from_auth(pfj_test_pool, "Off",
+                                                       &v));
+    ck_assert_int_eq(v, PFJ_USER_FROM_AUTH_OFF);
+    ck_assert_str_eq(pfj_config_parse_user_from_auth(pfj_test_pool, "yes", &v),
+                     "'yes' is not On, Off or AllowOthers");
+    ck_assert_int_eq(v, PFJ_USER_FROM_AUTH_OFF);
+}
+END_TEST
+
 Suite *pfj_suite_config(void)
 {
     Suite *s = suite_create("config");
@@ -131,6 +154,7 @@ Suite *pfj_suite_config(void)
     tcase_add_test(tc, merge_takes_every_field_an_inner_section_sets);
     tcase_add_test(tc, merge_of_two_unset_sections_stays_unset);
     tcase_add_test(tc, size_parsing);
+    tcase_add_test(tc, user_from_auth_parsing);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -112,6 +112,7 @@ START_TEST(directives_take_what_httpd_parses)
     ck_assert_int_eq(directive("PyFarmJobsMaxBodySize")->args_how, TAKE1);
     ck_assert_int_eq(directive("PyFarmJobsMaxTasksPerJob")->args_how, TAKE1);
     ck_assert_int_eq(directive("PyFarmJobsMaxListLimit")->args_how, TAKE1);
+    ck_assert_int_eq(directive("PyFarmJobsUserFromAuth")->args_how, TAKE1);
 }
 END_TEST
 
@@ -126,7 +127,7 @@ START_TEST(directives_are_the_admins_only)
         ck_assert_msg(cmd->req_override == (RSRC_CONF | ACCESS_CONF), "%s",
                       cmd->name);
     }
-    ck_assert_int_eq(n, 9);
+    ck_assert_int_eq(n, 10);
 }
 END_TEST
 
@@ -209,6 +210,23 @@ START_TEST(on_off_and_strings)
 }
 END_TEST
 
+START_TEST(user_from_auth_good_and_bad)
+{
+    pfj_dir_conf *c = section("/");
+
+    ck_assert_int_eq(pfj_conf_user_from_auth(c), PFJ_USER_FROM_AUTH_OFF);
+    ck_assert_ptr_null(set(c, "PyFarmJobsUserFromAuth", "On"));
+    ck_assert_int_eq(pfj_conf_user_from_auth(c), PFJ_USER_FROM_AUTH_ON);
+    ck_assert_ptr_null(set(c, "PyFarmJobsUserFromAuth", "allowothers"));
+    ck_assert_int_eq(pfj_conf_user_from_auth(c),
+                     PFJ_USER_FROM_AUTH_ALLOW_OTHERS);
+    ck_assert_str_eq(set(c, "PyFarmJobsUserFromAuth", "Others"),
+                     "'Others' is not On, Off or AllowOthers");
+    ck_assert_ptr_null(set(c, "PyFarmJobsUserFromAuth", "OFF"));
+    ck_assert_int_eq(c->user_from_auth, PFJ_USER_FROM_AUTH_OFF);
+}
+END_TEST
+
 START_TEST(log_dir_is_server_root_relative)
 {
     pfj_dir_conf *c = section("/");
@@ -241,6 +259,7 @@ static const struct {
     {"PyFarmJobsDefaultAutodeleteTime", "700", "none"},
     {"PyFarmJobsLogDir", "/var/outer", "/var/inner"},
     {"PyFarmJobsMaxLogSize", "800", "900"},
+    {"PyFarmJobsUserFromAuth", "On", "AllowOthers"},
 };
 #define NDIRECTIVES PFJ_COUNT(every_directive)
 
@@ -254,12 +273,13 @@ static const char *effective(const pfj_dir_conf *c)
                         "base=%s body=%" APR_OFF_T_FMT " autocreate=%d "
                         "email=%s tasks=%" APR_INT64_T_FMT
                         " limit=%" APR_INT64_T_FMT " autodelete=%s "
-                        "logdir=%s logsize=%" APR_OFF_T_FMT,
+                        "logdir=%s logsize=%" APR_OFF_T_FMT " userfromauth=%d",
                         pfj_conf_base(c), pfj_conf_max_body(c),
                         pfj_conf_autocreate_users(c), email ? email : "(none)",
                         pfj_conf_max_tasks(c), pfj_conf_list_limit(c),
                         autodelete ? autodelete : "(none)",
-                        pfj_conf_log_dir(c), pfj_conf_max_log_size(c));
+                        pfj_conf_log_dir(c), pfj_conf_max_log_size(c),
+                        pfj_conf_user_from_auth(c));
 }
 
 START_TEST(directives_cover_every_field)
@@ -283,6 +303,7 @@ START_TEST(directives_cover_every_field)
     ck_assert(c->autodelete != unset.autodelete);
     ck_assert(c->log_dir != unset.log_dir);
     ck_assert(c->max_log_size != unset.max_log_size);
+    ck_assert(c->user_from_auth != unset.user_from_auth);
 }
 END_TEST
 
@@ -292,7 +313,7 @@ START_TEST(create_is_unset_everywhere)
                      "base=/api/v1/jobs body=1048576 autocreate=1 "
                      "email=(none) tasks=1000000 limit=1000 "
                      "autodelete=(none) logdir=/var/lib/pyfarm/task_logs "
-                     "logsize=1073741824");
+                     "logsize=1073741824 userfromauth=0");
     ck_assert_str_eq(effective(merge(section(NULL), section("/x"))),
                      effective(section(NULL)));
 }
@@ -797,6 +818,7 @@ static Suite *glue_suite(void)
     tcase_add_test(directives, counts_good_and_bad);
     tcase_add_test(directives, base_good_and_bad);
     tcase_add_test(directives, on_off_and_strings);
+    tcase_add_test(directives, user_from_auth_good_and_bad);
     tcase_add_test(directives, log_dir_is_server_root_relative);
     suite_add_tcase(s, directives);
 

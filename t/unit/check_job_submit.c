@@ -36,12 +36,14 @@ static pfj_dir_conf *no_autocreate(void)
     return conf;
 }
 
-/* The submission as the resource decides it: step 1's model check, the
- * checks before the lookup, the lookup's fake answer (changes, see
- * pfj_test_found), the decision.  *draft (may be NULL) gets the draft. */
-static const pfj_refusal *submit(const char *body, const char *changes,
-                                 const pfj_dir_conf *conf, pfj_job_plan *plan,
-                                 pfj_job_draft **draft)
+/* The submission as the resource decides it, sent by auth_user (NULL:
+ * anonymous): step 1's model check, the checks before the lookup, the
+ * lookup's fake answer (changes, see pfj_test_found), the decision.
+ * *draft (may be NULL) gets the draft. */
+static const pfj_refusal *submit_by(const char *auth_user, const char *body,
+                                    const char *changes,
+                                    const pfj_dir_conf *conf,
+                                    pfj_job_plan *plan, pfj_job_draft **draft)
 {
     json_object *b = pfj_test_json(body);
     const char *error = pfj_validate(pfj_test_pool, &pfj_job_model, b);
@@ -52,13 +54,21 @@ static const pfj_refusal *submit(const char *body, const char *changes,
     if (error != NULL) {
         return pfj_refuse_as(pfj_test_pool, BAD, ERROR, error);
     }
-    no = pfj_submit_prepare(pfj_test_pool, b, conf, &d);
+    no = pfj_submit_prepare(pfj_test_pool, b, conf, auth_user, &d);
     if (draft) {
         *draft = d;
     }
     return no ? no
               : pfj_draft_decide(d, pfj_test_found(changes),
                                  plan ? plan : &ignored);
+}
+
+/* An anonymous submission (see submit_by). */
+static const pfj_refusal *submit(const char *body, const char *changes,
+                                 const pfj_dir_conf *conf, pfj_job_plan *plan,
+                                 pfj_job_draft **draft)
+{
+    return submit_by(NULL, body, changes, conf, plan, draft);
 }
 
 /* A submission that must go on: its plan. */
@@ -381,7 +391,7 @@ START_TEST(a_minimal_body_looks_up_its_jobtype)
 
     pfj_assert_goes_on(pfj_submit_prepare(pfj_test_pool,
                                           pfj_test_json(JOB("")),
-                                          pfj_test_conf(), &d));
+                                          pfj_test_conf(), NULL, &d));
     pfj_assert_json(d->lookup, "{'jobtype': 'render', 'software': [],"
                                " 'parents': [], 'notified': []}");
 }
@@ -574,6 +584,103 @@ START_TEST(unknown_users_are_created_when_autocreate_is_on)
 }
 END_TEST
 
+/* ---- PyFarmJobsUserFromAuth ---- */
+
+#define OFF PFJ_USER_FROM_AUTH_OFF
+#define ON PFJ_USER_FROM_AUTH_ON
+#define ALLOW_OTHERS PFJ_USER_FROM_AUTH_ALLOW_OTHERS
+
+/* The owner (JSON; NULL: none) of a job body sent by auth_user (NULL:
+ * anonymous) under a mode of the directive. */
+typedef struct {
+    pfj_user_from_auth mode;
+    const char *auth_user;
+    const char *body;
+    const char *owner;
+} owner_case;
+
+static const owner_case owners[] = {
+    /* Off: the body's, as in the reference */
+    {OFF, "carol", JOB(""), NULL},
+    {OFF, "carol", JOB(", 'user': 'bob'"), "'bob'"},
+    /* On: the authenticated user, also when the body names no owner */
+    {ON, "carol", JOB(""), "'carol'"},
+    {ON, "carol", JOB(", 'user': 'carol'"), "'carol'"},
+    {ON, "carol", JOB(", 'user': null"), "'carol'"},
+    {ON, "carol", JOB(", 'user': ''"), "'carol'"},
+    /* an anonymous request: the body's */
+    {ON, NULL, JOB(""), NULL},
+    {ON, NULL, JOB(", 'user': 'bob'"), "'bob'"},
+    {ON, "", JOB(", 'user': 'bob'"), "'bob'"},
+    /* AllowOthers: the authenticated user unless the body names another */
+    {ALLOW_OTHERS, "carol", JOB(""), "'carol'"},
+    {ALLOW_OTHERS, "carol", JOB(", 'user': 'bob'"), "'bob'"},
+};
+
+START_TEST(the_owner_follows_user_from_auth)
+{
+    const owner_case *c = &owners[_i];
+    pfj_job_draft *d;
+    pfj_job_plan plan;
+
+    pfj_assert_goes_on(submit_by(c->auth_user, c->body, NULL,
+                                 pfj_test_conf_user_from_auth(c->mode), &plan,
+                                 &d));
+    pfj_assert_member(d->lookup, "user", c->owner);
+    pfj_assert_member(plan.plan, "user", c->owner);
+    /* an unknown owner is created like a named one */
+    pfj_assert_json(json_object_object_get(plan.plan, "users"),
+                    c->owner
+                        ? apr_pstrcat(pfj_test_pool, "[", c->owner, "]", NULL)
+                        : "[]");
+}
+END_TEST
+
+START_TEST(another_owner_is_refused_under_on)
+{
+    const pfj_dir_conf *on = pfj_test_conf_user_from_auth(ON);
+
+    pfj_assert_error(submit_by("carol", JOB(", 'user': 'bob'"), NULL, on, NULL,
+                               NULL),
+                     PFJ_HTTP_FORBIDDEN,
+                     "user must be the authenticated user carol, not bob");
+    /* names are compared as the users table compares them */
+    pfj_assert_error(submit_by("carol", JOB(", 'user': 'Carol'"), NULL, on,
+                               NULL, NULL),
+                     PFJ_HTTP_FORBIDDEN,
+                     "user must be the authenticated user carol, not Carol");
+    /* the body's user is checked as before, first */
+    pfj_assert_error(submit_by("carol", JOB(", 'user': 5"), NULL, on, NULL,
+                               NULL),
+                     BAD, "user must be of type string");
+    pfj_assert_error(submit_by("carol", JOB(", 'user': '" T256 "'"), NULL, on,
+                               NULL, NULL),
+                     BAD, "user names have at most 255 characters");
+    /* step 4b: after the parents, before the queue */
+    pfj_assert_error(submit_by("carol", JOB(", 'parents': [5], 'user': 'bob'"),
+                               NULL, on, NULL, NULL),
+                     BAD,
+                     "every parent must be an object with an integer `id`");
+    pfj_assert_error(submit_by("carol", JOB(", 'user': 'bob', 'jobqueue': 5"),
+                               NULL, on, NULL, NULL),
+                     PFJ_HTTP_FORBIDDEN,
+                     "user must be the authenticated user carol, not bob");
+}
+END_TEST
+
+START_TEST(the_authenticated_owner_is_checked_as_a_named_one)
+{
+    pfj_dir_conf *on = pfj_test_conf_user_from_auth(ON);
+
+    pfj_assert_error(submit_by(T256, JOB(""), NULL, on, NULL, NULL), BAD,
+                     "user names have at most 255 characters");
+    on->autocreate_users = 0;
+    pfj_assert_error(submit_by("carol", JOB(""), "{'user_id': null}", on, NULL,
+                               NULL),
+                     NOT_FOUND, "User carol not found");
+}
+END_TEST
+
 START_TEST(tiles_multiply_the_task_count)
 {
     pfj_dir_conf *conf = pfj_test_conf();
@@ -618,6 +725,10 @@ Suite *pfj_suite_job_submit(void)
     tcase_add_loop_test(tc, states_a_new_job_keeps, 0, N_CASES(states));
     tcase_add_test(tc, the_configuration_fills_autodelete_time_and_email);
     tcase_add_test(tc, unknown_users_are_created_when_autocreate_is_on);
+    tcase_add_loop_test(tc, the_owner_follows_user_from_auth, 0,
+                        N_CASES(owners));
+    tcase_add_test(tc, another_owner_is_refused_under_on);
+    tcase_add_test(tc, the_authenticated_owner_is_checked_as_a_named_one);
     tcase_add_test(tc, tiles_multiply_the_task_count);
     tcase_add_test(tc, a_decision_is_pure);
     suite_add_tcase(s, tc);

@@ -28,13 +28,15 @@
     "{'software_id': 1, 'min_version_id': null, 'max_version_id': null}"
 /* clang-format on */
 
-/* The update as the resource decides it: the body check, the job's row
- * (pfj_test_target's changes, or NO_JOB), the checks before the lookup,
- * its fake answer (changes, see pfj_test_found), the decision.  *draft
- * (may be NULL) gets the draft. */
-static const pfj_refusal *update(const char *body, const char *target,
-                                 const char *changes, pfj_job_plan *plan,
-                                 pfj_job_draft **draft)
+/* The update as the resource decides it under conf, sent by auth_user
+ * (NULL: anonymous): the body check, the job's row (pfj_test_target's
+ * changes, or NO_JOB), the checks before the lookup, its fake answer
+ * (changes, see pfj_test_found), the decision.  *draft (may be NULL) gets
+ * the draft. */
+static const pfj_refusal *update_by(const pfj_dir_conf *conf,
+                                    const char *auth_user, const char *body,
+                                    const char *target, const char *changes,
+                                    pfj_job_plan *plan, pfj_job_draft **draft)
 {
     json_object *b = pfj_test_json(body);
     const pfj_refusal *no = pfj_update_check_body(pfj_test_pool, b);
@@ -45,7 +47,7 @@ static const pfj_refusal *update(const char *body, const char *target,
     if (no != NULL) {
         return no;
     }
-    no = pfj_update_prepare(pfj_test_pool, b, pfj_test_conf(),
+    no = pfj_update_prepare(pfj_test_pool, b, conf, auth_user,
                             no_job ? NULL : pfj_test_target(target), &d);
     if (draft) {
         *draft = d;
@@ -53,6 +55,15 @@ static const pfj_refusal *update(const char *body, const char *target,
     return no ? no
               : pfj_draft_decide(d, pfj_test_found(changes),
                                  plan ? plan : &ignored);
+}
+
+/* An anonymous update under the defaults (see update_by). */
+static const pfj_refusal *update(const char *body, const char *target,
+                                 const char *changes, pfj_job_plan *plan,
+                                 pfj_job_draft **draft)
+{
+    return update_by(pfj_test_conf(), NULL, body, target, changes, plan,
+                     draft);
 }
 
 /* An update that must go on: its plan. */
@@ -160,7 +171,7 @@ static const refusal_case refusals[] = {
     {"{'id': 8}", NULL, NULL, BAD, ERROR, "`id` cannot be changed"},
     {"{'job_group_id': 5}", NULL, "{'group_exists': 'f'}", NOT_FOUND, ERROR,
      "Job group 5 not found"},
-    {"{'user_id': 9}", NULL, "{'user_id_exists': 'f'}", NOT_FOUND, ERROR,
+    {"{'user_id': 9}", NULL, "{'user_id_name': null}", NOT_FOUND, ERROR,
      "User 9 not found"},
     {"{'job_queue_id': 9}", NULL, "{'queue_id_exists': 'f'}", NOT_FOUND, ERROR,
      "Jobqueue 9 not found"},
@@ -453,11 +464,11 @@ START_TEST(a_version_beyond_32_bits_is_not_looked_up)
 
     pfj_assert_goes_on(pfj_update_prepare(
         pfj_test_pool, pfj_test_json("{'jobtype_version': 2147483648}"),
-        pfj_test_conf(), pfj_test_target(NULL), &d));
+        pfj_test_conf(), NULL, pfj_test_target(NULL), &d));
     pfj_assert_member(d->lookup, "version", NULL);
     pfj_assert_goes_on(pfj_update_prepare(
         pfj_test_pool, pfj_test_json("{'jobtype_version': '2'}"),
-        pfj_test_conf(), pfj_test_target(NULL), &d));
+        pfj_test_conf(), NULL, pfj_test_target(NULL), &d));
     pfj_assert_member(d->lookup, "version", NULL);
 }
 END_TEST
@@ -469,13 +480,13 @@ START_TEST(a_user_id_beyond_32_bits_is_never_looked_up)
     pfj_assert_error(
         pfj_update_prepare(pfj_test_pool,
                            pfj_test_json("{'user_id': 1099511627776}"),
-                           pfj_test_conf(), pfj_test_target(NULL), &d),
+                           pfj_test_conf(), NULL, pfj_test_target(NULL), &d),
         BAD, "field 'user_id' is out of range");
     pfj_assert_member(d->lookup, "user_id", NULL);
     /* a value of another type is step 11's to refuse */
     pfj_assert_goes_on(pfj_update_prepare(pfj_test_pool,
                                           pfj_test_json("{'user_id': true}"),
-                                          pfj_test_conf(),
+                                          pfj_test_conf(), NULL,
                                           pfj_test_target(NULL), &d));
     pfj_assert_member(d->lookup, "user_id", NULL);
 }
@@ -606,6 +617,59 @@ START_TEST(the_owner_and_the_queue_are_set_by_name)
 }
 END_TEST
 
+/* PyFarmJobsUserFromAuth On: "user" and "user_id" name the
+ * authenticated user or are refused; an update naming none keeps the
+ * owner. */
+START_TEST(only_the_authenticated_user_becomes_the_owner_under_on)
+{
+    const pfj_dir_conf *on =
+        pfj_test_conf_user_from_auth(PFJ_USER_FROM_AUTH_ON);
+    pfj_job_plan plan;
+
+    pfj_assert_error(update_by(on, "carol", "{'user': 'bob'}", NULL, NULL,
+                               NULL, NULL),
+                     PFJ_HTTP_FORBIDDEN,
+                     "user must be the authenticated user carol, not bob");
+    pfj_assert_goes_on(update_by(on, "carol", "{'user': 'carol'}", NULL, NULL,
+                                 &plan, NULL));
+    pfj_assert_member(plan.plan, "columns", "{'user_id': '4'}");
+    /* user_id, by the name the lookup finds */
+    pfj_assert_error(update_by(on, "carol", "{'user_id': 5}", NULL,
+                               "{'user_id_name': 'bob'}", NULL, NULL),
+                     PFJ_HTTP_FORBIDDEN,
+                     "user must be the authenticated user carol, not bob");
+    pfj_assert_error(update_by(on, "carol", "{'user_id': 5}", NULL,
+                               "{'user_id_name': null}", NULL, NULL),
+                     NOT_FOUND, "User 5 not found");
+    pfj_assert_goes_on(update_by(on, "carol", "{'user_id': 5}", NULL,
+                                 "{'user_id_name': 'carol'}", &plan, NULL));
+    pfj_assert_member(plan.plan, "columns", "{'user_id': 5}");
+    pfj_assert_goes_on(update_by(on, "carol", "{'priority': 1}", NULL, NULL,
+                                 &plan, NULL));
+    pfj_assert_member(plan.plan, "columns", "{'priority': 1}");
+}
+END_TEST
+
+START_TEST(others_become_the_owner_when_allowed_or_anonymous)
+{
+    const pfj_dir_conf *on =
+        pfj_test_conf_user_from_auth(PFJ_USER_FROM_AUTH_ON);
+    const pfj_dir_conf *others =
+        pfj_test_conf_user_from_auth(PFJ_USER_FROM_AUTH_ALLOW_OTHERS);
+    const pfj_dir_conf *off =
+        pfj_test_conf_user_from_auth(PFJ_USER_FROM_AUTH_OFF);
+
+    pfj_assert_goes_on(update_by(others, "carol", "{'user': 'bob'}", NULL,
+                                 NULL, NULL, NULL));
+    pfj_assert_goes_on(update_by(others, "carol", "{'user_id': 5}", NULL,
+                                 "{'user_id_name': 'bob'}", NULL, NULL));
+    pfj_assert_goes_on(update_by(off, "carol", "{'user': 'bob'}", NULL, NULL,
+                                 NULL, NULL));
+    pfj_assert_goes_on(update_by(on, NULL, "{'user': 'bob'}", NULL, NULL, NULL,
+                                 NULL));
+}
+END_TEST
+
 START_TEST(parents_replace_the_jobs_parents)
 {
     pfj_job_plan plan = updated("{'parents': [{'id': 1}, {'id': 2}]}", NULL,
@@ -693,6 +757,8 @@ Suite *pfj_suite_job_update(void)
     tcase_add_test(tc, columns_of_the_right_type_are_set);
     tcase_add_test(tc, dict_columns_are_stored_as_json_text);
     tcase_add_test(tc, the_owner_and_the_queue_are_set_by_name);
+    tcase_add_test(tc, only_the_authenticated_user_becomes_the_owner_under_on);
+    tcase_add_test(tc, others_become_the_owner_when_allowed_or_anonymous);
     tcase_add_test(tc, parents_replace_the_jobs_parents);
     tcase_add_test(tc, software_requirements_replace_the_jobs);
     tcase_add_test(tc, tag_requirements_replace_or_clear_the_jobs);

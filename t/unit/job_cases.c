@@ -17,7 +17,7 @@ static const char *const lookup_names[PFJ_LC_COUNT] = {
     [PFJ_LC_MISSING_NOTIFIED] = "missing_notified",
     [PFJ_LC_GROUP_EXISTS] = "group_exists",
     [PFJ_LC_ID_EXISTS] = "id_exists",
-    [PFJ_LC_USER_ID_EXISTS] = "user_id_exists",
+    [PFJ_LC_USER_ID_NAME] = "user_id_name",
     [PFJ_LC_QUEUE_ID_EXISTS] = "queue_id_exists",
 };
 
@@ -28,7 +28,7 @@ static const char *const all_found[PFJ_LC_COUNT] = {
     [PFJ_LC_QUEUE_ID] = "8",
     [PFJ_LC_GROUP_EXISTS] = "t",
     [PFJ_LC_ID_EXISTS] = "f",
-    [PFJ_LC_USER_ID_EXISTS] = "t",
+    [PFJ_LC_USER_ID_NAME] = "alice",
     [PFJ_LC_QUEUE_ID_EXISTS] = "t",
 };
 
@@ -117,6 +117,14 @@ const char *const *pfj_test_target(const char *changes)
 pfj_dir_conf *pfj_test_conf(void)
 {
     return pfj_config_create(pfj_test_pool, NULL);
+}
+
+pfj_dir_conf *pfj_test_conf_user_from_auth(pfj_user_from_auth mode)
+{
+    pfj_dir_conf *conf = pfj_test_conf();
+
+    conf->user_from_auth = mode;
+    return conf;
 }
 
 pfj_job_draft *pfj_test_draft(const char *body)

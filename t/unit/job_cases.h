@@ -15,12 +15,13 @@
 json_object *pfj_test_json(const char *text);
 
 /* The lookup's row of a request whose every reference resolves: jobtype
- * version 3 (tiling supported), owner 4, queue 8, the job group, user_id
- * and job_queue_id exist, the id does not; then the changes, a JSON
- * object by column name ('jobtype_version_id', 'supports_tiling',
- * 'software', 'missing_parent', 'cyclic_parent', 'user_id', 'queue_id',
- * 'missing_notified', 'group_exists', 'id_exists', 'user_id_exists',
- * 'queue_id_exists') with text or null values; changes may be NULL. */
+ * version 3 (tiling supported), owner 4, queue 8, the job group and
+ * job_queue_id exist, user_id is alice's, the id does not exist; then the
+ * changes, a JSON object by column name ('jobtype_version_id',
+ * 'supports_tiling', 'software', 'missing_parent', 'cyclic_parent',
+ * 'user_id', 'queue_id', 'missing_notified', 'group_exists', 'id_exists',
+ * 'user_id_name', 'queue_id_exists') with text or null values; changes
+ * may be NULL. */
 const char *const *pfj_test_found(const char *changes);
 
 /* The row of the job updates change (pfj_update_target): job 7, frames
@@ -30,6 +31,9 @@ const char *const *pfj_test_target(const char *changes);
 
 /* A configuration with every directive unset (the defaults). */
 pfj_dir_conf *pfj_test_conf(void);
+
+/* The defaults but PyFarmJobsUserFromAuth, which is mode. */
+pfj_dir_conf *pfj_test_conf_user_from_auth(pfj_user_from_auth mode);
 
 /* A draft for body, as the decisions start theirs. */
 pfj_job_draft *pfj_test_draft(const char *body);
