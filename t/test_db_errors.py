@@ -139,3 +139,21 @@ def test_errors_by_sqlstate_in_english(farm):
 
 def test_errors_by_sqlstate_in_german(farm):
     errors_in(farm, "de_DE.UTF-8", english=False)
+
+
+def test_an_exhausted_pool_makes_requests_wait_their_turn_not_hang(farm):
+    # DBDMax below ThreadsPerChild: a warning at startup; more requests at
+    # once than the pool has connections wait for one (mod_dbd sets no
+    # timeout), each wait bounded by the lock_timeout of those ahead: every
+    # request is answered, 503 here, none hangs
+    errors_database(farm, "C")
+    httpd = farm.other_httpd("httpd-small-pool", dbname=DB, extra_conf="\n".join(
+        ["DBDKeep 2", "DBDMax 2", LOCK_BOUND]))
+    try:
+        httpd.start()
+        wait_until(lambda: any("DBDMax 2 is below ThreadsPerChild 16" in line
+                               for line in httpd.error_log_lines()), 10, "the warning")
+        refused_while_locked(farm, httpd, "55P03", clients=8)
+    finally:
+        httpd.stop()
+        farm.pg.drop_database(DB)

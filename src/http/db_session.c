@@ -7,6 +7,7 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
+#include <ap_mpm.h>
 #include "http/db_session.h"
 #include "core/indexes.h"
 
@@ -176,10 +177,30 @@ int pfj_db_restore_session(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
     return pfj_db_setup_session(dbd, p, s);
 }
 
-/* Set once the first connection of this process has checked the indexes:
- * each child checks once, at its first connection (mod_dbd opens DBDMin
- * of them as the child starts), not once per connection. */
-static apr_uint32_t indexes_checked;
+/* Each request holds at most one connection, so a pool of fewer
+ * connections than a child has threads can run out: the requests beyond
+ * DBDMax wait in mod_dbd (which sets no timeout) until one is released,
+ * each wait bounded only by the statements of the requests ahead (the
+ * statement_timeout of DBDInitSQL). */
+static void check_pool_size(const dbd_cfg_t *cfg, const server_rec *s)
+{
+    int threads = 0;
+
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
+        || cfg->nmax >= threads) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                 "mod_pyfarm_jobs: DBDMax %d is below ThreadsPerChild %d: "
+                 "requests beyond %d at once in a child wait for a database "
+                 "connection; make DBDMax at least ThreadsPerChild",
+                 cfg->nmax, threads, cfg->nmax);
+}
+
+/* Set once the first connection of this process has checked the indexes
+ * and the pool: each child checks once, at its first connection (mod_dbd
+ * opens DBDMin of them as the child starts), not once per connection. */
+static apr_uint32_t checked;
 
 /* Connections of a DBD configuration that lacks the module's statements
  * (none that pfj_db_prepare() saw) are left alone. */
@@ -196,8 +217,9 @@ apr_status_t pfj_db_post_connect(apr_pool_t *pool, dbd_cfg_t *cfg,
     /* kept with the connection for pfj_db_restore_session() */
     apr_pool_userdata_setn(cfg, DBD_CFG_KEY, NULL, dbd->pool);
     pfj_db_setup_session(dbd, p, cfg->server);
-    if (apr_atomic_cas32(&indexes_checked, 1, 0) == 0) {
+    if (apr_atomic_cas32(&checked, 1, 0) == 0) {
         pfj_db_check_indexes(dbd, p, cfg->server);
+        check_pool_size(cfg, cfg->server);
     }
     apr_pool_destroy(p);
     return OK;

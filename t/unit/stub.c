@@ -8,6 +8,7 @@
 #include <apr_optional.h>
 #include <apr_strings.h>
 #include <httpd.h>
+#include <ap_mpm.h>
 #include <http_config.h>
 #include <http_core.h>
 #include <http_log.h>
@@ -333,6 +334,13 @@ AP_DECLARE(char *) ap_server_root_relative(apr_pool_t *p, const char *fname)
 AP_DECLARE(module *) ap_find_linked_module(const char *name)
 {
     return NULL;
+}
+
+/* Only the session checks ask, on a connection the glue tests never open. */
+AP_DECLARE(apr_status_t) ap_mpm_query(int query_code, int *result)
+{
+    unexpected("ap_mpm_query");
+    return APR_ENOTIMPL;
 }
 
 AP_DECLARE(void) ap_hook_handler(ap_HOOK_handler_t *pf, const char *const *pre,
