@@ -37,28 +37,34 @@ const pfj_stmt pfj_db_session_stmts[] = {
                   " WHERE x.indisvalid IS NOT TRUE ORDER BY w.n"},
     {NULL, NULL}};
 
-/* Runs one of this file's statements on dbd; 0, else the driver's code
- * (or -1 when the statement is not prepared on this connection). */
-static int select_rows(ap_dbd_t *dbd, apr_pool_t *p, const char *label,
-                       int nargs, const char **args, apr_dbd_results_t **res)
-{
-    apr_dbd_prepared_t *st = apr_hash_get(dbd->prepared, label,
-                                          APR_HASH_KEY_STRING);
-
-    *res = NULL;
-    if (st == NULL) {
-        return -1;
-    }
-    return apr_dbd_pselect(dbd->driver, p, dbd->handle, res, st, 1, nargs,
-                           args);
-}
-
 static const char *error_text(ap_dbd_t *dbd, int rv)
 {
     const char *msg = rv < 0 ? "not prepared on this connection"
                              : apr_dbd_error(dbd->driver, dbd->handle, rv);
 
     return msg ? msg : "(no message)";
+}
+
+/* Runs one of this file's statements on dbd: 0 with *res on its rows,
+ * else -1 after a warning for s that says what fails with it. */
+static int select_rows(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s,
+                       const char *label, const char *consequence, int nargs,
+                       const char **args, apr_dbd_results_t **res)
+{
+    apr_dbd_prepared_t *st = apr_hash_get(dbd->prepared, label,
+                                          APR_HASH_KEY_STRING);
+    int rv = -1;
+
+    *res = NULL;
+    if (st != NULL
+        && (rv = apr_dbd_pselect(dbd->driver, p, dbd->handle, res, st, 1,
+                                 nargs, args))
+               == 0) {
+        return 0;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "DBD: %s failed: %s (%s)",
+                 label, error_text(dbd, rv), consequence);
+    return -1;
 }
 
 /* The connection's libpq handle; NULL for another driver (whose SQL
@@ -82,19 +88,15 @@ int pfj_db_setup_session(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
 {
     PGconn *conn = pgconn(dbd);
     apr_dbd_results_t *res;
-    int rv;
 
     /* errors carry their SQLSTATE: "ERROR:  40P01: deadlock detected" */
     if (conn) {
         PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
     }
-    rv = select_rows(dbd, p, SETUP, 0, NULL, &res);
-
-    if (rv != 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "DBD: " SETUP " failed: %s (the connection's session "
-                     "keeps PostgreSQL's JIT setting)",
-                     error_text(dbd, rv));
+    if (select_rows(dbd, p, s, SETUP,
+                    "the connection's session keeps PostgreSQL's JIT setting",
+                    0, NULL, &res)
+        != 0) {
         return -1;
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
@@ -110,13 +112,10 @@ int pfj_db_check_indexes(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
     const char *warning, *name;
-    int rv = select_rows(dbd, p, INDEX_CHECK, 1, args, &res);
 
-    if (rv != 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "DBD: " INDEX_CHECK " failed: %s (the module's indexes "
-                     "were not checked)",
-                     error_text(dbd, rv));
+    if (select_rows(dbd, p, s, INDEX_CHECK,
+                    "the module's indexes were not checked", 1, args, &res)
+        != 0) {
         return -1;
     }
     /* an INVALID index serves no query: it is missing too, and named */

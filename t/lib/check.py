@@ -98,3 +98,21 @@ def _cut(text):
     if len(text) <= BODY_LIMIT:
         return text
     return f"{text[:BODY_LIMIT]}... ({len(text)} characters in all)"
+
+
+# (query, which of three entries, the next page's query) of a paged list.
+THREE_ENTRY_PAGES = (("", slice(0, 3), None), ("limit=2", slice(0, 2), "limit=2&offset=2"),
+                     ("offset=1&limit=1", slice(1, 2), "limit=1&offset=2"),
+                     ("limit=2&offset=1", slice(1, 3), None), ("limit=3", slice(0, 3), None),
+                     ("limit=0", slice(0, 0), None), ("offset=3&limit=1", slice(0, 0), None))
+
+
+def expect_three_entry_pages(client, path, entries):
+    """A paged list (`?limit=&offset=`) of exactly these three entries:
+    each page as its query asks, with a Link to the next page while more
+    remain and none after the last."""
+    assert len(entries) == 3, entries
+    for query, part, next_query in THREE_ENTRY_PAGES:
+        link = None if next_query is None else f'<{path}?{next_query}>; rel="next"'
+        expect(client.get(f"{path}?{query}" if query else path), 200, json=entries[part],
+               headers={"Content-Type": "application/json", "Link": link})
