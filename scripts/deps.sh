@@ -16,6 +16,8 @@ packages=(
     python3 curl wrk clang-format locales
     # t/test_auth.py: htpasswd's bcrypt hashes, openssl's throwaway CA
     apache2-utils openssl
+    # t/test_openapi.py: conf/openapi.json's schemas (JSON Schema 2020-12)
+    python3-jsonschema
 )
 
 # t/test_db_errors.py runs a database whose lc_messages is German: the
