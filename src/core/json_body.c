@@ -309,18 +309,16 @@ void pfj_put_string(json_object *obj, const char *key, const char *text)
                            text ? json_object_new_string(text) : NULL);
 }
 
-int pfj_listed(json_object *list, const char *key, const char *value)
+json_object *pfj_string_set(apr_pool_t *p)
 {
-    size_t i;
+    return pfj_json_pooled(p, json_object_new_object());
+}
 
-    for (i = 0; i < pfj_list_length(list); i++) {
-        json_object *e = json_object_array_get_idx(list, i);
-        if (key) {
-            e = json_object_object_get(e, key);
-        }
-        if (strcmp(json_object_get_string(e), value) == 0) {
-            return 1;
-        }
+int pfj_string_set_add(json_object *set, const char *s)
+{
+    if (json_object_object_get_ex(set, s, NULL)) {
+        return 0;
     }
-    return 0;
+    json_object_object_add(set, s, NULL);
+    return 1;
 }
