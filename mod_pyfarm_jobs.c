@@ -190,6 +190,27 @@ static int location_is_ours(request_rec *r)
     return err == NULL && name && strcasecmp(name, HANDLER_NAME) == 0;
 }
 
+/* pre_translate_name, on the path as sent (only unreserved characters
+ * decoded yet): httpd refuses a path holding %00 right after this hook,
+ * where it decodes r->uri (ap_unescape_url_ex: 404 with its HTML page),
+ * unless a hook returns DONE.  An API request with %00 is kept from that
+ * decoding: its r->uri keeps its escapes, and the module routes the path
+ * as sent anyway, decoding each segment itself - a segment holding NUL
+ * matches no route, so the answer is the API's JSON 404 (or the body's
+ * 400/413/415 first, §0.2).  Any other request, and every API request
+ * without %00, is decoded by httpd as before. */
+static int pfj_keep_nul_escapes(request_rec *r)
+{
+    if (r->proxyreq || r->parsed_uri.path == NULL
+        || strstr(r->parsed_uri.path, "%00") == NULL || !location_is_ours(r)) {
+        return DECLINED;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "%%00 in %s: left encoded for the API's own 404",
+                  r->parsed_uri.path);
+    return DONE;
+}
+
 /* translate_name, first of all, and always declining (the URL is
  * translated as before): notes an API request while r->per_dir_config
  * still holds its <Location> configuration; map_to_storage starts over
@@ -238,6 +259,8 @@ static void pfj_register_hooks(apr_pool_t *p)
 
     ap_hook_check_config(pfj_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(pfj_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_pre_translate_name(pfj_keep_nul_escapes, NULL, NULL,
+                               APR_HOOK_MIDDLE);
     ap_hook_translate_name(pfj_note_api_request, NULL, NULL,
                            APR_HOOK_REALLY_FIRST);
     ap_hook_map_to_storage(pfj_map_to_storage, NULL, NULL, APR_HOOK_FIRST);

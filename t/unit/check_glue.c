@@ -34,12 +34,14 @@ static void setup(void)
     pfj_stub_handler_hook = NULL;
     pfj_stub_check_config_hook = NULL;
     pfj_stub_post_config_hook = NULL;
+    pfj_stub_pre_translate_name_hook = NULL;
     pfj_stub_translate_name_hook = NULL;
     pfj_stub_map_to_storage_hook = NULL;
     pyfarm_jobs_module.register_hooks(pool);
     ck_assert_ptr_nonnull(pfj_stub_handler_hook);
     ck_assert_ptr_nonnull(pfj_stub_check_config_hook);
     ck_assert_ptr_nonnull(pfj_stub_post_config_hook);
+    ck_assert_ptr_nonnull(pfj_stub_pre_translate_name_hook);
     ck_assert_ptr_nonnull(pfj_stub_translate_name_hook);
     ck_assert_ptr_nonnull(pfj_stub_map_to_storage_hook);
     pfj_stub_mod_dbd(1);
@@ -532,6 +534,44 @@ START_TEST(other_requests_are_walked_as_before)
 }
 END_TEST
 
+/* pre_translate_name: an API path holding %00 is kept from httpd's
+ * decoding (DONE), which would answer its HTML 404; the router gives the
+ * API's JSON 404 instead.  Everything else is decoded by httpd. */
+static int pre_translated(const char *uri, const char *handler)
+{
+    request_rec *r = request("GET", uri, NULL, NULL, NULL);
+
+    pfj_stub_set_handler_conf(r, handler);
+    return pfj_stub_pre_translate_name_hook(r);
+}
+
+START_TEST(nul_escapes_of_api_paths_are_left_to_the_router)
+{
+    request_rec *r;
+
+    ck_assert_int_eq(pre_translated(API "/a%00b", "pyfarm-jobs"), DONE);
+    ck_assert_int_eq(pre_translated(API "/1/tasks/%00", "PyFarm-Jobs"), DONE);
+    ck_assert_int_eq(pre_translated(API "/a%00b?x=1", "pyfarm-jobs"), DONE);
+    /* then the router: no route, the JSON 404 */
+    r = request("GET", API "/a%00b", NULL, NULL, NULL);
+    ck_assert_int_eq(handle(r), OK);
+    assert_json(r, HTTP_NOT_FOUND,
+                "{\"error\": \"http://localhost" API
+                "/a%00b was not found\"}");
+    /* decoded by httpd as before */
+    ck_assert_int_eq(pre_translated(API "/a%2500b", "pyfarm-jobs"), DECLINED);
+    ck_assert_int_eq(pre_translated(API "/a%20b", "pyfarm-jobs"), DECLINED);
+    ck_assert_int_eq(pre_translated(API "/1?x=%00", "pyfarm-jobs"), DECLINED);
+    ck_assert_int_eq(pre_translated("/static/a%00b", NULL), DECLINED);
+    ck_assert_int_eq(pre_translated("/static/a%00b", "default-handler"),
+                     DECLINED);
+    r = request("GET", API "/a%00b", NULL, NULL, NULL);
+    pfj_stub_set_handler_conf(r, "pyfarm-jobs");
+    r->proxyreq = PROXYREQ_REVERSE;
+    ck_assert_int_eq(pfj_stub_pre_translate_name_hook(r), DECLINED);
+}
+END_TEST
+
 START_TEST(other_handlers_are_declined)
 {
     request_rec *r = request("GET", API "/", NULL, NULL, NULL);
@@ -815,6 +855,7 @@ static Suite *glue_suite(void)
     tcase_add_test(hooks, post_connect_sets_up_only_the_modules_connections);
     tcase_add_test(hooks, api_requests_map_to_no_file);
     tcase_add_test(hooks, other_requests_are_walked_as_before);
+    tcase_add_test(hooks, nul_escapes_of_api_paths_are_left_to_the_router);
     suite_add_tcase(s, hooks);
 
     tcase_add_checked_fixture(responses, setup, teardown);

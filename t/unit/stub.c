@@ -37,6 +37,7 @@ char pfj_stub_last_log[1024];
 ap_HOOK_handler_t *pfj_stub_handler_hook;
 ap_HOOK_check_config_t *pfj_stub_check_config_hook;
 ap_HOOK_post_config_t *pfj_stub_post_config_hook;
+ap_HOOK_pre_translate_name_t *pfj_stub_pre_translate_name_hook;
 ap_HOOK_translate_name_t *pfj_stub_translate_name_hook;
 ap_HOOK_map_to_storage_t *pfj_stub_map_to_storage_hook;
 const char *const *pfj_stub_post_config_succ;
@@ -354,6 +355,14 @@ AP_DECLARE(void) ap_hook_post_config(ap_HOOK_post_config_t *pf,
 {
     pfj_stub_post_config_hook = pf;
     pfj_stub_post_config_succ = succ;
+}
+
+AP_DECLARE(void)
+ap_hook_pre_translate_name(ap_HOOK_pre_translate_name_t *pf,
+                           const char *const *pre, const char *const *succ,
+                           int order)
+{
+    pfj_stub_pre_translate_name_hook = pf;
 }
 
 AP_DECLARE(void) ap_hook_translate_name(ap_HOOK_translate_name_t *pf,
