@@ -36,6 +36,7 @@ static void setup(void)
     pfj_stub_post_config_hook = NULL;
     pfj_stub_pre_translate_name_hook = NULL;
     pfj_stub_translate_name_hook = NULL;
+    pfj_stub_translate_name_last_hook = NULL;
     pfj_stub_map_to_storage_hook = NULL;
     pyfarm_jobs_module.register_hooks(pool);
     ck_assert_ptr_nonnull(pfj_stub_handler_hook);
@@ -43,6 +44,7 @@ static void setup(void)
     ck_assert_ptr_nonnull(pfj_stub_post_config_hook);
     ck_assert_ptr_nonnull(pfj_stub_pre_translate_name_hook);
     ck_assert_ptr_nonnull(pfj_stub_translate_name_hook);
+    ck_assert_ptr_nonnull(pfj_stub_translate_name_last_hook);
     ck_assert_ptr_nonnull(pfj_stub_map_to_storage_hook);
     pfj_stub_mod_dbd(1);
     ck_assert_int_eq(pfj_stub_check_config_hook(pool, pool, pool, NULL), OK);
@@ -491,6 +493,10 @@ START_TEST(api_requests_map_to_no_file)
     pfj_dir_conf *farm = section("/farm/api/v1/jobs");
     request_rec *r = translated("GET", "pyfarm-jobs", NULL);
 
+    /* translated before core would merge the path into DocumentRoot */
+    ck_assert_int_eq(pfj_stub_translate_name_last_hook(r), OK);
+    ck_assert_str_eq(r->filename, "pyfarm-jobs:" API);
+    ck_assert_str_eq(r->canonical_filename, "pyfarm-jobs:" API);
     ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), OK);
     ck_assert_str_eq(r->filename, "pyfarm-jobs:" API);
     /* handler names are case-insensitive, as core's fixup lowers them */
@@ -512,24 +518,30 @@ START_TEST(other_requests_are_walked_as_before)
 
     for (i = 0; i < PFJ_COUNT(handlers); i++) {
         r = translated("GET", handlers[i], NULL);
+        ck_assert_int_eq(pfj_stub_translate_name_last_hook(r), DECLINED);
         ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
         ck_assert_str_eq(r->filename, "/srv/htdocs" API "/7/tasks/");
     }
     /* httpd answers TRACE (mod_http's map_to_storage) */
     r = translated("TRACE", "pyfarm-jobs", NULL);
+    ck_assert_int_eq(pfj_stub_translate_name_last_hook(r), DECLINED);
     ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
     /* a URL a later translate_name hook rewrote (mod_rewrite's PT) */
     r = translated("GET", "pyfarm-jobs", NULL);
     r->uri = "/static/logo.png";
+    ck_assert_int_eq(pfj_stub_translate_name_last_hook(r), DECLINED);
     ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+    ck_assert_str_eq(r->filename, "/srv/htdocs" API "/7/tasks/");
     /* mod_proxy's requests are mod_proxy's */
     r = request("GET", API "/1", NULL, NULL, NULL);
     pfj_stub_set_handler_conf(r, "pyfarm-jobs");
     r->proxyreq = PROXYREQ_REVERSE;
     ck_assert_int_eq(pfj_stub_translate_name_hook(r), DECLINED);
+    ck_assert_int_eq(pfj_stub_translate_name_last_hook(r), DECLINED);
     ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
     /* no translate_name (a file subrequest): nothing noted */
     r = request("GET", API "/1", NULL, NULL, NULL);
+    ck_assert_int_eq(pfj_stub_translate_name_last_hook(r), DECLINED);
     ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
 }
 END_TEST

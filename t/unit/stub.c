@@ -39,6 +39,7 @@ ap_HOOK_check_config_t *pfj_stub_check_config_hook;
 ap_HOOK_post_config_t *pfj_stub_post_config_hook;
 ap_HOOK_pre_translate_name_t *pfj_stub_pre_translate_name_hook;
 ap_HOOK_translate_name_t *pfj_stub_translate_name_hook;
+ap_HOOK_translate_name_t *pfj_stub_translate_name_last_hook;
 ap_HOOK_map_to_storage_t *pfj_stub_map_to_storage_hook;
 const char *const *pfj_stub_post_config_succ;
 int pfj_stub_prepared;
@@ -369,7 +370,12 @@ AP_DECLARE(void) ap_hook_translate_name(ap_HOOK_translate_name_t *pf,
                                         const char *const *pre,
                                         const char *const *succ, int order)
 {
-    pfj_stub_translate_name_hook = pf;
+    if (order == APR_HOOK_LAST) {
+        pfj_stub_translate_name_last_hook = pf;
+    }
+    else {
+        pfj_stub_translate_name_hook = pf;
+    }
 }
 
 AP_DECLARE(void) ap_hook_map_to_storage(ap_HOOK_map_to_storage_t *pf,

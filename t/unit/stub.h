@@ -38,7 +38,9 @@ extern ap_HOOK_handler_t *pfj_stub_handler_hook;
 extern ap_HOOK_check_config_t *pfj_stub_check_config_hook;
 extern ap_HOOK_post_config_t *pfj_stub_post_config_hook;
 extern ap_HOOK_pre_translate_name_t *pfj_stub_pre_translate_name_hook;
+/* translate_name: the one registered REALLY_FIRST, and the one LAST. */
 extern ap_HOOK_translate_name_t *pfj_stub_translate_name_hook;
+extern ap_HOOK_translate_name_t *pfj_stub_translate_name_last_hook;
 extern ap_HOOK_map_to_storage_t *pfj_stub_map_to_storage_hook;
 /* The predecessors and successors given with the post_config hook. */
 extern const char *const *pfj_stub_post_config_succ;
