@@ -41,8 +41,13 @@ const pfj_stmt pfj_job_submit_stmts[] = {
      "   FROM plan, jsonb_array_elements_text(plan.p->'users') AS name),"
      " created_users AS ("
      "   INSERT INTO users (username, email, active)"
-     "   SELECT w.name, replace(plan.p->>'email', '{username}', w.name), true"
-     "     FROM wanted_users w, plan"
+     /* the e-mail template as an InitPlan, read once: a plan joined to
+      * each user would be copied whole for each (a CTE scan copies its
+      * row), time proportional to users x plan size */
+     "   SELECT w.name,"
+     "          replace((SELECT plan.p->>'email' FROM plan), '{username}',"
+     "                  w.name), true"
+     "     FROM wanted_users w"
      "    WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.username = w.name)"
      "   ON CONFLICT (username) DO UPDATE SET username = EXCLUDED.username"
      "   RETURNING id, username, email),"
