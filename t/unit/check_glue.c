@@ -834,6 +834,25 @@ START_TEST(no_database_connection_503)
 }
 END_TEST
 
+/* A log upload asks for a connection of its own, which it gives back
+ * before reading the body; without one: 503, and the unread body closes
+ * the connection. */
+START_TEST(no_database_connection_for_a_log_upload_503)
+{
+    request_rec *r = request("PUT",
+                             API "/1/tasks/1/attempts/1/logs/a.csv/logfile",
+                             "text/csv", "a,b\n", NULL);
+
+    ck_assert_int_eq(handle(r), OK);
+    ck_assert_int_eq(pfj_stub_acquired, 1);
+    ck_assert_int_eq(pfj_stub_read_count(r), 0);
+    ck_assert_int_eq(r->connection->keepalive, AP_CONN_CLOSE);
+    assert_json(r, 503,
+                "{\"error\": \"the database is unavailable, try again "
+                "later\"}");
+}
+END_TEST
+
 static Suite *glue_suite(void)
 {
     Suite *s = suite_create("glue");
@@ -884,6 +903,7 @@ static Suite *glue_suite(void)
     tcase_add_test(responses, unsupported_media_type_415);
     tcase_add_test(responses, json_body_errors_400);
     tcase_add_test(responses, no_database_connection_503);
+    tcase_add_test(responses, no_database_connection_for_a_log_upload_503);
     suite_add_tcase(s, responses);
     return s;
 }

@@ -427,12 +427,26 @@ static ap_dbd_t *fake_dbd_acquire(request_rec *r)
     return NULL;
 }
 
+static ap_dbd_t *fake_dbd_open(apr_pool_t *p, server_rec *s)
+{
+    pfj_stub_acquired++;
+    return NULL;
+}
+
+static void fake_dbd_close(server_rec *s, ap_dbd_t *dbd)
+{
+}
+
 void pfj_stub_mod_dbd(int present)
 {
     apr_dynamic_fn_register("ap_dbd_prepare",
                             present ? (apr_opt_fn_t *)fake_dbd_prepare : NULL);
     apr_dynamic_fn_register("ap_dbd_acquire",
                             present ? (apr_opt_fn_t *)fake_dbd_acquire : NULL);
+    apr_dynamic_fn_register("ap_dbd_open",
+                            present ? (apr_opt_fn_t *)fake_dbd_open : NULL);
+    apr_dynamic_fn_register("ap_dbd_close",
+                            present ? (apr_opt_fn_t *)fake_dbd_close : NULL);
 }
 
 /* ---- not reached by the glue tests (log file download and upload) ---- */

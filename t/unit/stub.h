@@ -50,9 +50,10 @@ extern const char *const *pfj_stub_post_config_succ;
  * evaluates an expression to the text it was made from. */
 void pfj_stub_set_handler_conf(request_rec *r, const char *value);
 
-/* mod_dbd's ap_dbd_prepare and ap_dbd_acquire as optional functions
- * (present != 0) or absent.  The fake prepare counts the statements it
- * is given; the fake acquire has no connection to give (NULL). */
+/* mod_dbd's ap_dbd_prepare, ap_dbd_acquire, ap_dbd_open and ap_dbd_close
+ * as optional functions (present != 0) or absent.  The fake prepare counts
+ * the statements it is given; the fake acquire and open count the
+ * connections asked for and have none to give (NULL). */
 void pfj_stub_mod_dbd(int present);
 extern int pfj_stub_prepared;
 extern int pfj_stub_acquired;
