@@ -203,6 +203,27 @@ static int location_is_ours(request_rec *r)
     return err == NULL && name && strcasecmp(name, HANDLER_NAME) == 0;
 }
 
+/* pre_translate_name, on the path as sent (only unreserved characters
+ * decoded yet): httpd refuses a path holding %00 right after this hook,
+ * where it decodes r->uri (ap_unescape_url_ex: 404 with its HTML page),
+ * unless a hook returns DONE.  An API request with %00 is kept from that
+ * decoding: its r->uri keeps its escapes, and the module routes the path
+ * as sent anyway, decoding each segment itself - a segment holding NUL
+ * matches no route, so the answer is the API's JSON 404 (or the body's
+ * 400/413/415 first, §0.2).  Any other request, and every API request
+ * without %00, is decoded by httpd as before. */
+static int pfj_keep_nul_escapes(request_rec *r)
+{
+    if (r->proxyreq || r->parsed_uri.path == NULL
+        || strstr(r->parsed_uri.path, "%00") == NULL || !location_is_ours(r)) {
+        return DECLINED;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "%%00 in %s: left encoded for the API's own 404",
+                  r->parsed_uri.path);
+    return DONE;
+}
+
 /* translate_name, first of all, and always declining (the URL is
  * translated as before): notes an API request while r->per_dir_config
  * still holds its <Location> configuration; map_to_storage starts over
@@ -224,6 +245,40 @@ static int pfj_note_api_request(request_rec *r)
     return DECLINED;
 }
 
+/* The note of an API request that is still the API's: its URL was not
+ * rewritten by a translate_name hook since, nor is it a TRACE (httpd
+ * answers those) or a proxy request.  NULL for any other request. */
+static const api_request_note *untouched_api_request(request_rec *r)
+{
+    const api_request_note *note = ap_get_module_config(r->request_config,
+                                                        &pyfarm_jobs_module);
+
+    if (note == NULL || r->method_number == M_TRACE || r->proxyreq
+        || r->uri == NULL || strcmp(r->uri, note->uri) != 0) {
+        return NULL;
+    }
+    return note;
+}
+
+/* translate_name, last before core's own (APR_HOOK_REALLY_LAST): an API
+ * request that no other hook (mod_rewrite, mod_alias...) translated gets
+ * the API's name as its filename.  Core would merge its path into
+ * DocumentRoot, which fails for a path longer than the system allows
+ * (PATH_MAX, 4096 on Linux) - 403 with httpd's HTML page and an error
+ * "File name too long", for a long job title that LimitRequestLine let
+ * through. */
+static int pfj_translate_api_request(request_rec *r)
+{
+    const api_request_note *note = untouched_api_request(r);
+
+    if (note == NULL) {
+        return DECLINED;
+    }
+    r->filename = apr_pstrdup(r->pool, note->filename);
+    r->canonical_filename = r->filename;
+    return OK;
+}
+
 /* map_to_storage: an API request is stored in no file, so httpd's
  * directory and file walks (<Directory>, <Files>, .htaccess: a stat per
  * path segment) are skipped, as mod_proxy skips them for proxied requests.
@@ -234,11 +289,9 @@ static int pfj_note_api_request(request_rec *r)
  * translate_name hook rewrote. */
 static int pfj_map_to_storage(request_rec *r)
 {
-    const api_request_note *note = ap_get_module_config(r->request_config,
-                                                        &pyfarm_jobs_module);
+    const api_request_note *note = untouched_api_request(r);
 
-    if (note == NULL || r->method_number == M_TRACE || r->proxyreq
-        || r->uri == NULL || strcmp(r->uri, note->uri) != 0) {
+    if (note == NULL) {
         return DECLINED;
     }
     r->filename = apr_pstrdup(r->pool, note->filename);
@@ -251,8 +304,12 @@ static void pfj_register_hooks(apr_pool_t *p)
 
     ap_hook_check_config(pfj_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(pfj_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_pre_translate_name(pfj_keep_nul_escapes, NULL, NULL,
+                               APR_HOOK_MIDDLE);
     ap_hook_translate_name(pfj_note_api_request, NULL, NULL,
                            APR_HOOK_REALLY_FIRST);
+    ap_hook_translate_name(pfj_translate_api_request, NULL, NULL,
+                           APR_HOOK_LAST);
     ap_hook_map_to_storage(pfj_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(pfj_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* each new connection of mod_dbd's pool, as mod_dbd runs DBDInitSQL */

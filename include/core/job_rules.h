@@ -60,6 +60,8 @@ typedef struct pfj_job_draft {
     json_object *plan;         /* the writing statement's plan */
     json_object *row;          /* the jobs columns it writes, by name */
     json_object *all_tags;     /* tag names the plan refers to */
+    json_object *listed;       /* per list of the body, the values seen so
+                                 * far (pfj_draft_first_listing) */
     apr_int64_t tiles;         /* tasks per new frame (num_tiles) */
     const char *start;         /* the frame range as decimal text */
     const char *end;
@@ -139,6 +141,12 @@ const pfj_refusal *pfj_draft_each(pfj_job_draft *d, const char *key,
  * body has it at all. */
 json_object *pfj_draft_field(const pfj_job_draft *d, const char *key);
 int pfj_draft_has_field(const pfj_job_draft *d, const char *key);
+
+/* 1 when value is listed in the body's list for the first time, 0 when an
+ * earlier entry of that list had it (list names the list; each has its
+ * own set of values seen, in constant time per entry). */
+int pfj_draft_first_listing(pfj_job_draft *d, const char *list,
+                            const char *value);
 
 /* A column of the lookup's row; _true: it is PostgreSQL's true. */
 const char *pfj_draft_found(const pfj_job_draft *d, enum pfj_lookup_column c);

@@ -73,8 +73,14 @@ json_object *pfj_put_list(json_object *obj, const char *key);
 /* obj[key] = text as a JSON string, or null when text is NULL. */
 void pfj_put_string(json_object *obj, const char *key, const char *text);
 
-/* 1 when an element of list (its member key, or the element itself when
- * key is NULL) is the string value. */
-int pfj_listed(json_object *list, const char *key, const char *value);
+/* A set of strings, for finding repeats in a list a client sent: the keys
+ * of a JSON object on p.  json-c hashes keys with a seed drawn once per
+ * process, so keys chosen by a client cannot be made to collide; adding
+ * and finding take constant time, and a list of n entries is checked in
+ * O(n), not by comparing each entry with those before it. */
+json_object *pfj_string_set(apr_pool_t *p);
+
+/* Adds s to set: 1 when it was not in it yet, 0 when it was. */
+int pfj_string_set_add(json_object *set, const char *s);
 
 #endif

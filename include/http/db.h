@@ -50,6 +50,15 @@ void pfj_db_prepare(apr_pool_t *ptemp, server_rec *s,
  * NULL when the database cannot be reached (logged). */
 pfj_db *pfj_db_open(request_rec *r);
 
+/* A pooled connection for a request that goes on for long without the
+ * database once it has asked it (a log upload streams its body after one
+ * lookup): given back with pfj_db_close(), outside any transaction, so
+ * that a slow client does not keep it from others (mod_dbd's pool is
+ * small, and a request that finds it empty waits); at the latest with the
+ * request pool.  NULL when the database cannot be reached (logged). */
+pfj_db *pfj_db_open_brief(request_rec *r);
+void pfj_db_close(pfj_db *db);
+
 /* Starts a transaction of the request (one after another the handler
  * rolled back starts afresh); 0 on success. */
 int pfj_db_begin(pfj_db *db);

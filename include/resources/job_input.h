@@ -16,7 +16,7 @@
 /* clang-format off */
 #define PFJ_TAG_IDS_CTE \
     " wanted_tags AS (SELECT DISTINCT name" \
-    "   FROM plan, json_array_elements_text(plan.p->'all_tags') AS name)," \
+    "   FROM plan, jsonb_array_elements_text(plan.p->'all_tags') AS name)," \
     " created_tags AS (" \
     "   INSERT INTO tags (tag) SELECT w.name FROM wanted_tags w" \
     "    WHERE NOT EXISTS (SELECT 1 FROM tags t WHERE t.tag = w.name)" \

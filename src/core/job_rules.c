@@ -60,6 +60,7 @@ pfj_job_draft *pfj_draft_new(apr_pool_t *p, json_object *body,
     d->plan = pfj_json_pooled(p, json_object_new_object());
     d->row = pfj_json_pooled(p, json_object_new_object());
     d->all_tags = pfj_put_list(d->plan, "all_tags");
+    d->listed = pfj_json_pooled(p, json_object_new_object());
     return d;
 }
 
@@ -130,6 +131,19 @@ json_object *pfj_draft_field(const pfj_job_draft *d, const char *key)
 int pfj_draft_has_field(const pfj_job_draft *d, const char *key)
 {
     return json_object_object_get_ex(d->body, key, NULL);
+}
+
+int pfj_draft_first_listing(pfj_job_draft *d, const char *list,
+                            const char *value)
+{
+    json_object *seen;
+
+    if (!json_object_object_get_ex(d->listed, list, &seen)) {
+        /* owned by d->listed, which the pool releases */
+        seen = json_object_new_object();
+        json_object_object_add(d->listed, list, seen);
+    }
+    return pfj_string_set_add(seen, value);
 }
 
 const char *pfj_draft_found(const pfj_job_draft *d, enum pfj_lookup_column c)
@@ -370,23 +384,6 @@ static const pfj_refusal *software_entry_error(pfj_job_draft *d,
     return NULL;
 }
 
-/* 1 when the software of ids is already among the first n of list. */
-static int software_listed(json_object *list, size_t n, json_object *ids)
-{
-    apr_int64_t id =
-        json_object_get_int64(json_object_object_get(ids, "software_id"));
-    size_t j;
-
-    for (j = 0; j < n; j++) {
-        if (json_object_get_int64(json_object_object_get(
-                json_object_array_get_idx(list, j), "software_id"))
-            == id) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 const pfj_refusal *pfj_draft_check_software(pfj_job_draft *d)
 {
     json_object *reqs = pfj_draft_field(d, "software_requirements");
@@ -413,7 +410,10 @@ const pfj_refusal *pfj_draft_check_software(pfj_job_draft *d)
         if ((no = software_entry_error(d, entry, entry_ids)) != NULL) {
             return no;
         }
-        if (software_listed(plan, i, entry_ids)) {
+        if (!pfj_draft_first_listing(
+                d, "software_requirements",
+                json_object_get_string(
+                    json_object_object_get(entry_ids, "software_id")))) {
             return requirement_error(
                 d->p, PFJ_HTTP_BAD_REQUEST,
                 apr_psprintf(d->p, "Software %s is listed twice",
@@ -655,7 +655,8 @@ static const pfj_refusal *collect_tag_requirement(pfj_job_draft *d,
                           "string of at most 64 characters and "
                           "`negate`");
     }
-    if (pfj_listed(list, "tag", json_object_get_string(tag))) {
+    if (!pfj_draft_first_listing(d, "tag_requirements",
+                                 json_object_get_string(tag))) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "tag %s is required twice",
                           json_object_get_string(tag));

@@ -204,8 +204,7 @@ static const pfj_refusal *collect_notified_entry(pfj_job_draft *d,
     return NULL;
 }
 
-/* One notified user into the plan's list, its name (once only) into the
- * lookup's. */
+/* One notified user into the plan's list, its name into the lookup's. */
 static const pfj_refusal *collect_notified_user(pfj_job_draft *d,
                                                 json_object *entry,
                                                 json_object *plan)
@@ -220,7 +219,7 @@ static const pfj_refusal *collect_notified_user(pfj_job_draft *d,
         return no;
     }
     name = json_object_get_string(json_object_object_get(out, "username"));
-    if (pfj_listed(names, NULL, name)) {
+    if (!pfj_draft_first_listing(d, "notified_users", name)) {
         return pfj_refuse(d->p, PFJ_HTTP_BAD_REQUEST,
                           "user %s is "
                           "listed twice in notified_users",

@@ -308,29 +308,38 @@ static int dict_item(apr_pool_t *p, json_object *e, const char **key,
 }
 
 /* repr(dict(v)) for a list v, keys in first-seen order and the last value
- * of a repeated key, as Python builds it; NULL when dict() would fail. */
+ * of a repeated key, as Python builds it; NULL when dict() would fail.
+ * Keys are told apart by their reprs, exactly ('A' is not 'a'), each found
+ * in a JSON object's seeded hash: a list of n pairs costs O(n). */
 static const char *dict_repr(apr_pool_t *p, json_object *v)
 {
-    apr_array_header_t *keys = apr_array_make(p, 4, sizeof(char *));
-    apr_table_t *values = apr_table_make(p, 4);
-    const char *key, *value, *repr = "{";
-    int i;
+    size_t i, n = json_object_array_length(v);
+    /* "{", "key: value", ", ", "key: value", ..., "}" */
+    apr_array_header_t *parts = apr_array_make(p, (int)(2 * n + 2),
+                                               sizeof(const char *));
+    json_object *slots = pfj_json_pooled(p, json_object_new_object());
+    json_object *slot;
+    const char *key, *value, *item;
 
-    for (i = 0; i < (int)json_object_array_length(v); i++) {
+    APR_ARRAY_PUSH(parts, const char *) = "{";
+    for (i = 0; i < n; i++) {
         if (!dict_item(p, json_object_array_get_idx(v, i), &key, &value)) {
             return NULL;
         }
-        if (apr_table_get(values, key) == NULL) {
-            *(const char **)apr_array_push(keys) = key;
+        item = apr_pstrcat(p, key, ": ", value, NULL);
+        if (json_object_object_get_ex(slots, key, &slot)) {
+            APR_ARRAY_IDX(parts, json_object_get_int(slot),
+                          const char *) = item;
+            continue;
         }
-        apr_table_set(values, key, value);
+        if (parts->nelts > 1) {
+            APR_ARRAY_PUSH(parts, const char *) = ", ";
+        }
+        json_object_object_add(slots, key, json_object_new_int(parts->nelts));
+        APR_ARRAY_PUSH(parts, const char *) = item;
     }
-    for (i = 0; i < keys->nelts; i++) {
-        key = APR_ARRAY_IDX(keys, i, const char *);
-        repr = apr_pstrcat(p, repr, i ? ", " : "", key, ": ",
-                           apr_table_get(values, key), NULL);
-    }
-    return apr_pstrcat(p, repr, "}", NULL);
+    APR_ARRAY_PUSH(parts, const char *) = "}";
+    return apr_array_pstrcat(p, parts, '\0');
 }
 
 /* The repr of v converted to the column's Python type, as the reference's

@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include "core/json_body.h"
+#include "core/utf8.h"
 
 /* Deeper documents are refused rather than risking the stack. */
 #define MAX_JSON_DEPTH 64
@@ -113,7 +114,11 @@ int pfj_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
      * number is otherwise left waiting for more digits). */
     const char *text = apr_pstrmemdup(p, buf, len);
 
-    if (len >= (apr_size_t)INT32_MAX || python_refuses(buf, len)) {
+    /* json-c's JSON_TOKENER_VALIDATE_UTF8 only counts continuation bytes:
+     * it takes overlong forms, surrogates and code points beyond U+10FFFF,
+     * which Python's strict decoding refuses and PostgreSQL cannot store. */
+    if (len >= (apr_size_t)INT32_MAX || !pfj_utf8_valid(buf, len)
+        || python_refuses(buf, len)) {
         return -1;
     }
     tok = json_tokener_new_ex(MAX_JSON_DEPTH);
@@ -304,18 +309,16 @@ void pfj_put_string(json_object *obj, const char *key, const char *text)
                            text ? json_object_new_string(text) : NULL);
 }
 
-int pfj_listed(json_object *list, const char *key, const char *value)
+json_object *pfj_string_set(apr_pool_t *p)
 {
-    size_t i;
+    return pfj_json_pooled(p, json_object_new_object());
+}
 
-    for (i = 0; i < pfj_list_length(list); i++) {
-        json_object *e = json_object_array_get_idx(list, i);
-        if (key) {
-            e = json_object_object_get(e, key);
-        }
-        if (strcmp(json_object_get_string(e), value) == 0) {
-            return 1;
-        }
+int pfj_string_set_add(json_object *set, const char *s)
+{
+    if (json_object_object_get_ex(set, s, NULL)) {
+        return 0;
     }
-    return 0;
+    json_object_object_add(set, s, NULL);
+    return 1;
 }

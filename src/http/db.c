@@ -14,6 +14,8 @@ APLOG_USE_MODULE(pyfarm_jobs);
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) * dbd_prepare_fn;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) * dbd_open_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) * dbd_close_fn;
 
 /* Every statement table, kept to prepare them again on a connection that
  * lost them (see repair_statements). */
@@ -23,7 +25,10 @@ int pfj_db_bind_mod_dbd(void)
 {
     dbd_prepare_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
     dbd_acquire_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
-    return dbd_prepare_fn != NULL && dbd_acquire_fn != NULL;
+    dbd_open_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    return dbd_prepare_fn != NULL && dbd_acquire_fn != NULL
+           && dbd_open_fn != NULL && dbd_close_fn != NULL;
 }
 
 static void prepare_for_server(server_rec *s, const pfj_stmt *const *tables)
@@ -122,10 +127,9 @@ static int fail(pfj_db *db, const char *label, int rv)
     return -1;
 }
 
-pfj_db *pfj_db_open(request_rec *r)
+static pfj_db *connected(request_rec *r, ap_dbd_t *dbd)
 {
     pfj_db *db;
-    ap_dbd_t *dbd = dbd_acquire_fn(r);
 
     if (dbd == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -137,6 +141,40 @@ pfj_db *pfj_db_open(request_rec *r)
     db->r = r;
     db->dbd = dbd;
     return db;
+}
+
+pfj_db *pfj_db_open(request_rec *r)
+{
+    return connected(r, dbd_acquire_fn(r));
+}
+
+/* Gives a brief connection back to mod_dbd's pool, once. */
+static apr_status_t release_brief(void *data)
+{
+    pfj_db *db = data;
+
+    if (db->dbd != NULL) {
+        dbd_close_fn(db->r->server, db->dbd);
+        db->dbd = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+pfj_db *pfj_db_open_brief(request_rec *r)
+{
+    pfj_db *db = connected(r, dbd_open_fn(r->pool, r->server));
+
+    if (db != NULL) {
+        /* given back at the latest with the request */
+        apr_pool_cleanup_register(r->pool, db, release_brief,
+                                  apr_pool_cleanup_null);
+    }
+    return db;
+}
+
+void pfj_db_close(pfj_db *db)
+{
+    apr_pool_cleanup_run(db->r->pool, db, release_brief);
 }
 
 /* Transaction control goes through apr_dbd_query() with these fixed

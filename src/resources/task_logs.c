@@ -549,7 +549,18 @@ int pfj_task_logfile_put(pfj_req *q)
     pfj_rows log;
     int rc;
 
-    if ((rc = find_log_file(q, &log, &path)) != DECLINED) {
+    /* the lookup's connection goes back to the pool before the body is
+     * read: an upload takes as long as its client wants (mod_reqtimeout
+     * only asks for 500 bytes/s), and a pool held by slow uploads would
+     * keep every other request of this child waiting */
+    if ((q->db = pfj_db_open_brief(q->r)) == NULL) {
+        q->r->connection->keepalive = AP_CONN_CLOSE;
+        return pfj_send_db_failure(q, NULL);
+    }
+    rc = find_log_file(q, &log, &path);
+    pfj_db_close(q->db);
+    q->db = NULL;
+    if (rc != DECLINED) {
         /* the body stays unread: httpd must not read it to keep the
          * connection (a refused upload may be large) */
         q->r->connection->keepalive = AP_CONN_CLOSE;

@@ -78,6 +78,23 @@ START_TEST(json_rejects)
     ck_assert_int_eq(parse("[1.e5]", &o), -1);
     ck_assert_int_eq(parse("\"a\tb\"", &o), -1);
     ck_assert_int_eq(parse("\"\xff\"", &o), -1);
+    /* ill-formed UTF-8 that json-c's own check lets through: overlong
+     * forms, C0/C1 and F5.. leads, surrogates, beyond U+10FFFF */
+    ck_assert_int_eq(parse("\"\xc0\x80\"", &o), -1);
+    ck_assert_int_eq(parse("\"\xc1\xbf\"", &o), -1);
+    ck_assert_int_eq(parse("\"\xe0\x80\x80\"", &o), -1);
+    ck_assert_int_eq(parse("\"\xf0\x80\x80\x80\"", &o), -1);
+    ck_assert_int_eq(parse("\"\xed\xa0\x80\"", &o), -1);
+    ck_assert_int_eq(parse("\"\xf4\x90\x80\x80\"", &o), -1);
+    ck_assert_int_eq(parse("\"\xf5\x80\x80\x80\"", &o), -1);
+    ck_assert_int_eq(parse("{\"\xed\xbf\xbf\": 1}", &o), -1);
+    /* the largest code points of each length are fine */
+    ck_assert_int_eq(parse("\"\x7f\xdf\xbf\xef\xbf\xbf\xf4\x8f\xbf\xbf\"", &o),
+                     0);
+    /* a lone surrogate escape is valid JSON: json-c makes it U+FFFD */
+    ck_assert_int_eq(parse("\"a\\ud800b\"", &o), 0);
+    ck_assert_str_eq(json_object_get_string(o), "a\xef\xbf\xbd"
+                                                "b");
     ck_assert_int_eq(pfj_json_parse(pfj_test_pool, "{}\0{}", 5, &o), -1);
 }
 END_TEST

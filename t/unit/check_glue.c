@@ -34,13 +34,17 @@ static void setup(void)
     pfj_stub_handler_hook = NULL;
     pfj_stub_check_config_hook = NULL;
     pfj_stub_post_config_hook = NULL;
+    pfj_stub_pre_translate_name_hook = NULL;
     pfj_stub_translate_name_hook = NULL;
+    pfj_stub_translate_name_last_hook = NULL;
     pfj_stub_map_to_storage_hook = NULL;
     pyfarm_jobs_module.register_hooks(pool);
     ck_assert_ptr_nonnull(pfj_stub_handler_hook);
     ck_assert_ptr_nonnull(pfj_stub_check_config_hook);
     ck_assert_ptr_nonnull(pfj_stub_post_config_hook);
+    ck_assert_ptr_nonnull(pfj_stub_pre_translate_name_hook);
     ck_assert_ptr_nonnull(pfj_stub_translate_name_hook);
+    ck_assert_ptr_nonnull(pfj_stub_translate_name_last_hook);
     ck_assert_ptr_nonnull(pfj_stub_map_to_storage_hook);
     pfj_stub_mod_dbd(1);
     ck_assert_int_eq(pfj_stub_check_config_hook(pool, pool, pool, NULL), OK);
@@ -510,6 +514,10 @@ START_TEST(api_requests_map_to_no_file)
     pfj_dir_conf *farm = section("/farm/api/v1/jobs");
     request_rec *r = translated("GET", "pyfarm-jobs", NULL);
 
+    /* translated before core would merge the path into DocumentRoot */
+    ck_assert_int_eq(pfj_stub_translate_name_last_hook(r), OK);
+    ck_assert_str_eq(r->filename, "pyfarm-jobs:" API);
+    ck_assert_str_eq(r->canonical_filename, "pyfarm-jobs:" API);
     ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), OK);
     ck_assert_str_eq(r->filename, "pyfarm-jobs:" API);
     /* handler names are case-insensitive, as core's fixup lowers them */
@@ -531,25 +539,69 @@ START_TEST(other_requests_are_walked_as_before)
 
     for (i = 0; i < PFJ_COUNT(handlers); i++) {
         r = translated("GET", handlers[i], NULL);
+        ck_assert_int_eq(pfj_stub_translate_name_last_hook(r), DECLINED);
         ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
         ck_assert_str_eq(r->filename, "/srv/htdocs" API "/7/tasks/");
     }
     /* httpd answers TRACE (mod_http's map_to_storage) */
     r = translated("TRACE", "pyfarm-jobs", NULL);
+    ck_assert_int_eq(pfj_stub_translate_name_last_hook(r), DECLINED);
     ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
     /* a URL a later translate_name hook rewrote (mod_rewrite's PT) */
     r = translated("GET", "pyfarm-jobs", NULL);
     r->uri = "/static/logo.png";
+    ck_assert_int_eq(pfj_stub_translate_name_last_hook(r), DECLINED);
     ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+    ck_assert_str_eq(r->filename, "/srv/htdocs" API "/7/tasks/");
     /* mod_proxy's requests are mod_proxy's */
     r = request("GET", API "/1", NULL, NULL, NULL);
     pfj_stub_set_handler_conf(r, "pyfarm-jobs");
     r->proxyreq = PROXYREQ_REVERSE;
     ck_assert_int_eq(pfj_stub_translate_name_hook(r), DECLINED);
+    ck_assert_int_eq(pfj_stub_translate_name_last_hook(r), DECLINED);
     ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
     /* no translate_name (a file subrequest): nothing noted */
     r = request("GET", API "/1", NULL, NULL, NULL);
+    ck_assert_int_eq(pfj_stub_translate_name_last_hook(r), DECLINED);
     ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), DECLINED);
+}
+END_TEST
+
+/* pre_translate_name: an API path holding %00 is kept from httpd's
+ * decoding (DONE), which would answer its HTML 404; the router gives the
+ * API's JSON 404 instead.  Everything else is decoded by httpd. */
+static int pre_translated(const char *uri, const char *handler)
+{
+    request_rec *r = request("GET", uri, NULL, NULL, NULL);
+
+    pfj_stub_set_handler_conf(r, handler);
+    return pfj_stub_pre_translate_name_hook(r);
+}
+
+START_TEST(nul_escapes_of_api_paths_are_left_to_the_router)
+{
+    request_rec *r;
+
+    ck_assert_int_eq(pre_translated(API "/a%00b", "pyfarm-jobs"), DONE);
+    ck_assert_int_eq(pre_translated(API "/1/tasks/%00", "PyFarm-Jobs"), DONE);
+    ck_assert_int_eq(pre_translated(API "/a%00b?x=1", "pyfarm-jobs"), DONE);
+    /* then the router: no route, the JSON 404 */
+    r = request("GET", API "/a%00b", NULL, NULL, NULL);
+    ck_assert_int_eq(handle(r), OK);
+    assert_json(r, HTTP_NOT_FOUND,
+                "{\"error\": \"http://localhost" API
+                "/a%00b was not found\"}");
+    /* decoded by httpd as before */
+    ck_assert_int_eq(pre_translated(API "/a%2500b", "pyfarm-jobs"), DECLINED);
+    ck_assert_int_eq(pre_translated(API "/a%20b", "pyfarm-jobs"), DECLINED);
+    ck_assert_int_eq(pre_translated(API "/1?x=%00", "pyfarm-jobs"), DECLINED);
+    ck_assert_int_eq(pre_translated("/static/a%00b", NULL), DECLINED);
+    ck_assert_int_eq(pre_translated("/static/a%00b", "default-handler"),
+                     DECLINED);
+    r = request("GET", API "/a%00b", NULL, NULL, NULL);
+    pfj_stub_set_handler_conf(r, "pyfarm-jobs");
+    r->proxyreq = PROXYREQ_REVERSE;
+    ck_assert_int_eq(pfj_stub_pre_translate_name_hook(r), DECLINED);
 }
 END_TEST
 
@@ -803,6 +855,25 @@ START_TEST(no_database_connection_503)
 }
 END_TEST
 
+/* A log upload asks for a connection of its own, which it gives back
+ * before reading the body; without one: 503, and the unread body closes
+ * the connection. */
+START_TEST(no_database_connection_for_a_log_upload_503)
+{
+    request_rec *r = request("PUT",
+                             API "/1/tasks/1/attempts/1/logs/a.csv/logfile",
+                             "text/csv", "a,b\n", NULL);
+
+    ck_assert_int_eq(handle(r), OK);
+    ck_assert_int_eq(pfj_stub_acquired, 1);
+    ck_assert_int_eq(pfj_stub_read_count(r), 0);
+    ck_assert_int_eq(r->connection->keepalive, AP_CONN_CLOSE);
+    assert_json(r, 503,
+                "{\"error\": \"the database is unavailable, try again "
+                "later\"}");
+}
+END_TEST
+
 static Suite *glue_suite(void)
 {
     Suite *s = suite_create("glue");
@@ -837,6 +908,7 @@ static Suite *glue_suite(void)
     tcase_add_test(hooks, post_connect_sets_up_only_the_modules_connections);
     tcase_add_test(hooks, api_requests_map_to_no_file);
     tcase_add_test(hooks, other_requests_are_walked_as_before);
+    tcase_add_test(hooks, nul_escapes_of_api_paths_are_left_to_the_router);
     suite_add_tcase(s, hooks);
 
     tcase_add_checked_fixture(responses, setup, teardown);
@@ -853,6 +925,7 @@ static Suite *glue_suite(void)
     tcase_add_test(responses, unsupported_media_type_415);
     tcase_add_test(responses, json_body_errors_400);
     tcase_add_test(responses, no_database_connection_503);
+    tcase_add_test(responses, no_database_connection_for_a_log_upload_503);
     suite_add_tcase(s, responses);
     return s;
 }

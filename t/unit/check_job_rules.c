@@ -660,12 +660,78 @@ START_TEST(json_helpers)
     ck_assert_uint_eq(pfj_list_length(list), 2);
     ck_assert_uint_eq(pfj_list_length(o), 0);
     ck_assert_uint_eq(pfj_list_length(NULL), 0);
-    ck_assert(pfj_listed(list, "tag", "b"));
-    ck_assert(!pfj_listed(list, "tag", "c"));
-    ck_assert(pfj_listed(pfj_test_json("['x', 'y']"), NULL, "y"));
     pfj_put_string(o, "a", "1");
     pfj_put_string(o, "b", NULL);
     pfj_assert_json(o, "{'a': '1', 'b': null}");
+}
+END_TEST
+
+START_TEST(string_sets)
+{
+    json_object *set = pfj_string_set(pfj_test_pool);
+
+    ck_assert(pfj_string_set_add(set, "a"));
+    ck_assert(pfj_string_set_add(set, "A"));
+    ck_assert(pfj_string_set_add(set, ""));
+    ck_assert(pfj_string_set_add(set, "\xc3\xa9"));
+    ck_assert(!pfj_string_set_add(set, "a"));
+    ck_assert(!pfj_string_set_add(set, ""));
+    ck_assert(!pfj_string_set_add(set, "\xc3\xa9"));
+}
+END_TEST
+
+START_TEST(each_list_has_its_own_listings)
+{
+    pfj_job_draft *d = pfj_test_draft("{}");
+
+    ck_assert(pfj_draft_first_listing(d, "tags", "a"));
+    ck_assert(pfj_draft_first_listing(d, "users", "a"));
+    ck_assert(!pfj_draft_first_listing(d, "tags", "a"));
+    ck_assert(!pfj_draft_first_listing(d, "users", "a"));
+    ck_assert(pfj_draft_first_listing(d, "tags", "b"));
+}
+END_TEST
+
+/* (PFJ_TEST_LONG_LIST: a repeat is found without comparing each entry
+ * with every one before it.) */
+START_TEST(a_repeat_at_the_end_of_a_long_list_of_tag_requirements)
+{
+    const char *tags = pfj_test_list_of(PFJ_TEST_LONG_LIST,
+                                        "{'tag': 't%d', 'negate': false}", 0);
+    pfj_job_draft *d = pfj_test_draft(apr_pstrcat(pfj_test_pool,
+                                                  "{'tag_requirements': ",
+                                                  tags, "}", NULL));
+
+    pfj_assert_goes_on(pfj_draft_collect_tag_requirements(d));
+    ck_assert_uint_eq(
+        pfj_list_length(json_object_object_get(d->plan, "tag_requirements")),
+        PFJ_TEST_LONG_LIST);
+    tags = pfj_test_list_of(PFJ_TEST_LONG_LIST,
+                            "{'tag': 't%d', 'negate': false}", 1);
+    d = pfj_test_draft(apr_pstrcat(pfj_test_pool,
+                                   "{'tag_requirements': ", tags, "}", NULL));
+    pfj_assert_error(pfj_draft_collect_tag_requirements(d), BAD,
+                     "tag t0 is required twice");
+}
+END_TEST
+
+START_TEST(a_repeat_at_the_end_of_a_long_list_of_software)
+{
+    pfj_job_draft *d =
+        looked_up(apr_pstrcat(pfj_test_pool, "{'software_requirements': ",
+                              pfj_test_list_of(PFJ_TEST_LONG_LIST,
+                                               "{'software': 's%d'}", 1),
+                              "}", NULL),
+                  NULL);
+    const char **found = (const char **)d->found;
+
+    found[PFJ_LC_SOFTWARE] = pfj_test_plain(pfj_test_json(
+        pfj_test_list_of(PFJ_TEST_LONG_LIST,
+                         "{'software_id': %d, 'min_version_id': null,"
+                         " 'max_version_id': null}",
+                         1)));
+    pfj_assert_refusal(pfj_draft_check_software(d), BAD, LIST,
+                       "Software s0 is listed twice");
 }
 END_TEST
 
@@ -676,6 +742,10 @@ Suite *pfj_suite_job_rules(void)
 
     tcase_add_checked_fixture(tc, pfj_test_pool_setup, pfj_test_pool_teardown);
     tcase_add_test(tc, software_lookup_input_is_one_entry_per_requirement);
+    tcase_add_test(tc, string_sets);
+    tcase_add_test(tc, each_list_has_its_own_listings);
+    tcase_add_test(tc, a_repeat_at_the_end_of_a_long_list_of_tag_requirements);
+    tcase_add_test(tc, a_repeat_at_the_end_of_a_long_list_of_software);
     tcase_add_test(tc, software_lookup_input_without_requirements_is_empty);
     tcase_add_loop_test(tc, software_refusals_are_error_lists, 0,
                         N_CASES(software_refusals));

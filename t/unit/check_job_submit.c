@@ -703,6 +703,32 @@ START_TEST(a_decision_is_pure)
 }
 END_TEST
 
+/* (PFJ_TEST_LONG_LIST: a repeat is found without comparing each name with
+ * every one before it.) */
+START_TEST(a_repeat_at_the_end_of_a_long_list_of_notified_users)
+{
+    const char *users = pfj_test_list_of(PFJ_TEST_LONG_LIST,
+                                         "{'username': 'u%d'}", 0);
+    pfj_job_plan plan = submitted(
+        apr_pstrcat(pfj_test_pool,
+                    "{'title': 't', 'jobtype': 'render', 'notified_users': ",
+                    users, "}", NULL),
+        NULL, NULL);
+
+    ck_assert_uint_eq(json_object_array_length(
+                          json_object_object_get(plan.plan, "notified")),
+                      PFJ_TEST_LONG_LIST);
+    users = pfj_test_list_of(PFJ_TEST_LONG_LIST, "{'username': 'u%d'}", 1);
+    pfj_assert_error(
+        submit(apr_pstrcat(
+                   pfj_test_pool,
+                   "{'title': 't', 'jobtype': 'render', 'notified_users': ",
+                   users, "}", NULL),
+               NULL, pfj_test_conf(), NULL, NULL),
+        BAD, "user u0 is listed twice in notified_users");
+}
+END_TEST
+
 Suite *pfj_suite_job_submit(void)
 {
     Suite *s = suite_create("job_submit");
@@ -714,6 +740,7 @@ Suite *pfj_suite_job_submit(void)
     tcase_add_loop_test(tc, checks_run_in_the_reference_order, 0,
                         N_CASES(faults));
     tcase_add_test(tc, without_the_faults_the_request_goes_on);
+    tcase_add_test(tc, a_repeat_at_the_end_of_a_long_list_of_notified_users);
     tcase_add_test(tc, the_lookup_gets_every_reference_of_the_body);
     tcase_add_test(tc, a_minimal_body_looks_up_its_jobtype);
     tcase_add_test(tc, a_minimal_job_gets_the_defaults);

@@ -289,6 +289,8 @@ static const misfit_case misfits[] = {
      "Column `data` is of type {'a': 'b', 'c': 'd'}, but we expected " DICT},
     {"{'data': [['a', 1], ['b', 2], ['a', 3]]}",
      "Column `data` is of type {'a': 3, 'b': 2}, but we expected " DICT},
+    {"{'data': ['Ab', 'ab', 'Ac']}",
+     "Column `data` is of type {'A': 'c', 'a': 'b'}, but we expected " DICT},
     {"{'data': [[1.5, true]]}",
      "Column `data` is of type {1.5: True}, but we expected " DICT},
     {"{'data': ['\\u00e91']}",
@@ -323,6 +325,34 @@ START_TEST(a_wrongly_typed_column_is_400_with_the_converted_value)
     const misfit_case *c = &misfits[_i];
 
     pfj_assert_error(update(c->body, NULL, NULL, NULL, NULL), BAD, c->message);
+}
+END_TEST
+
+/* (PFJ_TEST_LONG_LIST: repeated keys are found without comparing each
+ * pair with every one before it, and the repr is not copied once per
+ * pair.) */
+START_TEST(a_long_list_for_a_dict_column_is_quoted_whole)
+{
+    const char *pairs = pfj_test_list_of(PFJ_TEST_LONG_LIST, "['k%d', 1]", 1);
+    const pfj_refusal *no = update(apr_pstrcat(pfj_test_pool,
+                                               "{'data': ", pairs, "}", NULL),
+                                   NULL, NULL, NULL, NULL);
+    const char *want =
+        "Column `data` is of type {'k0': 1, 'k1': 1, 'k2': 1, 'k3': 1, ";
+
+    ck_assert_ptr_nonnull(no);
+    ck_assert_int_eq(no->status, BAD);
+    ck_assert_msg(strncmp(no->message, want, strlen(want)) == 0, "%.100s",
+                  no->message);
+    ck_assert_str_eq(no->message + strlen(no->message)
+                         - strlen("'k49999': 1}, but we expected " DICT),
+                     "'k49999': 1}, but we expected " DICT);
+    /* 50,000 distinct keys of the form 'kN': 1, the repeat of k0 adds none */
+    ck_assert_uint_eq(
+        strlen(no->message),
+        strlen("Column `data` is of type {}, but we expected " DICT)
+            + 50000 * strlen("'k': 1, ") - strlen(", ")
+            + (10 + 90 * 2 + 900 * 3 + 9000 * 4 + 40000 * 5));
 }
 END_TEST
 
@@ -744,6 +774,7 @@ Suite *pfj_suite_job_update(void)
     tcase_add_loop_test(tc, checks_run_in_the_reference_order, 0,
                         N_CASES(faults));
     tcase_add_test(tc, without_the_faults_the_update_goes_on);
+    tcase_add_test(tc, a_long_list_for_a_dict_column_is_quoted_whole);
     tcase_add_test(tc, the_dependency_lock_is_taken_when_parents_are_given);
     tcase_add_test(tc, the_lookup_gets_the_job_its_jobtype_and_the_references);
     tcase_add_test(tc, a_version_beyond_32_bits_is_not_looked_up);

@@ -47,6 +47,25 @@ json_object *pfj_test_json(const char *text)
     return o;
 }
 
+const char *pfj_test_list_of(int n, const char *entry_format, int repeat_first)
+{
+    apr_array_header_t *entries = apr_array_make(pfj_test_pool, n + 1,
+                                                 sizeof(const char *));
+    int i;
+
+    for (i = 0; i < n; i++) {
+        APR_ARRAY_PUSH(entries, const char *) = apr_psprintf(pfj_test_pool,
+                                                             entry_format, i);
+    }
+    if (repeat_first) {
+        APR_ARRAY_PUSH(entries, const char *) = apr_psprintf(pfj_test_pool,
+                                                             entry_format, 0);
+    }
+    return apr_pstrcat(pfj_test_pool, "[",
+                       apr_array_pstrcat(pfj_test_pool, entries, ','), "]",
+                       NULL);
+}
+
 void pfj_test_merge(json_object *o, const char *from)
 {
     json_object_object_foreach(pfj_test_json(from), key, value)

@@ -38,6 +38,17 @@ pfj_dir_conf *pfj_test_conf_user_from_auth(pfj_user_from_auth mode);
 /* A draft for body, as the decisions start theirs. */
 pfj_job_draft *pfj_test_draft(const char *body);
 
+/* The text of a JSON list (quoted as for pfj_test_json) of n entries,
+ * entry i being entry_format printed with i, then, when repeat_first is
+ * set, entry 0 once more. */
+const char *pfj_test_list_of(int n, const char *entry_format,
+                             int repeat_first);
+
+/* How long the lists of the tests of long lists are: a check that
+ * compared each entry with those before it would take billions of steps
+ * and outlast Check's timeout (4 s by default) instead of milliseconds. */
+#define PFJ_TEST_LONG_LIST 50000
+
 /* Adds the members of from that o lacks. */
 void pfj_test_merge(json_object *o, const char *from);
 

@@ -38,7 +38,9 @@ char pfj_stub_last_log[1024];
 ap_HOOK_handler_t *pfj_stub_handler_hook;
 ap_HOOK_check_config_t *pfj_stub_check_config_hook;
 ap_HOOK_post_config_t *pfj_stub_post_config_hook;
+ap_HOOK_pre_translate_name_t *pfj_stub_pre_translate_name_hook;
 ap_HOOK_translate_name_t *pfj_stub_translate_name_hook;
+ap_HOOK_translate_name_t *pfj_stub_translate_name_last_hook;
 ap_HOOK_map_to_storage_t *pfj_stub_map_to_storage_hook;
 const char *const *pfj_stub_post_config_succ;
 int pfj_stub_prepared;
@@ -364,11 +366,24 @@ AP_DECLARE(void) ap_hook_post_config(ap_HOOK_post_config_t *pf,
     pfj_stub_post_config_succ = succ;
 }
 
+AP_DECLARE(void)
+ap_hook_pre_translate_name(ap_HOOK_pre_translate_name_t *pf,
+                           const char *const *pre, const char *const *succ,
+                           int order)
+{
+    pfj_stub_pre_translate_name_hook = pf;
+}
+
 AP_DECLARE(void) ap_hook_translate_name(ap_HOOK_translate_name_t *pf,
                                         const char *const *pre,
                                         const char *const *succ, int order)
 {
-    pfj_stub_translate_name_hook = pf;
+    if (order == APR_HOOK_LAST) {
+        pfj_stub_translate_name_last_hook = pf;
+    }
+    else {
+        pfj_stub_translate_name_hook = pf;
+    }
 }
 
 AP_DECLARE(void) ap_hook_map_to_storage(ap_HOOK_map_to_storage_t *pf,
@@ -420,12 +435,26 @@ static ap_dbd_t *fake_dbd_acquire(request_rec *r)
     return NULL;
 }
 
+static ap_dbd_t *fake_dbd_open(apr_pool_t *p, server_rec *s)
+{
+    pfj_stub_acquired++;
+    return NULL;
+}
+
+static void fake_dbd_close(server_rec *s, ap_dbd_t *dbd)
+{
+}
+
 void pfj_stub_mod_dbd(int present)
 {
     apr_dynamic_fn_register("ap_dbd_prepare",
                             present ? (apr_opt_fn_t *)fake_dbd_prepare : NULL);
     apr_dynamic_fn_register("ap_dbd_acquire",
                             present ? (apr_opt_fn_t *)fake_dbd_acquire : NULL);
+    apr_dynamic_fn_register("ap_dbd_open",
+                            present ? (apr_opt_fn_t *)fake_dbd_open : NULL);
+    apr_dynamic_fn_register("ap_dbd_close",
+                            present ? (apr_opt_fn_t *)fake_dbd_close : NULL);
 }
 
 /* ---- not reached by the glue tests (log file download and upload) ---- */

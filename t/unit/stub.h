@@ -37,7 +37,10 @@ extern char pfj_stub_last_log[1024];
 extern ap_HOOK_handler_t *pfj_stub_handler_hook;
 extern ap_HOOK_check_config_t *pfj_stub_check_config_hook;
 extern ap_HOOK_post_config_t *pfj_stub_post_config_hook;
+extern ap_HOOK_pre_translate_name_t *pfj_stub_pre_translate_name_hook;
+/* translate_name: the one registered REALLY_FIRST, and the one LAST. */
 extern ap_HOOK_translate_name_t *pfj_stub_translate_name_hook;
+extern ap_HOOK_translate_name_t *pfj_stub_translate_name_last_hook;
 extern ap_HOOK_map_to_storage_t *pfj_stub_map_to_storage_hook;
 /* The predecessors and successors given with the post_config hook. */
 extern const char *const *pfj_stub_post_config_succ;
@@ -47,9 +50,10 @@ extern const char *const *pfj_stub_post_config_succ;
  * evaluates an expression to the text it was made from. */
 void pfj_stub_set_handler_conf(request_rec *r, const char *value);
 
-/* mod_dbd's ap_dbd_prepare and ap_dbd_acquire as optional functions
- * (present != 0) or absent.  The fake prepare counts the statements it
- * is given; the fake acquire has no connection to give (NULL). */
+/* mod_dbd's ap_dbd_prepare, ap_dbd_acquire, ap_dbd_open and ap_dbd_close
+ * as optional functions (present != 0) or absent.  The fake prepare counts
+ * the statements it is given; the fake acquire and open count the
+ * connections asked for and have none to give (NULL). */
 void pfj_stub_mod_dbd(int present);
 extern int pfj_stub_prepared;
 extern int pfj_stub_acquired;
