@@ -30,7 +30,6 @@ library only; needs wrk and pgbench (scripts/deps.sh installs both).
 
 import argparse
 import datetime
-import glob
 import json
 import math
 import os
@@ -41,20 +40,11 @@ import sys
 import threading
 import time
 
-BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(BENCH_DIR)
-sys.path.insert(0, os.path.join(REPO, "t", "lib"))
+from benchlib import (AGENT_UA, BENCH_DIR, CONNECTIONS, MODULE, REPO, SQL_DIR, THREADS,
+                      TMP_DIR, BenchError, Driver, cpu_name, err, farmlib, log,
+                      rotation_lines)
 
-import farm as farmlib  # noqa: E402  (needs the path above)
-
-SQL_DIR = os.path.join(BENCH_DIR, "sql")
 REPORT_FILE = os.path.join(BENCH_DIR, "last-run.md")
-TMP_DIR = os.path.join(REPO, "t", "tmp")
-MODULE = os.path.join(REPO, ".libs", "mod_pyfarm_jobs.so")
-
-CONNECTIONS = 16        # wrk connections and pgbench clients
-THREADS = 2             # wrk threads and pgbench threads: one per core
-AGENT_UA = "PyFarm/1.0 (agent)"
 JSON_TYPE = {"Content-Type": "application/json"}
 LIST_LIMIT = 100        # case 2: jobs per list
 
@@ -77,37 +67,6 @@ TARGET_LIST_RSS_MIB = 64     # peak growth while listing 100,000 tasks
 RSS_GROWTH_TOLERANCE_KIB = 1024  # "no growth" over the last pass: noise below this
 
 ALL_CASES = ("1", "2", "3", "4a", "4b", "5", "big", "memory")
-
-
-class BenchError(RuntimeError):
-    """Something the benchmark cannot go on without."""
-
-
-def log(msg):
-    print(f"bench: {msg}", flush=True)
-
-
-# ------------------------------------------------------------ statistics
-
-def percentile(sorted_values, p):
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, math.ceil(p / 100.0 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-class Result:
-    """One measured run: requests (or transactions) per second and the
-    p50/p99 latency in milliseconds, with the errors seen."""
-
-    def __init__(self, rps, p50_ms, p99_ms, count, errors=0, note=""):
-        self.rps, self.p50_ms, self.p99_ms = rps, p50_ms, p99_ms
-        self.count, self.errors, self.note = count, errors, note
-
-    def __repr__(self):
-        return (f"{self.rps:.0f}/s p50 {self.p50_ms:.2f} ms p99 {self.p99_ms:.2f} ms"
-                f" ({self.count} done, {self.errors} errors{': ' + self.note if self.note else ''})")
 
 
 # ----------------------------------------------------- pgbench script text
@@ -210,10 +169,12 @@ def read_module_log(path, since):
 
 # --------------------------------------------------------------- the bench
 
-class Bench:
+class Bench(Driver):
     def __init__(self, args):
+        super().__init__(dict(PROFILES["quick" if args.quick else "full"]),
+                         os.path.join(TMP_DIR, time.strftime("bench-%Y%m%d-%H%M%S-")
+                                      + str(os.getpid())))
         self.args = args
-        self.p = dict(PROFILES["quick" if args.quick else "full"])
         if args.warm is not None:
             self.p["warm"] = self.p["static_warm"] = args.warm
         if args.measure is not None:
@@ -222,9 +183,6 @@ class Bench:
         unknown = self.cases - set(ALL_CASES)
         if unknown:
             raise BenchError(f"unknown cases {sorted(unknown)}; known: {', '.join(ALL_CASES)}")
-        self.basedir = os.path.join(TMP_DIR, time.strftime("bench-%Y%m%d-%H%M%S-")
-                                    + str(os.getpid()))
-        self.farm = None
         self.rows = []          # (case, Result, [(ceiling name, Result)])
         self.big = {}           # frames -> [seconds]
         self.memory = {}
@@ -236,14 +194,7 @@ class Bench:
     # ---- setup
 
     def preflight(self):
-        self.pgbench = os.path.join(farmlib.postgres_bindir(), "pgbench")
-        self.wrk = shutil.which("wrk")
-        if not os.path.isfile(MODULE):
-            raise BenchError(f"{MODULE}: no such module; build it first (make)")
-        if not self.wrk:
-            raise BenchError("wrk not found: run scripts/deps.sh")
-        if not os.access(self.pgbench, os.X_OK):
-            raise BenchError(f"{self.pgbench} not found: run scripts/deps.sh")
+        self.find_tools()
         self.load_before = os.getloadavg()
         if self.load_before[0] >= 1.0:
             log(f"note: load average is {self.load_before[0]:.2f}: other work shares "
@@ -271,12 +222,6 @@ class Bench:
             raise BenchError(f"PostgreSQL max_connections is {have}, the benchmark needs "
                              f"{need} (ServerLimit {limit} x DBDMax {dbd_max} + "
                              f"{CONNECTIONS} pgbench clients + a few)")
-
-    def sql_rows(self, sql):
-        return self.farm.pg.query(sql)
-
-    def sql_value(self, sql):
-        return self.sql_rows(sql)[0][0]
 
     def find_data(self):
         self.job_a = int(self.sql_value("SELECT id FROM jobs WHERE title = 'bench job 0001'"))
@@ -324,12 +269,6 @@ class Bench:
         self.check_statements(prepared)
         self.check_job_get(events)
         self.plans = self.check_task_updates(events)
-
-    def expect(self, resp, status):
-        if resp.status != status:
-            raise BenchError(f"{resp.method} {resp.path}: expected {status}, got "
-                             f"{resp.status}: {resp.text[:500]}")
-        return resp
 
     def check_statements(self, prepared):
         """Every statement of bench/sql/*.sql must be the module's (text
@@ -443,20 +382,6 @@ class Bench:
             raise BenchError(f"the jobs list has {count} entries, expected {LIST_LIMIT}")
         self.client.close()
 
-    def wait_idle(self, timeout=15):
-        """Until no session of the database is busy: requests wrk left in
-        flight when it stopped are finished."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            busy = int(self.sql_value(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = 'pyfarm'"
-                " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-                " AND state IS DISTINCT FROM 'idle'"))
-            if busy == 0:
-                return
-            time.sleep(0.1)
-        log("note: database sessions still busy after the run")
-
     def reset_tasks(self, vacuum=False):
         """Every task of 4a/4b queued again (state changes start from
         queued); with vacuum, dead rows of earlier runs are gone too, so the
@@ -469,102 +394,14 @@ class Bench:
             sql += "\nVACUUM tasks, jobs, agents;"
         self.farm.pg.psql(sql)
 
-    # ---- drivers
-
-    def url(self, path=""):
-        return f"http://127.0.0.1:{self.farm.httpd.port}{path}"
-
-    def wrk_once(self, script, path, seconds, args=()):
-        cmd = [self.wrk, "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s",
-               "--timeout", "30s", "-s", os.path.join(BENCH_DIR, script), self.url(path)]
-        if args:
-            cmd += ["--", *args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
-        m = re.search(r"^PFJBENCH (.*)$", proc.stdout, re.M)
-        if proc.returncode != 0 or not m:
-            raise BenchError(f"wrk failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
-        f = dict(kv.split("=") for kv in m.group(1).split())
-        status, sockets = int(f["status_errors"]), int(f["socket_errors"])
-        note = ", ".join(f"{n} {what}" for n, what in ((status, "non-2xx answers"),
-                                                        (sockets, f"socket errors: {f['socket_detail']}"))
-                         if n)
-        return Result(float(f["rps"]), int(f["p50_us"]) / 1000, int(f["p99_us"]) / 1000,
-                      int(f["requests"]), status + sockets, note)
-
-    def wrk_case(self, label, script, path, args=(), static=False, between=None):
-        """Warm-up, then the measured run."""
-        warm = self.p["static_warm" if static else "warm"]
-        measure = self.p["static_measure" if static else "measure"]
-        self.wrk_once(script, path, warm, args)
-        if between:
-            between()
-        result = self.wrk_once(script, path, measure, args)
-        log(f"{label}: {result}")
-        return result
-
-    def run_pgbench(self, label, script_path, defines):
-        """One pgbench process runs warm-up plus measured time; only the
-        transactions that end in the measured window count (read from its
-        per-transaction log), so prepared statements and plans are warm,
-        as the module's pooled connections are."""
-        warm, measure = self.p["warm"], self.p["measure"]
-        prefix = os.path.join(self.basedir, f"pgbench-{label}")
-        for old in glob.glob(prefix + ".*"):
-            os.unlink(old)
-        pg = self.farm.pg
-        cmd = [self.pgbench, "-n", "-M", "prepared", "-c", str(CONNECTIONS),
-               "-j", str(THREADS), "-T", str(warm + measure), "-f", script_path,
-               "-l", "--log-prefix", prefix, "-h", pg.sockdir, "-p", str(pg.port),
-               "-U", "postgres"]
-        cmd += [f"-D{k}={v}" for k, v in defines.items()]
-        cmd.append(farmlib.DBNAME)
-        started = time.time()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=farmlib.clean_env(),
-                              timeout=warm + measure + 120)
-        if proc.returncode != 0:
-            raise BenchError(f"pgbench failed ({proc.returncode}):\n"
-                             f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
-        failed = re.search(r"number of failed transactions: (\d+)", proc.stdout)
-        lo, hi = started + warm, started + warm + measure
-        latencies, last = [], 0.0
-        for path in glob.glob(prefix + ".*"):
-            with open(path) as f:
-                for line in f:
-                    fields = line.split()
-                    if len(fields) < 6 or not fields[2].isdigit():
-                        continue
-                    end = int(fields[4]) + int(fields[5]) / 1e6
-                    last = max(last, end)
-                    if lo <= end < hi:
-                        latencies.append(int(fields[2]) / 1000)
-            os.unlink(path)
-        hi = min(hi, last)
-        if not latencies or hi <= lo:
-            raise BenchError(f"pgbench {label}: no transaction in the measured window")
-        latencies.sort()
-        nfailed = int(failed.group(1)) if failed else 0
-        result = Result(len(latencies) / (hi - lo), percentile(latencies, 50),
-                        percentile(latencies, 99), len(latencies), nfailed,
-                        f"{nfailed} failed transactions" if nfailed else "")
-        log(f"pgbench {label}: {result}")
-        return result
-
     def rotation_script(self, label, tasks):
         """task_update.sql for pgbench rotation: client c updates the tasks
         c, c+16, c+32... of the list in turn, each running then queued
         then running..., with the module's plan for that task and state."""
-        clients, n = CONNECTIONS, len(tasks)
-        if clients > n:
-            raise BenchError("more pgbench clients than tasks")
+        n = len(tasks)
         out = [f"-- generated by bench/run.py from bench/sql/task_update.sql, case {label}",
-               "\\set n :n + 1",
-               f"\\set cnt ({n} - 1 - :client_id) / {clients} + 1",
-               f"\\set i :client_id + {clients} * (:n % :cnt)",
+               *rotation_lines(tasks),
                "\\set k 2 * :i + (:n / :cnt) % 2"]
-        for i, (job, task) in enumerate(tasks):
-            out += [f"\\{'if' if i == 0 else 'elif'} :i = {i}", f"\\set task {task}",
-                    f"\\set job {job}"]
-        out.append("\\endif")
         defines = {"n": 0, "title": "-", "always": "true", "state": 0,
                    "unassigns": "false"}
         for cmd in read_script(os.path.join(SQL_DIR, "task_update.sql")):
@@ -922,21 +759,6 @@ class Bench:
         else:
             shutil.rmtree(self.farm.pg.datadir, ignore_errors=True)
             log(f"logs kept in {self.basedir}")
-
-
-def err(result):
-    return f" ({result.note or str(result.errors) + ' errors'}!)" if result.errors else ""
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def parse_args():
