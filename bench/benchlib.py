@@ -168,15 +168,16 @@ class Driver:
         return Result(float(f["rps"]), int(f["p50_us"]) / 1000, int(f["p99_us"]) / 1000,
                       int(f["requests"]), status + sockets, note)
 
-    def wrk_case(self, label, script, path, args=(), static=False, between=None):
+    def wrk_case(self, label, script, path, args=(), static=False, between=None,
+                 connections=CONNECTIONS):
         """Warm-up, then the measured run."""
         warm = self.p["static_warm" if static else "warm"]
         measure = self.p["static_measure" if static else "measure"]
         if warm:
-            self.wrk_once(script, path, warm, args)
+            self.wrk_once(script, path, warm, args, connections)
         if between:
             between()
-        result = self.wrk_once(script, path, measure, args)
+        result = self.wrk_once(script, path, measure, args, connections)
         log(f"{label}: {result}")
         return result
 
@@ -227,3 +228,42 @@ class Driver:
         log(f"pgbench {label}: {result}")
         return result
 
+    def check_connection_budget(self):
+        """max_connections must cover every child's DBD pool, pgbench's
+        clients and our psql.  Returns (max_connections, what we need)."""
+        conf = open(self.farm.httpd.conf, encoding="utf-8").read()
+        limit = int(re.search(r"^\s*ServerLimit\s+(\d+)", conf, re.M).group(1))
+        dbd_max = int(re.search(r"^\s*DBDMax\s+(\d+)", conf, re.M).group(1))
+        have = int(self.sql_value("SHOW max_connections"))
+        need = limit * dbd_max + CONNECTIONS + 5
+        if have < need:
+            raise BenchError(f"PostgreSQL max_connections is {have}, the benchmark needs "
+                             f"{need} (ServerLimit {limit} x DBDMax {dbd_max} + "
+                             f"{CONNECTIONS} pgbench clients + a few)")
+        return have, need
+
+    def update_args(self, tasks, mode=None):
+        """task_update.lua's arguments for `tasks` ((job, task) pairs);
+        mode "running" sends running only."""
+        return [str(THREADS), ",".join(f"{j}:{t}" for j, t in tasks)] + ([mode] if mode else [])
+
+    def finish(self, ok, keep=False):
+        """Stop the servers (or with `keep` leave them running and say how
+        to stop them); remove the files of a run that went well, keep the
+        logs of one that did not."""
+        if self.farm is None:
+            return
+        if keep:
+            self.farm.detach()
+            log(f"servers left running (--keep), files in {self.basedir}")
+            log(f"  API:  {self.farm.base_url}/api/v1/jobs/")
+            log(f"  psql: {self.farm.pg.shell_command()}")
+            for command in self.farm.stop_commands():
+                log(f"  stop: {command}")
+            return
+        self.farm.stop()
+        if ok:
+            farmlib.remove_basedir(self.basedir)
+        else:
+            shutil.rmtree(self.farm.pg.datadir, ignore_errors=True)
+            log(f"logs kept in {self.basedir}")

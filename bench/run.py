@@ -34,7 +34,6 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -209,19 +208,6 @@ class Bench(Driver):
         log("loading the benchmark data (bench/sql/data.sql)")
         self.farm.pg.load_file(os.path.join(SQL_DIR, "data.sql"))
         self.find_data()
-
-    def check_connection_budget(self):
-        """max_connections must cover every child's DBD pool, pgbench's
-        clients and our psql."""
-        conf = open(self.farm.httpd.conf, encoding="utf-8").read()
-        limit = int(re.search(r"^\s*ServerLimit\s+(\d+)", conf, re.M).group(1))
-        dbd_max = int(re.search(r"^\s*DBDMax\s+(\d+)", conf, re.M).group(1))
-        have = int(self.sql_value("SHOW max_connections"))
-        need = limit * dbd_max + CONNECTIONS + 5
-        if have < need:
-            raise BenchError(f"PostgreSQL max_connections is {have}, the benchmark needs "
-                             f"{need} (ServerLimit {limit} x DBDMax {dbd_max} + "
-                             f"{CONNECTIONS} pgbench clients + a few)")
 
     def find_data(self):
         self.job_a = int(self.sql_value("SELECT id FROM jobs WHERE title = 'bench job 0001'"))
@@ -459,9 +445,6 @@ class Bench(Driver):
         common = set(before) & set(after)
         self.memory["pass"] = {"requests": requests, "before": before, "after": after,
                                "growth_kib": sum(after[p] - before[p] for p in common)}
-
-    def update_args(self, tasks):
-        return [str(THREADS), ",".join(f"{j}:{t}" for j, t in tasks)]
 
     def submit_args(self):
         self.submit_runs += 1
@@ -742,23 +725,6 @@ class Bench(Driver):
                        "ceilings do not measure the module's work (see below)")
         return out
 
-    def finish(self, ok):
-        if self.farm is None:
-            return
-        if self.args.keep:
-            self.farm.detach()
-            log(f"servers left running (--keep), files in {self.basedir}")
-            log(f"  API:  {self.farm.base_url}/api/v1/jobs/")
-            log(f"  psql: {self.farm.pg.shell_command()}")
-            for command in self.farm.stop_commands():
-                log(f"  stop: {command}")
-            return
-        self.farm.stop()
-        if ok:
-            farmlib.remove_basedir(self.basedir)
-        else:
-            shutil.rmtree(self.farm.pg.datadir, ignore_errors=True)
-            log(f"logs kept in {self.basedir}")
 
 
 def parse_args():
@@ -793,7 +759,7 @@ def main():
     except (BenchError, farmlib.CommandError, RuntimeError, TimeoutError) as exc:
         print(f"bench: FAILED: {exc}", file=sys.stderr)
     finally:
-        bench.finish(ok)
+        bench.finish(ok, args.keep)
     return 0 if ok else 1
 
 
