@@ -1,0 +1,571 @@
+#!/usr/bin/env python3
+"""The scale section of `make bench`: the same cases on a small and on a
+large database, in two contracts.
+
+Contracts (each its own private PostgreSQL cluster and httpd, started as
+the integration tests start them, t/lib/farm.py):
+
+  tuned  the harness of bench/run.py: fsync, synchronous_commit and
+         full_page_writes off, max_connections 200, httpd on the unix
+         socket
+  plain  the README's admin contract: sql/schema.sql + sql/indexes.sql,
+         PostgreSQL's defaults (max_connections 100 covers 4 children x
+         DBDMax 16 + pgbench's 16 clients), DBDParams "host=127.0.0.1
+         port=... dbname=pyfarm user=postgres" over TCP, no options
+
+Small database: sql/demo.sql and bench/sql/data.sql (1,000 jobs).  Cases,
+by wrk -t2 -c16 on loopback:
+
+  P1  GET  /api/v1/jobs/<id>
+  P2  GET  /api/v1/jobs/?limit=100
+  P3  GET  /api/v1/jobs/<id>/tasks/?limit=100            (a 100-task job)
+  P4  POST /api/v1/jobs/<id>/tasks/<task>  queued <-> running over the
+      100 tasks of that job, each assigned to an agent at 127.0.0.1, sent
+      with the agent's User-Agent
+  P5  the same, but every request sends running for a task the agent
+      already runs (no state change, no job lock); its ceiling: pgbench
+      -M prepared, a one-row UPDATE tasks SET progress over the same tasks
+  P6  POST /api/v1/jobs/                                 (10 frames)
+
+Then the database grows: 10,000 jobs of 100 tasks by SQL
+(bench/sql/grow.sql) and one job of 1,000,000 frames submitted through the
+API (both timed), VACUUM (ANALYZE), CHECKPOINT; P1-P6 run again on the same
+jobs, and in the 1,000,000-task job:
+
+  H1  state changes over 100 tasks at its start
+  H2  ... over 100 tasks in its middle, the half before them done (SQL)
+  H3  ... over its last 100 tasks, all others but 50 done (SQL)
+  H4  GET .../tasks/?limit=100&after=<frame>,<id> at 90% of the job:
+      req/s at 16 connections, latency alone (1 connection)
+
+Targets (issue 11; reported as met or missed, never failing the run):
+every P case keeps >= 80% of its small-database rate; H1-H3 >= 50% of P4
+(a 100-task job) in the same database; H4 answers in < 10 ms; P5 >= 50% of
+its pgbench ceiling.  Every run checks what it measured: no non-2xx answer
+or socket error, the state changes happened (every toggled task started),
+repeated running changed nothing, the deep page holds exactly the 100
+tasks after its cursor, in order, httpd's error_log is clean.
+
+Writes the report to bench/last-scale.md.  --smoke (what the integration
+test t/test_scale_smoke.py runs) is small (200 jobs, a 20,000-frame job,
+1 s per case, tuned contract) and fails on any correctness problem; it
+leaves bench/last-scale.md alone.  Python standard library only.
+"""
+
+import argparse
+import contextlib
+import datetime
+import io
+import math
+import os
+import subprocess
+import sys
+import time
+
+from benchlib import (AGENT_UA, BENCH_DIR, CONNECTIONS, MODULE, REPO, SQL_DIR, THREADS,
+                      TMP_DIR, BenchError, Driver, cpu_name, err, farmlib, log,
+                      rotation_lines)
+
+REPORT_FILE = os.path.join(BENCH_DIR, "last-scale.md")
+
+# Seconds of each warm-up and measured run; the sizes of the large
+# database: extra 100-task jobs, frames of the huge job.
+PROFILES = {
+    "full": {"warm": 2, "measure": 5, "jobs": 10_000, "huge": 1_000_000},
+    "quick": {"warm": 1, "measure": 2, "jobs": 10_000, "huge": 1_000_000},
+    "smoke": {"warm": 0, "measure": 1, "jobs": 200, "huge": 20_000},
+}
+
+CONTRACTS = {
+    "tuned": {"fast": True, "max_connections": 200, "dbd_tcp": False},
+    "plain": {"fast": False, "max_connections": None, "dbd_tcp": True},
+}
+CONTRACT_TEXT = {
+    "tuned": "bench/run.py's harness: fsync, synchronous_commit, full_page_writes off, "
+             "max_connections 200, DBDParams over the unix socket",
+    "plain": "the admin contract: PostgreSQL's defaults (max_connections {max_connections}), "
+             "DBDParams \"host=127.0.0.1 port=... dbname=pyfarm user=postgres\" over TCP",
+}
+
+PAGE = 100              # tasks per page (P3, H4) and tasks per state-change case
+DEEP = 0.9              # H4's cursor: this far into the huge job
+UNDONE_AT_END = 150     # H3: tasks left unfinished, the last 100 of them toggled
+
+TARGET_POINT = 0.80     # a P case at the large size vs the small size
+TARGET_HUGE = 0.50      # H1-H3 vs P4
+TARGET_PAGE_MS = 10.0   # H4, one request alone
+TARGET_REPEAT = 0.50    # P5 vs its pgbench ceiling
+
+CASES = (("P1", "GET /jobs/<id>"),
+         ("P2", "GET /jobs/?limit=100"),
+         ("P3", "GET /jobs/<id>/tasks/?limit=100"),
+         ("P4", "task state change, 100-task job"),
+         ("P5", "repeated running, 100-task job"),
+         ("P6", "POST /jobs/ (10 frames)"))
+HUGE_CASES = (("H1", "state change at the start"),
+              ("H2", "state change in the middle"),
+              ("H3", "state change near the end"))
+
+STATE_SQL = {
+    "queued": "state = NULL, time_started = NULL, time_finished = NULL",
+    "running": "state = 105, time_started = now() AT TIME ZONE 'utc', time_finished = NULL",
+}
+
+
+def fmt_rate(result):
+    return f"{result.rps:,.0f}{err(result)}"
+
+
+def cut_pct(a, b):
+    """a / b in percent, cut (not rounded) to one decimal, so that the
+    figure never contradicts a verdict next to it."""
+    return f"{math.floor(1000 * a / b) / 10:.1f}%"
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+class Scale(Driver):
+    """One contract: its servers, the cases at both sizes, its report."""
+
+    def __init__(self, contract, profile, module=MODULE):
+        super().__init__(profile, os.path.join(
+            TMP_DIR, time.strftime(f"bench-scale-{contract}-%H%M%S-") + str(os.getpid())))
+        self.contract = contract
+        self.module = module
+        self.size = "small"
+        self.rates = {}         # (case, size) -> Result
+        self.ceiling = {}       # size -> pgbench Result of P5's ceiling
+        self.page = {}          # "c16", "alone" -> Result of H4
+        self.timings = []       # (what, seconds)
+        self.problems = []      # correctness problems: fail a smoke
+        self.submits = 0
+
+    # ---- servers and data
+
+    def pg_host(self):
+        """pgbench reaches PostgreSQL as httpd does."""
+        return "127.0.0.1" if CONTRACTS[self.contract]["dbd_tcp"] else super().pg_host()
+
+    def start(self):
+        log(f"{self.contract}: starting PostgreSQL and httpd in {self.basedir}")
+        self.farm = farmlib.Farm(self.basedir, self.module, **CONTRACTS[self.contract])
+        self.farm.start()
+        self.client = farmlib.Client(self.farm.httpd.port, timeout=600)
+        self.max_connections, self.need_connections = self.check_connection_budget()
+        self.farm.pg.load_file(os.path.join(SQL_DIR, "data.sql"))
+        self.psql("CHECKPOINT;")
+        self.job_a = int(self.sql_value("SELECT id FROM jobs WHERE title = 'bench job 0001'"))
+        self.tasks_a = self.job_tasks(self.job_a, 0)
+        assigned = int(self.sql_value(
+            f"SELECT count(*) FROM tasks WHERE job_id = {self.job_a} AND agent_id IS NOT NULL"))
+        if len(self.tasks_a) != PAGE or assigned != PAGE:
+            raise BenchError(f"unexpected benchmark data: job {self.job_a} has "
+                             f"{len(self.tasks_a)} tasks, {assigned} assigned")
+        # httpd's children open their database connections (the first
+        # requests wait for them, and the event MPM may close kept-alive
+        # connections meanwhile): not in the first case's figures
+        self.wrk_once("get.lua", f"/api/v1/jobs/{self.job_a}", 1)
+
+    def psql(self, sql):
+        return self.farm.pg.psql(sql)
+
+    def timed_psql(self, what, sql):
+        t0 = time.perf_counter()
+        self.psql(sql)
+        seconds = time.perf_counter() - t0
+        self.timings.append((what, seconds))
+        log(f"{self.contract}: {what}: {seconds:.1f} s")
+
+    def job_tasks(self, job, after_frame):
+        """(job, task) of the first PAGE tasks of `job` after a frame."""
+        return [(int(j), int(t)) for j, t in self.sql_rows(
+            f"SELECT job_id, id FROM tasks WHERE job_id = {job} AND frame > {after_frame}"
+            f" ORDER BY frame, id LIMIT {PAGE}")]
+
+    def set_tasks(self, tasks, state, vacuum=False):
+        """The tasks queued (or running) again, as a run starts; with vacuum,
+        dead rows of earlier runs are gone too, so that the runs start
+        alike."""
+        self.wait_idle()
+        ids = ",".join(str(t) for _, t in tasks)
+        sql = f"UPDATE tasks SET {STATE_SQL[state]} WHERE id IN ({ids});"
+        if vacuum:
+            sql += "\nVACUUM tasks, jobs, agents;"
+        self.psql(sql)
+
+    def assign(self, tasks):
+        """The tasks assigned to the 127.0.0.1 agents of data.sql, round
+        robin, as a scheduler would have done (data.sql does it for P4's)."""
+        ids = ",".join(str(t) for _, t in tasks)
+        self.psql(f"""
+            UPDATE tasks t SET agent_id = md5('bench agent ' || (1 + a.n % 8))::uuid,
+                               attempts = 1, sent_to_agent = true
+              FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
+                      FROM tasks WHERE id IN ({ids})) a
+             WHERE t.id = a.id;""")
+
+    # ---- checks of what was measured
+
+    def problem(self, msg):
+        self.problems.append(f"{self.contract}, {self.size}: {msg}")
+        log(f"{self.contract}: PROBLEM: {msg}")
+
+    def checked(self, case, result):
+        if result.errors:
+            self.problem(f"{case}: {result.note}")
+        if result.count == 0:
+            self.problem(f"{case}: no request answered")
+        return result
+
+    def task_values(self, tasks, column):
+        ids = ",".join(str(t) for _, t in tasks)
+        return [v for (v,) in self.sql_rows(
+            f"SELECT {column} FROM tasks WHERE id IN ({ids}) ORDER BY id")]
+
+    def check_started(self, case, tasks, result):
+        """After a measured run of state changes, which began with every
+        task queued and never started: the tasks went running.  Each wrk
+        thread sends running to its share of the tasks first, one after
+        the other, so a thread that sent r requests started min(share, r)
+        of them: with a short run, at least that many for the busiest
+        thread; with 4 requests per task, every task."""
+        self.wait_idle()
+        started = sum(v is not None for v in self.task_values(tasks, "time_started"))
+        share = len(tasks) // THREADS
+        need = len(tasks) if result.count >= 4 * len(tasks) \
+            else min(share, math.ceil(result.count / THREADS))
+        if started < need:
+            self.problem(f"{case}: {started} of {len(tasks)} tasks set running by "
+                         f"{result.count} requests, expected at least {need}")
+
+    # ---- the cases
+
+    def get_case(self, case, path):
+        result = self.wrk_case(f"{self.contract} {self.size} {case}", "get.lua", path)
+        self.rates[(case, self.size)] = self.checked(case, result)
+
+    def toggle_case(self, case, tasks):
+        """queued <-> running over `tasks` (assigned to the agents)."""
+        self.set_tasks(tasks, "queued", vacuum=True)
+        probe = tasks[0]
+        # a queued task with an agent shows as "assigned" (doc/api.md §0.7)
+        for state, shown in (("running", "running"), ("queued", "assigned")):
+            resp = self.client.post(f"/api/v1/jobs/{probe[0]}/tasks/{probe[1]}",
+                                    json={"state": state}, headers={"User-Agent": AGENT_UA})
+            if resp.status != 200 or resp.json().get("state") != shown:
+                self.problem(f"{case}: {state} for task {probe[1]} answered "
+                             f"{resp.status} {resp.text[:200]}")
+        self.client.close()
+        result = self.wrk_case(f"{self.contract} {self.size} {case}", "task_update.lua", "",
+                               self.update_args(tasks),
+                               between=lambda: self.set_tasks(tasks, "queued"))
+        self.check_started(case, tasks, result)
+        self.set_tasks(tasks, "queued")
+        return self.checked(case, result)
+
+    def repeat_case(self):
+        """P5 and its ceiling, over the tasks of P4, all running."""
+        tasks = self.tasks_a
+        self.set_tasks(tasks, "running", vacuum=True)
+        before = (self.task_values(tasks, "state"), self.task_values(tasks, "agent_id"),
+                  self.task_values(tasks, "time_started"))
+        result = self.wrk_case(f"{self.contract} {self.size} P5", "task_update.lua", "",
+                               self.update_args(tasks, "running"))
+        self.wait_idle()
+        after = (self.task_values(tasks, "state"), self.task_values(tasks, "agent_id"),
+                 self.task_values(tasks, "time_started"))
+        if after != before:
+            self.problem("P5: repeated running changed a task's state, agent or start time")
+        self.rates[("P5", self.size)] = self.checked("P5", result)
+        self.set_tasks(tasks, "running", vacuum=True)
+        self.ceiling[self.size] = self.checked(
+            "P5 ceiling", self.run_pgbench(f"update-{self.size}", self.update_script(tasks),
+                                           {"n": 0}))
+        self.set_tasks(tasks, "queued")
+
+    def update_script(self, tasks):
+        """P5's ceiling: one prepared one-row UPDATE per transaction, each
+        client going round its share of the tasks as in bench/run.py."""
+        path = os.path.join(self.basedir, "task_progress.sql")
+        lines = ["-- generated by bench/scale.py: the ceiling of P5",
+                 *rotation_lines(tasks),
+                 "\\set p random(0, 100)",
+                 "UPDATE tasks SET progress = :p / 100.0 WHERE id = :task;"]
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    def submit_case(self):
+        self.submits += 1
+        tag = f"{os.getpid()}-{self.contract}-{self.submits}"
+        result = self.wrk_case(f"{self.contract} {self.size} P6", "submit.lua",
+                               "/api/v1/jobs/", [tag])
+        self.rates[("P6", self.size)] = self.checked("P6", result)
+        stored = int(self.sql_value(
+            f"SELECT count(*) FROM jobs WHERE title LIKE 'bench submit {tag}-%'"))
+        if stored == 0:
+            self.problem("P6: no job stored")
+
+    def point_cases(self):
+        self.get_case("P1", f"/api/v1/jobs/{self.job_a}")
+        self.get_case("P2", "/api/v1/jobs/?limit=100")
+        self.get_case("P3", f"/api/v1/jobs/{self.job_a}/tasks/?limit={PAGE}")
+        self.rates[("P4", self.size)] = self.toggle_case("P4", self.tasks_a)
+        self.repeat_case()
+        self.submit_case()
+
+    # ---- growing
+
+    def grow(self):
+        jobs, frames = self.p["jobs"], self.p["huge"]
+        grow_sql = os.path.join(SQL_DIR, "grow.sql").replace("'", "''")
+        self.timed_psql(f"SQL: {jobs:,} jobs of 100 tasks, ANALYZE (bench/sql/grow.sql)",
+                        f"\\set jobs {jobs}\n\\i '{grow_sql}'\n")
+        body = {"title": f"scale huge {os.getpid()}", "jobtype": "Blender",
+                "start": 1, "end": frames}
+        t0 = time.perf_counter()
+        resp = self.client.post("/api/v1/jobs/", json=body)
+        seconds = time.perf_counter() - t0
+        self.client.close()
+        self.expect(resp, 201)
+        self.huge = resp.json()["id"]
+        self.timings.append((f"POST /jobs/ of a {frames:,}-frame job", seconds))
+        log(f"{self.contract}: POST /jobs/ of {frames:,} frames: {seconds:.2f} s")
+        count = int(self.sql_value(f"SELECT count(*) FROM tasks WHERE job_id = {self.huge}"))
+        if count != frames:
+            self.problem(f"the {frames:,}-frame job has {count:,} tasks")
+        self.timed_psql("VACUUM (ANALYZE), CHECKPOINT", "VACUUM (ANALYZE);\nCHECKPOINT;")
+        self.size = "large"
+
+    def finish_tasks(self, what, frame_lo, frame_hi):
+        """Tasks of the huge job in (frame_lo, frame_hi] done by SQL, then
+        VACUUM (ANALYZE) and CHECKPOINT, so that the next case starts like
+        the others."""
+        self.wait_idle()
+        self.timed_psql(what, f"""
+            UPDATE tasks SET state = 106, progress = 1.0,
+                             time_finished = now() AT TIME ZONE 'utc'
+             WHERE job_id = {self.huge} AND frame > {frame_lo} AND frame <= {frame_hi};
+            VACUUM (ANALYZE) tasks;
+            CHECKPOINT;""")
+
+    def huge_case(self, case, after_frame):
+        tasks = self.job_tasks(self.huge, after_frame)
+        if len(tasks) != PAGE:
+            raise BenchError(f"{case}: {len(tasks)} tasks after frame {after_frame}")
+        self.assign(tasks)
+        self.rates[(case, "large")] = self.toggle_case(case, tasks)
+
+    def deep_page(self):
+        """H4: the page of PAGE tasks after the task at DEEP of the job."""
+        frame = int(DEEP * self.p["huge"])
+        task = int(self.sql_value(f"SELECT id FROM tasks WHERE job_id = {self.huge}"
+                                  f" AND frame = {frame} ORDER BY id LIMIT 1"))
+        path = f"/api/v1/jobs/{self.huge}/tasks/?limit={PAGE}&after={frame},{task}"
+        resp = self.client.get(path)
+        self.client.close()
+        try:
+            page = resp.json() if resp.status == 200 else None
+        except ValueError:
+            page = None
+        want = [float(f) for f in range(frame + 1, frame + PAGE + 1)]
+        if page is None or [t.get("frame") for t in page] != want \
+                or any(t.get("job_id") != self.huge for t in page):
+            self.problem(f"H4: {path} answered {resp.status}, not the {PAGE} tasks after "
+                         f"frame {frame} in order: {resp.text[:300]}")
+        self.page["c16"] = self.checked("H4", self.wrk_case(
+            f"{self.contract} H4", "get.lua", path))
+        self.page["alone"] = self.checked("H4 alone", self.wrk_case(
+            f"{self.contract} H4 alone", "get.lua", path, connections=1))
+        self.page_frame = frame
+
+    def run(self):
+        self.find_tools()
+        self.start()
+        self.point_cases()
+        self.grow()
+        self.point_cases()
+        self.huge_case("H1", 0)
+        self.deep_page()
+        half = self.p["huge"] // 2
+        self.finish_tasks(f"SQL: frames 1-{half:,} of the huge job done, VACUUM (ANALYZE)",
+                          0, half)
+        self.huge_case("H2", half)
+        end = self.p["huge"] - UNDONE_AT_END
+        self.finish_tasks(f"SQL: frames {half + 1:,}-{end:,} done, VACUUM (ANALYZE)",
+                          half, end)
+        self.huge_case("H3", self.p["huge"] - PAGE)
+        for line in self.farm.httpd.error_log_problems():
+            self.problem(f"httpd error_log: {line}")
+
+    # ---- the report
+
+    def report(self):
+        out = []
+        add = out.append
+        text = CONTRACT_TEXT[self.contract].format(max_connections=self.max_connections)
+        add(f"## {self.contract} contract")
+        add("")
+        add(f"{text}; max_connections {self.max_connections} >= "
+            f"{self.need_connections} needed.  Large database: {self.p['jobs']:,} more "
+            f"100-task jobs and one job of {self.p['huge']:,} tasks.")
+        add("")
+        add("| case | small req/s | large req/s | large/small | target | verdict |")
+        add("|---|--:|--:|--:|---|---|")
+        for case, title in CASES:
+            small, large = self.rates[(case, "small")], self.rates[(case, "large")]
+            ok = large.rps >= TARGET_POINT * small.rps
+            add(f"| {case} {title} | {fmt_rate(small)} | {fmt_rate(large)} | "
+                f"{cut_pct(large.rps, small.rps)} | >= {TARGET_POINT:.0%} | {verdict(ok)} |")
+        add(f"| pgbench one-row UPDATE (P5's ceiling) | {fmt_rate(self.ceiling['small'])} | "
+            f"{fmt_rate(self.ceiling['large'])} | "
+            f"{cut_pct(self.ceiling['large'].rps, self.ceiling['small'].rps)} | | |")
+        for size in ("small", "large"):
+            p5, c = self.rates[("P5", size)], self.ceiling[size]
+            add(f"| P5 / its ceiling, {size} database | | | {cut_pct(p5.rps, c.rps)} | "
+                f">= {TARGET_REPEAT:.0%} | {verdict(p5.rps >= TARGET_REPEAT * c.rps)} |")
+        add("")
+        p4s, p4l = self.rates[("P4", "small")], self.rates[("P4", "large")]
+        add(f"State changes in the {self.p['huge']:,}-task job, against P4 (the "
+            f"100-task job: {p4s.rps:,.0f}/s small, {p4l.rps:,.0f}/s large):")
+        add("")
+        add("| case | req/s | p50 ms | p99 ms | vs P4 large | vs P4 small | target | verdict |")
+        add("|---|--:|--:|--:|--:|--:|---|---|")
+        for case, title in HUGE_CASES:
+            r = self.rates[(case, "large")]
+            ok = r.rps >= TARGET_HUGE * p4l.rps
+            add(f"| {case} {title} | {fmt_rate(r)} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
+                f"{cut_pct(r.rps, p4l.rps)} | {cut_pct(r.rps, p4s.rps)} | "
+                f">= {TARGET_HUGE:.0%} of P4 large | {verdict(ok)} |")
+        add("")
+        c16, alone = self.page["c16"], self.page["alone"]
+        p3 = self.rates[("P3", "large")]
+        add(f"H4, GET .../tasks/?limit={PAGE}&after= frame {self.page_frame:,} of the "
+            f"{self.p['huge']:,}-task job:")
+        add("")
+        add("| connections | req/s | p50 ms | p99 ms | target | verdict |")
+        add("|--:|--:|--:|--:|---|---|")
+        add(f"| {CONNECTIONS} | {fmt_rate(c16)} ({cut_pct(c16.rps, p3.rps)} of P3 large) | "
+            f"{c16.p50_ms:.2f} | {c16.p99_ms:.2f} | | |")
+        add(f"| 1 | {fmt_rate(alone)} | {alone.p50_ms:.2f} | {alone.p99_ms:.2f} | "
+            f"p99 alone < {TARGET_PAGE_MS:.0f} ms | {verdict(alone.p99_ms < TARGET_PAGE_MS)} |")
+        add("")
+        add("Data growth:")
+        add("")
+        for what, seconds in self.timings:
+            add(f"- {what}: {seconds:.1f} s")
+        if self.problems:
+            add("")
+            add("**Problems** (the figures above may not measure what they say):")
+            add("")
+            for line in self.problems:
+                add(f"- {line}")
+        return out
+
+
+def header(args, profile, contracts):
+    commit = subprocess.run(["git", "-C", REPO, "describe", "--always", "--dirty"],
+                            capture_output=True, text=True).stdout.strip() or "?"
+    return [f"# mod_pyfarm_jobs benchmark, scale section, {datetime.datetime.now():%Y-%m-%d %H:%M}",
+            "",
+            f"Commit {commit}; {args.profile} run, contracts {', '.join(contracts)}; "
+            f"{cpu_name()}, {os.cpu_count()} cores shared by servers and load generators; "
+            f"load average {os.getloadavg()[0]:.2f} at the end.  wrk -t{THREADS} "
+            f"-c{CONNECTIONS} (H4 also -c1) and pgbench -M prepared -c{CONNECTIONS} "
+            f"-j{THREADS}; every figure is a measured run of {profile['measure']} s"
+            + (f" after a {profile['warm']} s warm-up" if profile["warm"] else "")
+            + ".  Small database: sql/demo.sql + bench/sql/data.sql (1,000 jobs, one of "
+            "100 tasks); large: that plus bench/sql/grow.sql and a job submitted through "
+            "the API (see each contract).  Ratios are within one run of one contract; "
+            "targets are reported, never enforced.",
+            ""]
+
+
+def run_contracts(args, module=MODULE):
+    """Each contract in turn; returns (report lines, problems)."""
+    profile = dict(PROFILES[args.profile])
+    if args.warm is not None:
+        profile["warm"] = args.warm
+    if args.measure is not None:
+        profile["measure"] = args.measure
+    contracts = args.contracts.split(",")
+    unknown = set(contracts) - set(CONTRACTS)
+    if unknown:
+        raise BenchError(f"unknown contracts {sorted(unknown)}; known: {', '.join(CONTRACTS)}")
+    sections, problems = [], []
+    for contract in contracts:
+        scale = Scale(contract, profile, module)
+        ok = False
+        try:
+            scale.run()
+            sections += scale.report() + [""]
+            problems += scale.problems
+            ok = not scale.problems
+        finally:
+            scale.finish(ok, args.keep)
+    return header(args, profile, contracts) + sections, problems
+
+
+def smoke(module=MODULE):
+    """The CI smoke (t/test_scale_smoke.py): every case once, small sizes,
+    tuned contract.  Returns (problems, everything printed)."""
+    args = parse_args(["--smoke"])
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        try:
+            lines, problems = run_contracts(args, module)
+            print("\n".join(lines))
+        except (BenchError, farmlib.CommandError, RuntimeError, TimeoutError) as exc:
+            problems = [f"FAILED: {exc}"]
+    return problems, printed.getvalue()
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", dest="profile", action="store_const", const="quick",
+                       help="shorter runs (1 s warm-ups, 2 s runs), same sizes")
+    group.add_argument("--smoke", dest="profile", action="store_const", const="smoke",
+                       help="CI smoke: 200 jobs, a 20,000-frame job, 1 s per case, tuned "
+                            "contract; fails on any correctness problem")
+    parser.set_defaults(profile="full")
+    parser.add_argument("--contracts", metavar="LIST",
+                        help=f"comma-separated subset of {','.join(CONTRACTS)} "
+                             "(default: both; tuned for --smoke)")
+    parser.add_argument("--warm", type=int, help="warm-up seconds of every run")
+    parser.add_argument("--measure", type=int, help="measured seconds of every run")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave each contract's servers running afterwards")
+    args = parser.parse_args(argv)
+    if args.contracts is None:
+        args.contracts = "tuned" if args.profile == "smoke" else ",".join(CONTRACTS)
+    return args
+
+
+def main():
+    args = parse_args()
+    try:
+        lines, problems = run_contracts(args)
+    except (BenchError, farmlib.CommandError, RuntimeError, TimeoutError) as exc:
+        print(f"bench: FAILED: {exc}", file=sys.stderr)
+        return 1
+    text = "\n".join(lines).rstrip("\n") + "\n"
+    print()
+    print(text, end="", flush=True)
+    if args.profile == "smoke" or args.warm is not None or args.measure is not None \
+            or args.contracts != ",".join(CONTRACTS):
+        log(f"a smoke or partial run: {os.path.relpath(REPORT_FILE)} left as it was")
+    else:
+        with open(REPORT_FILE, "w", encoding="utf-8") as f:
+            f.write(text)
+        log(f"written to {os.path.relpath(REPORT_FILE)}")
+    if problems and args.profile == "smoke":
+        print(f"bench: FAILED: {len(problems)} problems", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
