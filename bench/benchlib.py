@@ -99,13 +99,15 @@ class Driver:
     """The servers of one run (self.farm, set by the subclass) and the load
     generators that drive them.  `profile` holds the durations in seconds:
     "warm" and "measure" (and "static_warm", "static_measure" for
-    wrk_case(static=True)); a warm-up of 0 is skipped."""
+    wrk_case(static=True)); a warm-up of 0 is skipped.  "connections", if
+    there, replaces CONNECTIONS (wrk's connections, pgbench's clients)."""
 
     def __init__(self, profile, basedir):
         self.p = profile
         self.basedir = basedir
         self.farm = None
         self.wrk = self.pgbench = None
+        self.connections = profile.get("connections", CONNECTIONS)
 
     def find_tools(self):
         self.pgbench = os.path.join(farmlib.postgres_bindir(), "pgbench")
@@ -150,7 +152,8 @@ class Driver:
     def url(self, path=""):
         return f"http://127.0.0.1:{self.farm.httpd.port}{path}"
 
-    def wrk_once(self, script, path, seconds, args=(), connections=CONNECTIONS):
+    def wrk_once(self, script, path, seconds, args=(), connections=None):
+        connections = connections or self.connections
         threads = min(THREADS, connections)
         cmd = [self.wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
                "--timeout", "30s", "-s", os.path.join(BENCH_DIR, script), self.url(path)]
@@ -169,7 +172,7 @@ class Driver:
                       int(f["requests"]), status + sockets, note)
 
     def wrk_case(self, label, script, path, args=(), static=False, between=None,
-                 connections=CONNECTIONS):
+                 connections=None):
         """Warm-up, then the measured run."""
         warm = self.p["static_warm" if static else "warm"]
         measure = self.p["static_measure" if static else "measure"]
@@ -191,7 +194,7 @@ class Driver:
         for old in glob.glob(prefix + ".*"):
             os.unlink(old)
         pg = self.farm.pg
-        cmd = [self.pgbench, "-n", "-M", "prepared", "-c", str(CONNECTIONS),
+        cmd = [self.pgbench, "-n", "-M", "prepared", "-c", str(self.connections),
                "-j", str(THREADS), "-T", str(warm + measure), "-f", script_path,
                "-l", "--log-prefix", prefix, "-h", self.pg_host(), "-p", str(pg.port),
                "-U", "postgres"]
@@ -235,11 +238,11 @@ class Driver:
         limit = int(re.search(r"^\s*ServerLimit\s+(\d+)", conf, re.M).group(1))
         dbd_max = int(re.search(r"^\s*DBDMax\s+(\d+)", conf, re.M).group(1))
         have = int(self.sql_value("SHOW max_connections"))
-        need = limit * dbd_max + CONNECTIONS + 5
+        need = limit * dbd_max + self.connections + 5
         if have < need:
             raise BenchError(f"PostgreSQL max_connections is {have}, the benchmark needs "
                              f"{need} (ServerLimit {limit} x DBDMax {dbd_max} + "
-                             f"{CONNECTIONS} pgbench clients + a few)")
+                             f"{self.connections} pgbench clients + a few)")
         return have, need
 
     def update_args(self, tasks, mode=None):

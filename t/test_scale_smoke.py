@@ -1,6 +1,7 @@
 """The scale section of the benchmark (bench/scale.py) end to end, as a
 smoke: `--smoke` sizes (200 more jobs, a 20,000-frame job submitted
-through the API), every case once for a second, in the tuned contract.
+through the API), every case once for a second at 8 connections, in the
+tuned contract.
 
 It runs its own PostgreSQL and httpd (in t/tmp/bench-scale-*, removed
 when it passes), with the module of this run, and checks correctness, never
