@@ -127,6 +127,10 @@ def command_name(cmd):
 
 # -------------------------------------------------- the module's own words
 
+# What the module runs once on each connection mod_dbd opens (src/http/
+# db_session.c); the probe's first requests may find it in the log, or not,
+# as the children open their connections.
+SESSION_SETUP = "pfj_session_setup"
 LOG_LINE = re.compile(r"^\S+ \S+ \S+ \[(\d+)\] (LOG|DETAIL):  (.*)$")
 LOG_PARAM = re.compile(r"\$(\d+) = (NULL|'(?:[^']|'')*')")
 
@@ -157,6 +161,9 @@ def read_module_log(path, since):
         elif kind == "LOG" and text in ("statement: COMMIT", "statement: ROLLBACK"):
             events.append((text.split()[-1], None))
         elif kind == "LOG" and (e := re.match(r"execute (pfj_\w+): ", text)):
+            if e.group(1) == SESSION_SETUP:  # a connection opened, not a request
+                last_exec.pop(pid, None)
+                continue
             events.append((e.group(1), []))
             last_exec[pid] = events[-1]
         elif kind == "DETAIL" and text.startswith("parameters: ") and pid in last_exec:
