@@ -63,6 +63,16 @@ def err(result):
     return f" ({result.note or str(result.errors) + ' errors'}!)" if result.errors else ""
 
 
+def cut_pct(a, b):
+    """a / b in percent, cut (not rounded) to one decimal, so that the
+    figure never contradicts the verdict next to it."""
+    return f"{math.floor(1000 * a / b) / 10:.1f}%"
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
 def cpu_name():
     try:
         with open("/proc/cpuinfo") as f:
@@ -250,10 +260,10 @@ class Driver:
         mode "running" sends running only."""
         return [str(THREADS), ",".join(f"{j}:{t}" for j, t in tasks)] + ([mode] if mode else [])
 
-    def finish(self, ok, keep=False):
+    def finish(self, ok, keep=False, remove=True):
         """Stop the servers (or with `keep` leave them running and say how
-        to stop them); remove the files of a run that went well, keep the
-        logs of one that did not."""
+        to stop them); remove the files of a run that went well (unless not
+        `remove`: the caller does), keep the logs of one that did not."""
         if self.farm is None:
             return
         if keep:
@@ -266,7 +276,8 @@ class Driver:
             return
         self.farm.stop()
         if ok:
-            farmlib.remove_basedir(self.basedir)
+            if remove:
+                farmlib.remove_basedir(self.basedir)
         else:
             shutil.rmtree(self.farm.pg.datadir, ignore_errors=True)
             log(f"logs kept in {self.basedir}")

@@ -31,7 +31,6 @@ library only; needs wrk and pgbench (scripts/deps.sh installs both).
 import argparse
 import datetime
 import json
-import math
 import os
 import re
 import subprocess
@@ -40,8 +39,8 @@ import threading
 import time
 
 from benchlib import (AGENT_UA, BENCH_DIR, CONNECTIONS, MODULE, REPO, SQL_DIR, THREADS,
-                      TMP_DIR, BenchError, Driver, cpu_name, err, farmlib, log,
-                      rotation_lines)
+                      TMP_DIR, BenchError, Driver, cpu_name, cut_pct, err, farmlib, log,
+                      rotation_lines, verdict)
 
 REPORT_FILE = os.path.join(BENCH_DIR, "last-run.md")
 JSON_TYPE = {"Content-Type": "application/json"}
@@ -679,28 +678,21 @@ class Bench(Driver):
         rows = {case.split()[0]: (r, dict(c)) for case, r, c in self.rows}
         out = []
 
-        def verdict(ok):
-            return "met" if ok else "**missed**"
-
-        def pct(a, b):
-            """a / b in percent, cut (not rounded) to one decimal, so that
-            the figure never contradicts the verdict next to it."""
-            return f"{math.floor(1000 * a / b) / 10:.1f}%"
-
         if "1" in rows:
             r, c = rows["1"]
             http = [v for k, v in c.items() if k.startswith("HTTP")][0]
             db = [v for k, v in c.items() if k.startswith("DB")][0]
             out.append(f"GET single job >= 50% of the static-file ceiling: "
-                       f"{pct(r.rps, http.rps)}, {verdict(r.rps >= TARGET_HTTP_RATIO * http.rps)}")
+                       f"{cut_pct(r.rps, http.rps)}, "
+                       f"{verdict(r.rps >= TARGET_HTTP_RATIO * http.rps)}")
             out.append(f"GET single job >= 50% of its pgbench ceiling: "
-                       f"{pct(r.rps, db.rps)}, {verdict(r.rps >= TARGET_DB_RATIO * db.rps)}")
+                       f"{cut_pct(r.rps, db.rps)}, {verdict(r.rps >= TARGET_DB_RATIO * db.rps)}")
         for case in ("4a", "4b"):
             if case in rows and rows[case][1]:
                 r, c = rows[case]
                 db = list(c.values())[0]
                 out.append(f"task state changes ({case}) >= 50% of their pgbench ceiling: "
-                           f"{pct(r.rps, db.rps)}, "
+                           f"{cut_pct(r.rps, db.rps)}, "
                            f"{verdict(r.rps >= TARGET_DB_RATIO * db.rps)}")
         if "5" in rows:
             r = rows["5"][0]
