@@ -30,31 +30,19 @@ library only; needs wrk and pgbench (scripts/deps.sh installs both).
 
 import argparse
 import datetime
-import glob
 import json
-import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
 import time
 
-BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(BENCH_DIR)
-sys.path.insert(0, os.path.join(REPO, "t", "lib"))
+from benchlib import (AGENT_UA, BENCH_DIR, CONNECTIONS, MODULE, REPO, SQL_DIR, THREADS,
+                      TMP_DIR, BenchError, Driver, cpu_name, cut_pct, err, farmlib, log,
+                      rotation_lines, verdict)
 
-import farm as farmlib  # noqa: E402  (needs the path above)
-
-SQL_DIR = os.path.join(BENCH_DIR, "sql")
 REPORT_FILE = os.path.join(BENCH_DIR, "last-run.md")
-TMP_DIR = os.path.join(REPO, "t", "tmp")
-MODULE = os.path.join(REPO, ".libs", "mod_pyfarm_jobs.so")
-
-CONNECTIONS = 16        # wrk connections and pgbench clients
-THREADS = 2             # wrk threads and pgbench threads: one per core
-AGENT_UA = "PyFarm/1.0 (agent)"
 JSON_TYPE = {"Content-Type": "application/json"}
 LIST_LIMIT = 100        # case 2: jobs per list
 
@@ -77,37 +65,6 @@ TARGET_LIST_RSS_MIB = 64     # peak growth while listing 100,000 tasks
 RSS_GROWTH_TOLERANCE_KIB = 1024  # "no growth" over the last pass: noise below this
 
 ALL_CASES = ("1", "2", "3", "4a", "4b", "5", "big", "memory")
-
-
-class BenchError(RuntimeError):
-    """Something the benchmark cannot go on without."""
-
-
-def log(msg):
-    print(f"bench: {msg}", flush=True)
-
-
-# ------------------------------------------------------------ statistics
-
-def percentile(sorted_values, p):
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, math.ceil(p / 100.0 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-class Result:
-    """One measured run: requests (or transactions) per second and the
-    p50/p99 latency in milliseconds, with the errors seen."""
-
-    def __init__(self, rps, p50_ms, p99_ms, count, errors=0, note=""):
-        self.rps, self.p50_ms, self.p99_ms = rps, p50_ms, p99_ms
-        self.count, self.errors, self.note = count, errors, note
-
-    def __repr__(self):
-        return (f"{self.rps:.0f}/s p50 {self.p50_ms:.2f} ms p99 {self.p99_ms:.2f} ms"
-                f" ({self.count} done, {self.errors} errors{': ' + self.note if self.note else ''})")
 
 
 # ----------------------------------------------------- pgbench script text
@@ -169,6 +126,10 @@ def command_name(cmd):
 
 # -------------------------------------------------- the module's own words
 
+# What the module runs once on each connection mod_dbd opens (src/http/
+# db_session.c); the probe's first requests may find it in the log, or not,
+# as the children open their connections.
+SESSION_SETUP = "pfj_session_setup"
 LOG_LINE = re.compile(r"^\S+ \S+ \S+ \[(\d+)\] (LOG|DETAIL):  (.*)$")
 LOG_PARAM = re.compile(r"\$(\d+) = (NULL|'(?:[^']|'')*')")
 
@@ -199,6 +160,9 @@ def read_module_log(path, since):
         elif kind == "LOG" and text in ("statement: COMMIT", "statement: ROLLBACK"):
             events.append((text.split()[-1], None))
         elif kind == "LOG" and (e := re.match(r"execute (pfj_\w+): ", text)):
+            if e.group(1) == SESSION_SETUP:  # a connection opened, not a request
+                last_exec.pop(pid, None)
+                continue
             events.append((e.group(1), []))
             last_exec[pid] = events[-1]
         elif kind == "DETAIL" and text.startswith("parameters: ") and pid in last_exec:
@@ -210,10 +174,12 @@ def read_module_log(path, since):
 
 # --------------------------------------------------------------- the bench
 
-class Bench:
+class Bench(Driver):
     def __init__(self, args):
+        super().__init__(dict(PROFILES["quick" if args.quick else "full"]),
+                         os.path.join(TMP_DIR, time.strftime("bench-%Y%m%d-%H%M%S-")
+                                      + str(os.getpid())))
         self.args = args
-        self.p = dict(PROFILES["quick" if args.quick else "full"])
         if args.warm is not None:
             self.p["warm"] = self.p["static_warm"] = args.warm
         if args.measure is not None:
@@ -222,9 +188,6 @@ class Bench:
         unknown = self.cases - set(ALL_CASES)
         if unknown:
             raise BenchError(f"unknown cases {sorted(unknown)}; known: {', '.join(ALL_CASES)}")
-        self.basedir = os.path.join(TMP_DIR, time.strftime("bench-%Y%m%d-%H%M%S-")
-                                    + str(os.getpid()))
-        self.farm = None
         self.rows = []          # (case, Result, [(ceiling name, Result)])
         self.big = {}           # frames -> [seconds]
         self.memory = {}
@@ -236,14 +199,7 @@ class Bench:
     # ---- setup
 
     def preflight(self):
-        self.pgbench = os.path.join(farmlib.postgres_bindir(), "pgbench")
-        self.wrk = shutil.which("wrk")
-        if not os.path.isfile(MODULE):
-            raise BenchError(f"{MODULE}: no such module; build it first (make)")
-        if not self.wrk:
-            raise BenchError("wrk not found: run scripts/deps.sh")
-        if not os.access(self.pgbench, os.X_OK):
-            raise BenchError(f"{self.pgbench} not found: run scripts/deps.sh")
+        self.find_tools()
         self.load_before = os.getloadavg()
         if self.load_before[0] >= 1.0:
             log(f"note: load average is {self.load_before[0]:.2f}: other work shares "
@@ -258,25 +214,6 @@ class Bench:
         log("loading the benchmark data (bench/sql/data.sql)")
         self.farm.pg.load_file(os.path.join(SQL_DIR, "data.sql"))
         self.find_data()
-
-    def check_connection_budget(self):
-        """max_connections must cover every child's DBD pool, pgbench's
-        clients and our psql."""
-        conf = open(self.farm.httpd.conf, encoding="utf-8").read()
-        limit = int(re.search(r"^\s*ServerLimit\s+(\d+)", conf, re.M).group(1))
-        dbd_max = int(re.search(r"^\s*DBDMax\s+(\d+)", conf, re.M).group(1))
-        have = int(self.sql_value("SHOW max_connections"))
-        need = limit * dbd_max + CONNECTIONS + 5
-        if have < need:
-            raise BenchError(f"PostgreSQL max_connections is {have}, the benchmark needs "
-                             f"{need} (ServerLimit {limit} x DBDMax {dbd_max} + "
-                             f"{CONNECTIONS} pgbench clients + a few)")
-
-    def sql_rows(self, sql):
-        return self.farm.pg.query(sql)
-
-    def sql_value(self, sql):
-        return self.sql_rows(sql)[0][0]
 
     def find_data(self):
         self.job_a = int(self.sql_value("SELECT id FROM jobs WHERE title = 'bench job 0001'"))
@@ -324,12 +261,6 @@ class Bench:
         self.check_statements(prepared)
         self.check_job_get(events)
         self.plans = self.check_task_updates(events)
-
-    def expect(self, resp, status):
-        if resp.status != status:
-            raise BenchError(f"{resp.method} {resp.path}: expected {status}, got "
-                             f"{resp.status}: {resp.text[:500]}")
-        return resp
 
     def check_statements(self, prepared):
         """Every statement of bench/sql/*.sql must be the module's (text
@@ -443,20 +374,6 @@ class Bench:
             raise BenchError(f"the jobs list has {count} entries, expected {LIST_LIMIT}")
         self.client.close()
 
-    def wait_idle(self, timeout=15):
-        """Until no session of the database is busy: requests wrk left in
-        flight when it stopped are finished."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            busy = int(self.sql_value(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = 'pyfarm'"
-                " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-                " AND state IS DISTINCT FROM 'idle'"))
-            if busy == 0:
-                return
-            time.sleep(0.1)
-        log("note: database sessions still busy after the run")
-
     def reset_tasks(self, vacuum=False):
         """Every task of 4a/4b queued again (state changes start from
         queued); with vacuum, dead rows of earlier runs are gone too, so the
@@ -469,102 +386,14 @@ class Bench:
             sql += "\nVACUUM tasks, jobs, agents;"
         self.farm.pg.psql(sql)
 
-    # ---- drivers
-
-    def url(self, path=""):
-        return f"http://127.0.0.1:{self.farm.httpd.port}{path}"
-
-    def wrk_once(self, script, path, seconds, args=()):
-        cmd = [self.wrk, "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s",
-               "--timeout", "30s", "-s", os.path.join(BENCH_DIR, script), self.url(path)]
-        if args:
-            cmd += ["--", *args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
-        m = re.search(r"^PFJBENCH (.*)$", proc.stdout, re.M)
-        if proc.returncode != 0 or not m:
-            raise BenchError(f"wrk failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
-        f = dict(kv.split("=") for kv in m.group(1).split())
-        status, sockets = int(f["status_errors"]), int(f["socket_errors"])
-        note = ", ".join(f"{n} {what}" for n, what in ((status, "non-2xx answers"),
-                                                        (sockets, f"socket errors: {f['socket_detail']}"))
-                         if n)
-        return Result(float(f["rps"]), int(f["p50_us"]) / 1000, int(f["p99_us"]) / 1000,
-                      int(f["requests"]), status + sockets, note)
-
-    def wrk_case(self, label, script, path, args=(), static=False, between=None):
-        """Warm-up, then the measured run."""
-        warm = self.p["static_warm" if static else "warm"]
-        measure = self.p["static_measure" if static else "measure"]
-        self.wrk_once(script, path, warm, args)
-        if between:
-            between()
-        result = self.wrk_once(script, path, measure, args)
-        log(f"{label}: {result}")
-        return result
-
-    def run_pgbench(self, label, script_path, defines):
-        """One pgbench process runs warm-up plus measured time; only the
-        transactions that end in the measured window count (read from its
-        per-transaction log), so prepared statements and plans are warm,
-        as the module's pooled connections are."""
-        warm, measure = self.p["warm"], self.p["measure"]
-        prefix = os.path.join(self.basedir, f"pgbench-{label}")
-        for old in glob.glob(prefix + ".*"):
-            os.unlink(old)
-        pg = self.farm.pg
-        cmd = [self.pgbench, "-n", "-M", "prepared", "-c", str(CONNECTIONS),
-               "-j", str(THREADS), "-T", str(warm + measure), "-f", script_path,
-               "-l", "--log-prefix", prefix, "-h", pg.sockdir, "-p", str(pg.port),
-               "-U", "postgres"]
-        cmd += [f"-D{k}={v}" for k, v in defines.items()]
-        cmd.append(farmlib.DBNAME)
-        started = time.time()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=farmlib.clean_env(),
-                              timeout=warm + measure + 120)
-        if proc.returncode != 0:
-            raise BenchError(f"pgbench failed ({proc.returncode}):\n"
-                             f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
-        failed = re.search(r"number of failed transactions: (\d+)", proc.stdout)
-        lo, hi = started + warm, started + warm + measure
-        latencies, last = [], 0.0
-        for path in glob.glob(prefix + ".*"):
-            with open(path) as f:
-                for line in f:
-                    fields = line.split()
-                    if len(fields) < 6 or not fields[2].isdigit():
-                        continue
-                    end = int(fields[4]) + int(fields[5]) / 1e6
-                    last = max(last, end)
-                    if lo <= end < hi:
-                        latencies.append(int(fields[2]) / 1000)
-            os.unlink(path)
-        hi = min(hi, last)
-        if not latencies or hi <= lo:
-            raise BenchError(f"pgbench {label}: no transaction in the measured window")
-        latencies.sort()
-        nfailed = int(failed.group(1)) if failed else 0
-        result = Result(len(latencies) / (hi - lo), percentile(latencies, 50),
-                        percentile(latencies, 99), len(latencies), nfailed,
-                        f"{nfailed} failed transactions" if nfailed else "")
-        log(f"pgbench {label}: {result}")
-        return result
-
     def rotation_script(self, label, tasks):
         """task_update.sql for pgbench rotation: client c updates the tasks
         c, c+16, c+32... of the list in turn, each running then queued
         then running..., with the module's plan for that task and state."""
-        clients, n = CONNECTIONS, len(tasks)
-        if clients > n:
-            raise BenchError("more pgbench clients than tasks")
+        n = len(tasks)
         out = [f"-- generated by bench/run.py from bench/sql/task_update.sql, case {label}",
-               "\\set n :n + 1",
-               f"\\set cnt ({n} - 1 - :client_id) / {clients} + 1",
-               f"\\set i :client_id + {clients} * (:n % :cnt)",
+               *rotation_lines(tasks),
                "\\set k 2 * :i + (:n / :cnt) % 2"]
-        for i, (job, task) in enumerate(tasks):
-            out += [f"\\{'if' if i == 0 else 'elif'} :i = {i}", f"\\set task {task}",
-                    f"\\set job {job}"]
-        out.append("\\endif")
         defines = {"n": 0, "title": "-", "always": "true", "state": 0,
                    "unassigns": "false"}
         for cmd in read_script(os.path.join(SQL_DIR, "task_update.sql")):
@@ -622,9 +451,6 @@ class Bench:
         common = set(before) & set(after)
         self.memory["pass"] = {"requests": requests, "before": before, "after": after,
                                "growth_kib": sum(after[p] - before[p] for p in common)}
-
-    def update_args(self, tasks):
-        return [str(THREADS), ",".join(f"{j}:{t}" for j, t in tasks)]
 
     def submit_args(self):
         self.submit_runs += 1
@@ -852,28 +678,21 @@ class Bench:
         rows = {case.split()[0]: (r, dict(c)) for case, r, c in self.rows}
         out = []
 
-        def verdict(ok):
-            return "met" if ok else "**missed**"
-
-        def pct(a, b):
-            """a / b in percent, cut (not rounded) to one decimal, so that
-            the figure never contradicts the verdict next to it."""
-            return f"{math.floor(1000 * a / b) / 10:.1f}%"
-
         if "1" in rows:
             r, c = rows["1"]
             http = [v for k, v in c.items() if k.startswith("HTTP")][0]
             db = [v for k, v in c.items() if k.startswith("DB")][0]
             out.append(f"GET single job >= 50% of the static-file ceiling: "
-                       f"{pct(r.rps, http.rps)}, {verdict(r.rps >= TARGET_HTTP_RATIO * http.rps)}")
+                       f"{cut_pct(r.rps, http.rps)}, "
+                       f"{verdict(r.rps >= TARGET_HTTP_RATIO * http.rps)}")
             out.append(f"GET single job >= 50% of its pgbench ceiling: "
-                       f"{pct(r.rps, db.rps)}, {verdict(r.rps >= TARGET_DB_RATIO * db.rps)}")
+                       f"{cut_pct(r.rps, db.rps)}, {verdict(r.rps >= TARGET_DB_RATIO * db.rps)}")
         for case in ("4a", "4b"):
             if case in rows and rows[case][1]:
                 r, c = rows[case]
                 db = list(c.values())[0]
                 out.append(f"task state changes ({case}) >= 50% of their pgbench ceiling: "
-                           f"{pct(r.rps, db.rps)}, "
+                           f"{cut_pct(r.rps, db.rps)}, "
                            f"{verdict(r.rps >= TARGET_DB_RATIO * db.rps)}")
         if "5" in rows:
             r = rows["5"][0]
@@ -905,38 +724,6 @@ class Bench:
                        "ceilings do not measure the module's work (see below)")
         return out
 
-    def finish(self, ok):
-        if self.farm is None:
-            return
-        if self.args.keep:
-            self.farm.detach()
-            log(f"servers left running (--keep), files in {self.basedir}")
-            log(f"  API:  {self.farm.base_url}/api/v1/jobs/")
-            log(f"  psql: {self.farm.pg.shell_command()}")
-            for command in self.farm.stop_commands():
-                log(f"  stop: {command}")
-            return
-        self.farm.stop()
-        if ok:
-            farmlib.remove_basedir(self.basedir)
-        else:
-            shutil.rmtree(self.farm.pg.datadir, ignore_errors=True)
-            log(f"logs kept in {self.basedir}")
-
-
-def err(result):
-    return f" ({result.note or str(result.errors) + ' errors'}!)" if result.errors else ""
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def parse_args():
@@ -971,7 +758,7 @@ def main():
     except (BenchError, farmlib.CommandError, RuntimeError, TimeoutError) as exc:
         print(f"bench: FAILED: {exc}", file=sys.stderr)
     finally:
-        bench.finish(ok)
+        bench.finish(ok, args.keep)
     return 0 if ok else 1
 
 

@@ -325,17 +325,21 @@ class PostgresCluster:
 
     `fast` trades durability for speed (fsync, synchronous_commit and
     full_page_writes off): right for tests and development only.
+    `max_connections` None leaves PostgreSQL's default (100): with fast
+    False as well, the server runs on PostgreSQL's defaults but for where it
+    listens (bench/scale.py's plain contract).
     """
 
     NULL = "\x1a<NULL>\x1a"  # how query() asks psql to print NULL
 
-    def __init__(self, basedir, port=None, fast=True, options=None):
+    def __init__(self, basedir, port=None, fast=True, max_connections=200, options=None):
         self.basedir = prepare_basedir(basedir)
         self.datadir = os.path.join(self.basedir, "pgdata")
         self.sockdir = os.path.join(self.basedir, "pgsock")
         self.logfile = os.path.join(self.basedir, "postgres.log")
         self.port = port or free_port()
         self.fast = fast
+        self.max_connections = max_connections
         self.options = dict(options or {})   # more server options (-c k=v)
         self.bindir = postgres_bindir()
 
@@ -365,7 +369,9 @@ class PostgresCluster:
 
     def server_options(self):
         opts = {"port": self.port, "listen_addresses": "127.0.0.1",
-                "unix_socket_directories": self.sockdir, "max_connections": 200}
+                "unix_socket_directories": self.sockdir}
+        if self.max_connections is not None:
+            opts["max_connections"] = self.max_connections
         if self.fast:
             opts.update(fsync="off", synchronous_commit="off", full_page_writes="off")
         opts.update(self.options)
@@ -421,11 +427,12 @@ class PostgresCluster:
         self._tool("pg_ctl", "promote", "-D", self.datadir, "-w", "-t", str(START_TIMEOUT),
                    timeout=START_TIMEOUT + 10)
 
-    def dbd_params(self, dbname=DBNAME):
+    def dbd_params(self, dbname=DBNAME, tcp=False):
         """libpq conninfo for DBDParams: the unix socket, as httpd's workers
-        use, and nothing else - the README's admin contract (the module
-        turns JIT off for its own sessions)."""
-        return f"host={self.sockdir} port={self.port} dbname={dbname} user=postgres"
+        use (or with `tcp` 127.0.0.1), and nothing else - the README's admin
+        contract (the module turns JIT off for its own sessions)."""
+        host = "127.0.0.1" if tcp else self.sockdir
+        return f"host={host} port={self.port} dbname={dbname} user=postgres"
 
     def psql_command(self, dbname=DBNAME):
         """psql with connection options: no psqlrc, quiet, stop on the first error."""
@@ -893,18 +900,21 @@ class Farm:
     sql/indexes.sql and sql/demo.sql into it; a cluster made by an earlier
     run (scripts/run-dev's .run/) is reused as it is.  `allow_missing_sql`
     skips SQL files that don't exist: for the harness self-test only.
+    `fast` and `max_connections` are PostgresCluster's; with `dbd_tcp`
+    httpd reaches PostgreSQL over TCP on 127.0.0.1 instead of its socket.
     """
 
     LOADED_MARK = "schema-loaded"  # file in basedir: the SQL files were loaded
 
     def __init__(self, basedir, module_path, extra_conf="", load_module=True,
                  http_port=None, pg_port=None, fast=True, loglevel="info",
-                 allow_missing_sql=False):
+                 allow_missing_sql=False, max_connections=200, dbd_tcp=False):
         self.basedir = prepare_basedir(basedir)
         self.allow_missing_sql = allow_missing_sql
-        self.pg = PostgresCluster(os.path.join(self.basedir, "pg"), port=pg_port, fast=fast)
+        self.pg = PostgresCluster(os.path.join(self.basedir, "pg"), port=pg_port, fast=fast,
+                                  max_connections=max_connections)
         self.httpd = Httpd(os.path.join(self.basedir, "httpd"), module_path,
-                           self.pg.dbd_params(), extra_conf=extra_conf,
+                           self.pg.dbd_params(tcp=dbd_tcp), extra_conf=extra_conf,
                            load_module=load_module, port=http_port, loglevel=loglevel)
         self.client = Client(self.httpd.port)
         self.detached = False
