@@ -165,7 +165,13 @@ def hostile_httpd(farm, more_conf=""):
     finally:
         client.close()
         httpd.stop()
-    assert httpd.error_log_problems() == [], httpd.error_log_problems()
+    # a pool smaller than a child's threads is warned about, on purpose here
+    problems = [line for line in httpd.error_log_problems()
+                if not ("DBDMax" in more_conf and SMALL_POOL_WARNING in line)]
+    assert problems == [], problems
+
+
+SMALL_POOL_WARNING = "is below ThreadsPerChild"
 
 
 def submission(**members):
