@@ -928,7 +928,8 @@ class Farm:
 
     def reset(self):
         """Back to the demo data: TRUNCATE every table of the public schema
-        in one statement (RESTART IDENTITY CASCADE), restart its sequences,
+        in one statement (RESTART IDENTITY CASCADE) once it has locked them
+        all without waiting (see RESET_SQL), restart its sequences,
         then load sql/demo.sql again; one psql run.  Restarts PostgreSQL if
         a test left it stopped, and drops the client's connection."""
         self.client.close()
@@ -972,6 +973,18 @@ BEGIN
     SELECT string_agg(format('%I.%I', schemaname, tablename), ', ')
       INTO tables FROM pg_tables WHERE schemaname = 'public';
     IF tables IS NOT NULL THEN
+        -- every table's lock at once or none, so that the reset never
+        -- waits holding some: an httpd child preparing its statements
+        -- takes share locks table by table, and waiting for one another
+        -- the two would deadlock (the child's start failing)
+        LOOP
+            BEGIN
+                EXECUTE 'LOCK TABLE ' || tables || ' IN ACCESS EXCLUSIVE MODE NOWAIT';
+                EXIT;
+            EXCEPTION WHEN lock_not_available THEN
+                PERFORM pg_sleep(0.01);
+            END;
+        END LOOP;
         EXECUTE 'TRUNCATE ' || tables || ' RESTART IDENTITY CASCADE';
     END IF;
     FOR seq IN SELECT schemaname, sequencename FROM pg_sequences
