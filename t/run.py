@@ -6,8 +6,9 @@ module, see t/lib/farm.py) in a new directory under t/tmp/, then runs every
 function test_*(farm) of t/test_*.py in file order, calling farm.reset()
 before each one unless its module sets RESET = False.  Prints
 "ok N - file::name" or "not ok N - file::name" and the failure, indented.
-Then every problem line in httpd's error_log (see Httpd.is_problem) counts
-as one more failure.  The last line is "N passed, M failed"; the exit
+Then every problem line in httpd's error_log (see Httpd.is_problem), and
+every report of the sanitizers of a module built with them
+(Httpd.sanitizer_reports), counts as one more failure.  The last line is "N passed, M failed"; the exit
 status is 0 only when nothing failed.  Builds nothing: see scripts/build.sh.
 """
 
@@ -49,6 +50,7 @@ EnableSendfile On
     EnableSendfile Off
 </Location>"""
 TEST_TIMEOUT = 120  # seconds for one test, reset included
+SANITIZER_REPORT_LINES = 40  # of a report shown with its failure
 
 
 class Report:
@@ -174,6 +176,16 @@ def check_error_log(httpd, spans, report):
             report.not_ok(f"error_log: {line}", f"logged {when}")
 
 
+def check_sanitizer_reports(httpd, report):
+    """One failure per report of AddressSanitizer or
+    UndefinedBehaviorSanitizer (a module built with them), with its
+    first lines."""
+    for path in httpd.sanitizer_reports():
+        with open(path, encoding="utf-8", errors="replace") as f:
+            first = "".join(f.readlines()[:SANITIZER_REPORT_LINES])
+        report.not_ok(f"sanitizer report {os.path.basename(path)}", first)
+
+
 def keep_running(farm):
     farm.detach()
     print(f"# servers left running (--keep), files in {farm.basedir}")
@@ -220,6 +232,7 @@ def main():
         else:
             farm.stop()
     check_error_log(farm.httpd, spans, report)
+    check_sanitizer_reports(farm.httpd, report)
     if not args.keep:
         clean_up(farm, basedir, report.failed)
     return report.summary()
