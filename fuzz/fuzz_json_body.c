@@ -4,7 +4,9 @@
  * check (core/json_body.h), then what handlers and error messages make
  * of any parsed value: its Python type name, truth, repr and str
  * (core/pyrepr.h), and its json.dumps rendering (core/json_writer.h),
- * which is ASCII and parses again.
+ * which is ASCII and parses again.  The text of a member of an object
+ * body is what a job's data and environ columns store; it is rendered
+ * back into the job object as a JSON column (pfj_jw_kv_db, PFJ_DB_JSON).
  */
 #include <string.h>
 #include "fuzz.h"
@@ -23,6 +25,23 @@ static int is_ascii(const char *s)
     return 1;
 }
 
+/* A member's stored text as the job object shows it. */
+static void render_stored(apr_pool_t *p, json_object *value)
+{
+    const char *text = pfj_json_to_string(p, value);
+    apr_bucket_alloc_t *ba = apr_bucket_alloc_create(p);
+    apr_bucket_brigade *bb = apr_brigade_create(p, ba);
+    pfj_jw w;
+
+    pfj_jw_init(&w, bb, NULL, NULL);
+    pfj_jw_object_begin(&w);
+    pfj_jw_kv_db(&w, "data", PFJ_DB_JSON, text);
+    pfj_jw_object_end(&w);
+    PFJ_FUZZ_CHECK(w.status == APR_SUCCESS);
+    apr_brigade_destroy(bb);
+    apr_bucket_alloc_destroy(ba);
+}
+
 static void render(apr_pool_t *p, json_object *body)
 {
     const char *text = pfj_json_to_string(p, body);
@@ -30,6 +49,13 @@ static void render(apr_pool_t *p, json_object *body)
 
     PFJ_FUZZ_CHECK(text != NULL && is_ascii(text));
     PFJ_FUZZ_CHECK(pfj_json_parse(p, text, strlen(text), &again) == 0);
+    if (json_object_is_type(body, json_type_object)) {
+        json_object_object_foreach(body, key, value)
+        {
+            (void)key; /* the macro declares it */
+            render_stored(p, value);
+        }
+    }
     pfj_json_type_name(body);
     pfj_json_truthy(body);
     pfj_json_not_object(p, body);
