@@ -508,8 +508,13 @@ class Httpd:
 
     Files: httpd.conf, error_log, access_log, httpd.pid, startup.log (what
     httpd prints before its error_log is open), htdocs/index.html; the
-    sanitizers' reports of a module built with them in sanitizer_dir
-    (default: sanitizer/).
+    sanitizers' reports of a module built with them, and valgrind's, in
+    sanitizer_dir (default: sanitizer/).
+
+    With `valgrind`, httpd runs as one process (-X) under valgrind's
+    memcheck, which reports every invalid access or use of uninitialised
+    memory (not leaks: httpd leaves its memory to the exit) to
+    sanitizer_dir.
     """
 
     INDEX_HTML = "<!doctype html>\n<title>pyfarm-jobs</title>\n<p>static baseline</p>\n"
@@ -523,7 +528,8 @@ class Httpd:
     _NOTABLE = {"warn", "error"} | _SEVERE
 
     def __init__(self, basedir, module_path, dbd_params, extra_conf="",
-                 load_module=True, port=None, loglevel="info", sanitizer_dir=None):
+                 load_module=True, port=None, loglevel="info", sanitizer_dir=None,
+                 valgrind=False):
         self.rundir = prepare_basedir(basedir)
         self.conf = os.path.join(self.rundir, "httpd.conf")
         self.error_log = os.path.join(self.rundir, "error_log")
@@ -532,6 +538,7 @@ class Httpd:
         self.startup_log = os.path.join(self.rundir, "startup.log")
         self.htdocs = os.path.join(self.rundir, "htdocs")
         self.sanitizer_dir = sanitizer_dir or os.path.join(self.rundir, "sanitizer")
+        self.valgrind = valgrind
         self.module_path = os.path.abspath(module_path) if module_path else None
         self.dbd_params = dbd_params
         self.extra_conf = extra_conf
@@ -580,6 +587,20 @@ class Httpd:
         write_file(os.path.join(self.htdocs, "index.html"), self.INDEX_HTML)
         write_file(self.conf, self.render_conf())
 
+    def command(self):
+        """The command that runs httpd in the foreground.  valgrind writes
+        nothing to its log file but errors (--quiet); it makes no gdbserver
+        pipes, which httpd could not remove once it has dropped root."""
+        if not self.valgrind:
+            return [APACHE_BIN, "-f", self.conf, "-DFOREGROUND"]
+        if self.load_module and sanitizer_runtimes(self.module_path):
+            raise RuntimeError(f"{self.module_path} is built with the sanitizers, "
+                               "which valgrind cannot run")
+        make_dir(self.sanitizer_dir)
+        return ["valgrind", "--quiet", "--vgdb=no", "--leak-check=no", "--num-callers=30",
+                f"--log-file={self.sanitizer_dir}/valgrind.%p",
+                APACHE_BIN, "-X", "-f", self.conf]
+
     def env(self):
         """httpd's environment (see httpd_env)."""
         return httpd_env(self.module_path if self.load_module else None, self.sanitizer_dir)
@@ -600,7 +621,7 @@ class Httpd:
         if not port_is_free(self.port):
             raise RuntimeError(f"127.0.0.1:{self.port} is already in use")
         with open(self.startup_log, "wb") as log:
-            self.proc = subprocess.Popen([APACHE_BIN, "-f", self.conf, "-DFOREGROUND"],
+            self.proc = subprocess.Popen(self.command(),
                                          stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, env=self.env(),
                                          start_new_session=True)
@@ -730,13 +751,15 @@ class Httpd:
         return any(start <= offset < end for start, end in self._tolerated)
 
     def sanitizer_reports(self):
-        """The sanitizers' report files, one per process that found
-        something: each is a failure of the test run."""
+        """The report files of the sanitizers and valgrind, one per process
+        that found something (valgrind's stay empty until it does): each
+        is a failure of the test run."""
         try:
-            names = sorted(os.listdir(self.sanitizer_dir))
+            paths = [os.path.join(self.sanitizer_dir, name)
+                     for name in sorted(os.listdir(self.sanitizer_dir))]
         except FileNotFoundError:
             return []
-        return [os.path.join(self.sanitizer_dir, name) for name in names]
+        return [path for path in paths if os.path.getsize(path) > 0]
 
     @contextlib.contextmanager
     def tolerate_log_problems(self):
@@ -901,7 +924,8 @@ def sql_path(name):
 
 
 class Farm:
-    """PostgreSQL + httpd under basedir (pg/ and httpd/), with a Client.
+    """PostgreSQL + httpd under basedir (pg/ and httpd/), with a Client;
+    `valgrind` runs that httpd under valgrind (see Httpd).
 
     start() creates the cluster on first use and loads sql/schema.sql,
     sql/indexes.sql and sql/demo.sql into it; a cluster made by an earlier
@@ -913,7 +937,7 @@ class Farm:
 
     def __init__(self, basedir, module_path, extra_conf="", load_module=True,
                  http_port=None, pg_port=None, fast=True, loglevel="info",
-                 allow_missing_sql=False):
+                 allow_missing_sql=False, valgrind=False):
         self.basedir = prepare_basedir(basedir)
         self.allow_missing_sql = allow_missing_sql
         # one directory for the reports of every httpd of the farm
@@ -922,7 +946,7 @@ class Farm:
         self.httpd = Httpd(os.path.join(self.basedir, "httpd"), module_path,
                            self.pg.dbd_params(), extra_conf=extra_conf,
                            load_module=load_module, port=http_port, loglevel=loglevel,
-                           sanitizer_dir=self.sanitizer_dir)
+                           sanitizer_dir=self.sanitizer_dir, valgrind=valgrind)
         self.client = Client(self.httpd.port)
         self.detached = False
 
