@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(
     apache2 apache2-dev libaprutil1-dbd-pgsql libpq-dev
     postgresql postgresql-client
-    libjson-c-dev zlib1g-dev check
+    libjson-c-dev zlib1g-dev check valgrind
     autoconf automake libtool pkg-config make gcc libc6-dev
     python3 curl wrk clang-format locales
     # t/test_auth.py: htpasswd's bcrypt hashes, openssl's throwaway CA

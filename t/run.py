@@ -6,8 +6,10 @@ module, see t/lib/farm.py) in a new directory under t/tmp/, then runs every
 function test_*(farm) of t/test_*.py in file order, calling farm.reset()
 before each one unless its module sets RESET = False.  Prints
 "ok N - file::name" or "not ok N - file::name" and the failure, indented.
-Then every problem line in httpd's error_log (see Httpd.is_problem) counts
-as one more failure.  The last line is "N passed, M failed"; the exit
+Then every problem line in httpd's error_log (see Httpd.is_problem), and
+every report file of the sanitizers of a module built with them or of
+valgrind (--valgrind; Httpd.sanitizer_reports), counts as one more
+failure.  The last line is "N passed, M failed"; the exit
 status is 0 only when nothing failed.  Builds nothing: see scripts/build.sh.
 """
 
@@ -49,6 +51,7 @@ EnableSendfile On
     EnableSendfile Off
 </Location>"""
 TEST_TIMEOUT = 120  # seconds for one test, reset included
+SANITIZER_REPORT_LINES = 40  # of a report shown with its failure
 
 
 class Report:
@@ -79,10 +82,14 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--module", default=os.path.join(REPO, ".libs", "mod_pyfarm_jobs.so"),
                         help="module to load (default: .libs/mod_pyfarm_jobs.so)")
-    parser.add_argument("-k", dest="pattern", default="", metavar="SUBSTRING",
-                        help='run only tests whose "file::name" contains SUBSTRING')
+    parser.add_argument("-k", dest="patterns", action="append", metavar="SUBSTRING",
+                        help='run only tests whose "file::name" contains SUBSTRING '
+                             "(repeated: any of them)")
     parser.add_argument("--keep", action="store_true",
                         help="leave the servers running afterwards, for debugging")
+    parser.add_argument("--valgrind", action="store_true",
+                        help="run httpd as one process (-X) under valgrind's memcheck; "
+                             "each error it reports fails the run")
     return parser.parse_args()
 
 
@@ -95,7 +102,7 @@ def import_file(path):
     return module
 
 
-def load_tests(pattern, report):
+def load_tests(patterns, report):
     """(label, function, reset) for each selected test, in file order.
     A test file that fails to import is reported as a failure."""
     tests = []
@@ -112,7 +119,7 @@ def load_tests(pattern, report):
         functions.sort(key=lambda f: f.__code__.co_firstlineno)
         reset = getattr(module, "RESET", True)
         tests += [(f"{filename}::{f.__name__}", f, reset) for f in functions
-                  if pattern in f"{filename}::{f.__name__}"]
+                  if any(p in f"{filename}::{f.__name__}" for p in patterns)]
     return tests
 
 
@@ -174,6 +181,15 @@ def check_error_log(httpd, spans, report):
             report.not_ok(f"error_log: {line}", f"logged {when}")
 
 
+def check_sanitizer_reports(httpd, report):
+    """One failure per report file of AddressSanitizer (a module built with
+    the sanitizers) or valgrind (--valgrind), with its first lines."""
+    for path in httpd.sanitizer_reports():
+        with open(path, encoding="utf-8", errors="replace") as f:
+            first = "".join(f.readlines()[:SANITIZER_REPORT_LINES])
+        report.not_ok(f"report {os.path.basename(path)}", first)
+
+
 def keep_running(farm):
     farm.detach()
     print(f"# servers left running (--keep), files in {farm.basedir}")
@@ -200,13 +216,14 @@ def main():
     if not os.path.isfile(module):
         report.not_ok("setup", f"{module}: no such module; build it with scripts/build.sh")
         return report.summary()
-    tests = load_tests(args.pattern, report)
+    patterns = args.patterns or [""]
+    tests = load_tests(patterns, report)
     if not tests:
-        print(f"# no test matches {args.pattern!r}")
+        print(f"# no test matches {' or '.join(map(repr, patterns))}")
     basedir = os.path.join(TMP_DIR, time.strftime("run-%Y%m%d-%H%M%S-") + str(os.getpid()))
     log_dir = os.path.join(farmlib.prepare_basedir(basedir), LOG_DIR_NAME)
     farm = farmlib.Farm(basedir, module, extra_conf=EXTRA_CONF + "\n"
-                        + LOG_CONF.format(log_dir=log_dir))
+                        + LOG_CONF.format(log_dir=log_dir), valgrind=args.valgrind)
     try:
         farm.start()
     except Exception as exc:
@@ -220,6 +237,7 @@ def main():
         else:
             farm.stop()
     check_error_log(farm.httpd, spans, report)
+    check_sanitizer_reports(farm.httpd, report)
     if not args.keep:
         clean_up(farm, basedir, report.failed)
     return report.summary()

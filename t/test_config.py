@@ -33,7 +33,8 @@ def configtest(farm, *lines):
             ]) + "\n")
         proc = subprocess.run([farmlib.APACHE_BIN, "-t", "-f", conf],
                               capture_output=True, encoding="utf-8",
-                              env=farmlib.clean_env(), timeout=30)
+                              env=farmlib.httpd_env(module, farm.httpd.sanitizer_dir),
+                              timeout=30)
     return proc.returncode, proc.stdout + proc.stderr
 
 

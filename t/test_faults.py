@@ -121,7 +121,7 @@ def test_failover_to_a_promoted_standby_under_load(farm):
     httpd = Httpd(os.path.join(farm.basedir, "httpd-failover"), farm.httpd.module_path,
                   f"host=127.0.0.1,127.0.0.1 port={primary.port},{standby.port}"
                   " dbname=pyfarm user=postgres target_session_attrs=read-write"
-                  " connect_timeout=2")
+                  " connect_timeout=2", sanitizer_dir=farm.sanitizer_dir)
     try:
         httpd.start()
 

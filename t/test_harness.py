@@ -2,10 +2,11 @@
 hold whatever the module does, and tell a broken harness from a broken
 module."""
 
+import os
 import socket
 
 from check import expect
-from farm import Httpd, wait_until
+from farm import APACHE_MODDIR, Httpd, clean_env, httpd_env, make_dir, wait_until
 
 
 def test_static_file_is_served(farm):
@@ -54,6 +55,28 @@ def test_error_log_problem_lines(farm):
     assert problem(prefix + "[pyfarm_jobs:error] [pid 1:tid 2] [client 127.0.0.1:5] query failed")
     assert problem(prefix + "[core:notice] [pid 1:tid 1] AH00052: child pid 7 exit signal Segmentation fault (11)")
     assert problem(prefix + "[core:crit] [pid 1:tid 1] AH00102: anything")
+    assert problem("src/core/router.c:60:9: runtime error: signed integer overflow")
+    assert problem("==4242==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x6")
     assert not problem(prefix + "[dbd:info] [pid 1:tid 2] DBD: connection opened")
     assert not problem(prefix + "[pyfarm_jobs:info] [pid 1:tid 2] request done")
     assert not problem(prefix + "[mpm_event:notice] [pid 1:tid 1] AH00489: resuming normal operations")
+
+
+def test_sanitizer_report_files_are_found(farm):
+    """What t/run.py fails the run on: every file in an httpd's
+    sanitizer_dir that is not empty (a fresh httpd here, never started)."""
+    httpd = Httpd(os.path.join(farm.basedir, "harness-sanitizer"), None, "",
+                  load_module=False)
+    assert httpd.sanitizer_reports() == []
+    make_dir(httpd.sanitizer_dir)
+    with open(os.path.join(httpd.sanitizer_dir, "valgrind.122"), "w", encoding="utf-8"):
+        pass  # valgrind --quiet found nothing
+    report = os.path.join(httpd.sanitizer_dir, "asan.123")
+    with open(report, "w", encoding="utf-8") as f:
+        f.write("==123==ERROR: AddressSanitizer: heap-buffer-overflow\n")
+    assert httpd.sanitizer_reports() == [report]
+
+
+def test_a_module_without_sanitizers_runs_in_the_clean_environment(farm):
+    module = os.path.join(APACHE_MODDIR, "mod_dbd.so")
+    assert httpd_env(module, "/nonexistent") == clean_env()

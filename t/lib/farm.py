@@ -91,6 +91,42 @@ def clean_env():
             "PGCONNECT_TIMEOUT": "10", "PGCLIENTENCODING": "UTF8"}
 
 
+# Runtimes of the sanitizers a module built with --enable-sanitizers
+# links (PFJ_SANITIZE=1 bash scripts/run-tests), AddressSanitizer's first:
+# it must come before every other library of the process.
+SANITIZER_RUNTIMES = ("libasan.so", "libubsan.so")
+
+
+def sanitizer_runtimes(module_path):
+    """The paths of the sanitizer runtimes module_path needs, by ldd, in
+    SANITIZER_RUNTIMES order; () for a module built without them."""
+    out = subprocess.run(["ldd", module_path], capture_output=True, encoding="utf-8",
+                         env=clean_env(), timeout=COMMAND_TIMEOUT).stdout
+    needed = dict(re.findall(r"^\s*(\S+) => (/\S+)", out, re.M))
+    return tuple(path for runtime in SANITIZER_RUNTIMES
+                 for name, path in needed.items() if name.startswith(runtime))
+
+
+def httpd_env(module_path, report_dir):
+    """The environment of an httpd that loads module_path: clean_env(), and
+    when the module was built with sanitizers, their runtimes preloaded
+    (httpd itself is built without them).  AddressSanitizer writes its
+    reports to report_dir, one file per process (Httpd.sanitizer_reports);
+    gcc's UndefinedBehaviorSanitizer, running beside it, writes to stderr
+    whatever its log_path says, so its reports land in error_log
+    (Httpd.is_problem).  Leaks are not looked for: httpd leaves its memory
+    to the exit."""
+    env = clean_env()
+    runtimes = sanitizer_runtimes(module_path) if module_path else ()
+    if runtimes:
+        make_dir(report_dir, owner=HTTPD_ACCOUNT)  # the workers write there too
+        env["LD_PRELOAD"] = ":".join(runtimes)
+        env["ASAN_OPTIONS"] = (f"log_path={report_dir}/asan:detect_leaks=0:"
+                               "abort_on_error=0")
+        env["UBSAN_OPTIONS"] = "print_stacktrace=1"
+    return env
+
+
 def wait_until(predicate, timeout, what, interval=0.05):
     """Poll `predicate` until it returns something true and return that;
     raise TimeoutError naming `what` after `timeout` seconds."""
@@ -505,7 +541,14 @@ class Httpd:
     watch), listening on 127.0.0.1:port.
 
     Files: httpd.conf, error_log, access_log, httpd.pid, startup.log (what
-    httpd prints before its error_log is open), htdocs/index.html.
+    httpd prints before its error_log is open), htdocs/index.html; the
+    sanitizers' reports of a module built with them, and valgrind's, in
+    sanitizer_dir (default: sanitizer/).
+
+    With `valgrind`, httpd runs as one process (-X) under valgrind's
+    memcheck, which reports every invalid access or use of uninitialised
+    memory (not leaks: httpd leaves its memory to the exit) to
+    sanitizer_dir.
     """
 
     INDEX_HTML = "<!doctype html>\n<title>pyfarm-jobs</title>\n<p>static baseline</p>\n"
@@ -513,11 +556,14 @@ class Httpd:
     # error_log lines that fail a test run: see error_log_problems().
     _LEVEL = re.compile(r"\[([\w.-]+):(\w+)\]")
     _CRASH = re.compile(r"exit signal|Segmentation fault|AH0005[12]|AH00060|seg fault")
+    # a sanitizer's report written to stderr, which is error_log
+    _SANITIZER = re.compile(r"^\S+:\d+:\d+: runtime error: |^==\d+==ERROR: ")
     _SEVERE = {"crit", "alert", "emerg"}
     _NOTABLE = {"warn", "error"} | _SEVERE
 
     def __init__(self, basedir, module_path, dbd_params, extra_conf="",
-                 load_module=True, port=None, loglevel="info"):
+                 load_module=True, port=None, loglevel="info", sanitizer_dir=None,
+                 valgrind=False):
         self.rundir = prepare_basedir(basedir)
         self.conf = os.path.join(self.rundir, "httpd.conf")
         self.error_log = os.path.join(self.rundir, "error_log")
@@ -525,6 +571,8 @@ class Httpd:
         self.pidfile = os.path.join(self.rundir, "httpd.pid")
         self.startup_log = os.path.join(self.rundir, "startup.log")
         self.htdocs = os.path.join(self.rundir, "htdocs")
+        self.sanitizer_dir = sanitizer_dir or os.path.join(self.rundir, "sanitizer")
+        self.valgrind = valgrind
         self.module_path = os.path.abspath(module_path) if module_path else None
         self.dbd_params = dbd_params
         self.extra_conf = extra_conf
@@ -573,10 +621,28 @@ class Httpd:
         write_file(os.path.join(self.htdocs, "index.html"), self.INDEX_HTML)
         write_file(self.conf, self.render_conf())
 
+    def command(self):
+        """The command that runs httpd in the foreground.  valgrind writes
+        nothing to its log file but errors (--quiet); it makes no gdbserver
+        pipes, which httpd could not remove once it has dropped root."""
+        if not self.valgrind:
+            return [APACHE_BIN, "-f", self.conf, "-DFOREGROUND"]
+        if self.load_module and sanitizer_runtimes(self.module_path):
+            raise RuntimeError(f"{self.module_path} is built with the sanitizers, "
+                               "which valgrind cannot run")
+        make_dir(self.sanitizer_dir)
+        return ["valgrind", "--quiet", "--vgdb=no", "--leak-check=no", "--num-callers=30",
+                f"--log-file={self.sanitizer_dir}/valgrind.%p",
+                APACHE_BIN, "-X", "-f", self.conf]
+
+    def env(self):
+        """httpd's environment (see httpd_env)."""
+        return httpd_env(self.module_path if self.load_module else None, self.sanitizer_dir)
+
     def configtest(self):
         """`apache2 -t` on the rendered configuration: (exit status, output)."""
         self.write_files()
-        proc = subprocess.run([APACHE_BIN, "-t", "-f", self.conf], env=clean_env(),
+        proc = subprocess.run([APACHE_BIN, "-t", "-f", self.conf], env=self.env(),
                               capture_output=True, encoding="utf-8", timeout=START_TIMEOUT)
         return proc.returncode, proc.stdout + proc.stderr
 
@@ -589,9 +655,9 @@ class Httpd:
         if not port_is_free(self.port):
             raise RuntimeError(f"127.0.0.1:{self.port} is already in use")
         with open(self.startup_log, "wb") as log:
-            self.proc = subprocess.Popen([APACHE_BIN, "-f", self.conf, "-DFOREGROUND"],
+            self.proc = subprocess.Popen(self.command(),
                                          stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, env=clean_env(),
+                                         stderr=subprocess.STDOUT, env=self.env(),
                                          start_new_session=True)
         _started(self)
         wait_until(self._up, START_TIMEOUT, f"httpd to listen on 127.0.0.1:{self.port}")
@@ -695,9 +761,9 @@ class Httpd:
         return [line for _, line in self._log_lines(since, until)]
 
     def is_problem(self, line):
-        """A crashed child, anything crit/alert/emerg, an error of our module,
-        or a DBD/dbd warning or error."""
-        if self._CRASH.search(line):
+        """A crashed child, a sanitizer's report, anything crit/alert/emerg,
+        an error of our module, or a DBD/dbd warning or error."""
+        if self._CRASH.search(line) or self._SANITIZER.search(line):
             return True
         match = self._LEVEL.search(line)
         if not match:
@@ -713,10 +779,25 @@ class Httpd:
 
     def error_log_problems(self, since=0, until=None):
         """Problem lines (see is_problem) written in [since, until), except
-        those written inside a tolerate_log_problems() block."""
+        those written inside a tolerate_log_problems() block (but for a
+        sanitizer's report, which nothing provokes on purpose)."""
         return [line for offset, line in self._log_lines(since, until)
                 if self.is_problem(line)
-                and not any(start <= offset < end for start, end in self._tolerated)]
+                and (self._SANITIZER.search(line) or not self._tolerated_at(offset))]
+
+    def _tolerated_at(self, offset):
+        return any(start <= offset < end for start, end in self._tolerated)
+
+    def sanitizer_reports(self):
+        """The report files of the sanitizers and valgrind, one per process
+        that found something (valgrind's stay empty until it does): each
+        is a failure of the test run."""
+        try:
+            paths = [os.path.join(self.sanitizer_dir, name)
+                     for name in sorted(os.listdir(self.sanitizer_dir))]
+        except FileNotFoundError:
+            return []
+        return [path for path in paths if os.path.getsize(path) > 0]
 
     @contextlib.contextmanager
     def tolerate_log_problems(self):
@@ -894,7 +975,8 @@ def sql_path(name):
 
 
 class Farm:
-    """PostgreSQL + httpd under basedir (pg/ and httpd/), with a Client.
+    """PostgreSQL + httpd under basedir (pg/ and httpd/), with a Client;
+    `valgrind` runs that httpd under valgrind (see Httpd).
 
     start() creates the cluster on first use and loads sql/schema.sql,
     sql/indexes.sql and sql/demo.sql into it; a cluster made by an earlier
@@ -908,14 +990,18 @@ class Farm:
 
     def __init__(self, basedir, module_path, extra_conf="", load_module=True,
                  http_port=None, pg_port=None, fast=True, loglevel="info",
-                 allow_missing_sql=False, max_connections=200, dbd_tcp=False):
+                 allow_missing_sql=False, max_connections=200, dbd_tcp=False,
+                 valgrind=False):
         self.basedir = prepare_basedir(basedir)
         self.allow_missing_sql = allow_missing_sql
+        # one directory for the reports of every httpd of the farm
+        self.sanitizer_dir = os.path.join(self.basedir, "sanitizer")
         self.pg = PostgresCluster(os.path.join(self.basedir, "pg"), port=pg_port, fast=fast,
                                   max_connections=max_connections)
         self.httpd = Httpd(os.path.join(self.basedir, "httpd"), module_path,
                            self.pg.dbd_params(tcp=dbd_tcp), extra_conf=extra_conf,
-                           load_module=load_module, port=http_port, loglevel=loglevel)
+                           load_module=load_module, port=http_port, loglevel=loglevel,
+                           sanitizer_dir=self.sanitizer_dir, valgrind=valgrind)
         self.client = Client(self.httpd.port)
         self.detached = False
 
@@ -996,11 +1082,12 @@ class Farm:
     def other_httpd(self, name, dbname=DBNAME, extra_conf="", loglevel="info"):
         """Another httpd with the module over this farm's cluster (database
         `dbname`), in basedir/name: not started, and not watched by the
-        test run's error_log check.  For tests of another configuration
-        or database; the caller starts and stops it."""
+        test run's error_log check (its sanitizer reports are: they go to
+        the farm's sanitizer_dir).  For tests of another configuration or
+        database; the caller starts and stops it."""
         return Httpd(os.path.join(self.basedir, name), self.httpd.module_path,
                      self.pg.dbd_params(dbname), extra_conf=extra_conf,
-                     loglevel=loglevel)
+                     loglevel=loglevel, sanitizer_dir=self.sanitizer_dir)
 
     def detach(self):
         """Leave both servers running when we exit (t/run.py --keep)."""
