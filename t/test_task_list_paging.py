@@ -50,33 +50,10 @@ TILED_STATES = ("NULL", str(DONE), str(FAILED), str(RUNNING), str(PAUSED))
 
 # ------------------------------------------------------ database helpers
 
-def add_job(farm, title, tasks_sql):
-    """A copy of demo job 2 titled `title`, whose tasks are the (frame, tile)
-    rows of `tasks_sql`, inserted (ids given) in the order of its third
-    column; returns the new job's id."""
-    return int(farm.pg.query(f"""
-        WITH job AS (
-            INSERT INTO jobs (title, jobtype_version_id, priority, weight, notes, by, batch,
-                              requeue, cpus, ram, hidden, to_be_deleted,
-                              completion_notify_sent, time_submitted)
-            SELECT '{title}', jobtype_version_id, priority, weight, notes, by,
-                   batch, requeue, cpus, ram, hidden, to_be_deleted,
-                   completion_notify_sent, time_submitted
-              FROM jobs WHERE id = 2
-            RETURNING id),
-        new_tasks AS (
-            INSERT INTO tasks (job_id, frame, tile, priority, attempts, failures, progress,
-                               hidden, sent_to_agent, time_submitted)
-            SELECT job.id, f.frame, f.tile, 0, 0, 0, 0.0, false, false,
-                   now() at time zone 'utc'
-              FROM job, ({tasks_sql}) AS f(frame, tile, position)
-             ORDER BY f.position)
-        SELECT id FROM job""")[0][0])
-
 
 def tiled_job(farm):
     """The tiled job (see TILED_SQL), its tasks in their states; its id."""
-    job = add_job(farm, "Tiled job", TILED_SQL)
+    job = farm.add_job("Tiled job", TILED_SQL)
     cases = " ".join(f"WHEN {g} THEN {state}" for g, state in enumerate(TILED_STATES))
     farm.pg.psql(f"""
         WITH numbered AS (

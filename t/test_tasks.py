@@ -172,30 +172,6 @@ def add_agent(farm, agent_id, hostname):
         " 0, false, 202, now() at time zone 'utc', 0.8, 1.0)")
 
 
-def add_job(farm, title, tasks_sql):
-    """A copy of demo job 2 titled `title`, whose tasks are the (frame, tile)
-    rows of `tasks_sql`, inserted (ids given) in the order of its third
-    column; returns the new job's id."""
-    return int(farm.pg.query(f"""
-        WITH job AS (
-            INSERT INTO jobs (title, jobtype_version_id, priority, weight, notes, by, batch,
-                              requeue, cpus, ram, hidden, to_be_deleted,
-                              completion_notify_sent, time_submitted)
-            SELECT {sql_literal(title)}, jobtype_version_id, priority, weight, notes, by,
-                   batch, requeue, cpus, ram, hidden, to_be_deleted,
-                   completion_notify_sent, time_submitted
-              FROM jobs WHERE id = 2
-            RETURNING id),
-        new_tasks AS (
-            INSERT INTO tasks (job_id, frame, tile, priority, attempts, failures, progress,
-                               hidden, sent_to_agent, time_submitted)
-            SELECT job.id, f.frame, f.tile, 0, 0, 0, 0.0, false, false,
-                   now() at time zone 'utc'
-              FROM job, ({tasks_sql}) AS f(frame, tile, position)
-             ORDER BY f.position)
-        SELECT id FROM job""")[0][0])
-
-
 def db_now(farm):
     return _time(farm.pg.query("SELECT now() at time zone 'utc'")[0][0])
 
@@ -403,7 +379,7 @@ def test_tasks_without_trailing_slash_redirects(farm):
 def expect_long_list(farm, tasks_sql):
     """A job of 2,500 tasks lists all of them, each once, in (frame, id)
     order: the module reads them in pages of 1,000."""
-    job = add_job(farm, "Long job", tasks_sql)
+    job = farm.add_job("Long job", tasks_sql)
     resp = expect(farm.client.get(list_url(job)), 200, headers=JSON_TYPE)
     got = resp.json()
     stored = rows(farm, "tasks", TASK_COLUMNS, f"job_id = {job}")
@@ -476,7 +452,7 @@ def test_get_under_another_job_is_404(farm):  # ours (the reference ignores the 
 def test_a_title_names_the_oldest_job_holding_it(farm):
     # §0.1: titles are not unique; a task of a younger job of the same title
     # is not under the title.
-    younger = add_job(farm, "Demo shot 010", "SELECT 1, NULL::int, 1")
+    younger = farm.add_job("Demo shot 010", "SELECT 1, NULL::int, 1")
     (task,) = (t["id"] for t in rows(farm, "tasks", ("id",), f"job_id = {younger}"))
     expect(get_task(farm, task, job=younger), 200, json=render_full(farm, task_row(farm, task)))
     expect_error(get_task(farm, task, job="Demo%20shot%20010"), 404, "Task not found")

@@ -1079,6 +1079,29 @@ class Farm:
             script += "\\i '" + path.replace("'", "''") + "'\n"
         self.pg.psql(script)
 
+    def add_job(self, title, tasks_sql):
+        """A copy of demo job 2 titled `title`, whose tasks are the (frame, tile)
+        rows of `tasks_sql`, inserted (ids given) in the order of its third
+        column; returns the new job's id."""
+        return int(self.pg.query(f"""
+            WITH job AS (
+                INSERT INTO jobs (title, jobtype_version_id, priority, weight, notes, by, batch,
+                                  requeue, cpus, ram, hidden, to_be_deleted,
+                                  completion_notify_sent, time_submitted)
+                SELECT '{title.replace("'", "''")}', jobtype_version_id, priority, weight, notes, by,
+                       batch, requeue, cpus, ram, hidden, to_be_deleted,
+                       completion_notify_sent, time_submitted
+                  FROM jobs WHERE id = 2
+                RETURNING id),
+            new_tasks AS (
+                INSERT INTO tasks (job_id, frame, tile, priority, attempts, failures, progress,
+                                   hidden, sent_to_agent, time_submitted)
+                SELECT job.id, f.frame, f.tile, 0, 0, 0, 0.0, false, false,
+                       now() at time zone 'utc'
+                  FROM job, ({tasks_sql}) AS f(frame, tile, position)
+                 ORDER BY f.position)
+            SELECT id FROM job""")[0][0])
+
     def other_httpd(self, name, dbname=DBNAME, extra_conf="", loglevel="info"):
         """Another httpd with the module over this farm's cluster (database
         `dbname`), in basedir/name: not started, and not watched by the
