@@ -28,13 +28,13 @@ def errors_database(farm, lc_messages):
     pg.psql(f"ALTER DATABASE {DB} SET lc_messages = '{lc_messages}';")
 
 
-def hold_job_lock(farm, job):
-    """A session that holds the job's row lock for HOLD_SECONDS, once it
+def hold_job_lock(farm, job, seconds):
+    """A session that holds the job's row lock for `seconds`, once it
     holds it; join the thread returned."""
     holder = threading.Thread(target=farm.pg.psql, kwargs={
         "sql_text": "SET statement_timeout = 0; SET lock_timeout = 0;"
                     f" BEGIN; SELECT 1 FROM jobs WHERE id = {job} FOR UPDATE;"
-                    f" SELECT pg_sleep({HOLD_SECONDS}); COMMIT;", "dbname": DB})
+                    f" SELECT pg_sleep({seconds}); COMMIT;", "dbname": DB})
     holder.start()
     wait_until(lambda: farm.pg.query(
         "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%'"
@@ -52,9 +52,10 @@ def task_states(farm, tasks):
                          f" ({','.join(map(str, tasks))}) ORDER BY id", dbname=DB)
 
 
-def refused_while_locked(farm, httpd, sqlstate, clients=1):
+def refused_while_locked(farm, httpd, sqlstate, clients=1, hold=HOLD_SECONDS):
     """Task state changes (one per client, at once) wait for their job's
-    lock held elsewhere until the database's timeout cancels them: 503,
+    lock, held elsewhere for `hold` seconds, until the database's timeout
+    cancels them: 503,
     nothing changed, and the database's error (with its code) in httpd's
     log, once per request."""
     tasks = job_tasks(farm, 1, clients)
@@ -66,7 +67,7 @@ def refused_while_locked(farm, httpd, sqlstate, clients=1):
         answers[i] = Client(httpd.port).post(f"/api/v1/jobs/1/tasks/{tasks[i]}",
                                              json={"state": "running"})
 
-    holder = hold_job_lock(farm, 1)
+    holder = hold_job_lock(farm, 1, hold)
     mark = httpd.error_log_size()
     threads = [threading.Thread(target=change, args=(i,)) for i in range(clients)]
     try:
@@ -153,7 +154,9 @@ def test_an_exhausted_pool_makes_requests_wait_their_turn_not_hang(farm):
         httpd.start()
         wait_until(lambda: any("DBDMax 2 is below ThreadsPerChild 16" in line
                                for line in httpd.error_log_lines()), 10, "the warning")
-        refused_while_locked(farm, httpd, "55P03", clients=8)
+        # 8 requests on as few as 2 connections (all in one child): 4
+        # rounds of the 0.5 s lock timeout, well within the lock's hold
+        refused_while_locked(farm, httpd, "55P03", clients=8, hold=8)
     finally:
         httpd.stop()
         farm.pg.drop_database(DB)
