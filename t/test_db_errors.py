@@ -55,9 +55,8 @@ def task_states(farm, tasks):
 def refused_while_locked(farm, httpd, sqlstate, clients=1, hold=HOLD_SECONDS):
     """Task state changes (one per client, at once) wait for their job's
     lock, held elsewhere for `hold` seconds, until the database's timeout
-    cancels them: 503,
-    nothing changed, and the database's error (with its code) in httpd's
-    log, once per request."""
+    cancels them: 503, nothing changed, and the database's error (with its
+    code) in httpd's log, once per request."""
     tasks = job_tasks(farm, 1, clients)
     assert len(tasks) == clients
     before = task_states(farm, tasks)
