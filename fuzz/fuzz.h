@@ -1,8 +1,8 @@
 /*
- * fuzz.h - what the libFuzzer targets of fuzz/ share (README, "Fuzzing"):
- * APR set up once, a pool of its own for each input, the input as a C
- * string, the bits that pick what the database would have answered, and
- * the lookup row of the job decisions made from them.
+ * fuzz.h - what the libFuzzer targets of fuzz/ share (README, "Hostile
+ * input"): APR set up once, a pool of its own for each input, the input
+ * as a C string, the bits that pick what the database would have
+ * answered, and the lookup row of the job decisions made from them.
  *
  * Every target is one LLVMFuzzerTestOneInput that makes a pool with
  * pfj_fuzz_pool(), hands the input to the core's entry points the way

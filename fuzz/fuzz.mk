@@ -1,5 +1,5 @@
-# fuzz/fuzz.mk - builds the libFuzzer targets (README, "Fuzzing") with
-# clang: every fuzz/fuzz_<name>.c, with fuzz/fuzz.c and the core's
+# fuzz/fuzz.mk - builds the libFuzzer targets (README, "Hostile input")
+# with clang: every fuzz/fuzz_<name>.c, with fuzz/fuzz.c and the core's
 # sources, into $(OUT)/fuzz_<name>.  The top Makefile's `make fuzz` runs
 # it with what configure found:
 #   srcdir         the source tree

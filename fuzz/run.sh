@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets built by fuzz/fuzz.mk, one after the other
-# (README, "Fuzzing"); `make fuzz` and `make fuzz-merge` call it.
+# (README, "Hostile input"); `make fuzz` and `make fuzz-merge` call it.
 #
 #   run.sh run SRCDIR OUT [NAME...]    fuzzes each target for FUZZ_SECONDS
 #                                      (default 60) seconds
