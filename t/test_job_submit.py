@@ -26,7 +26,7 @@ import json as jsonlib
 import urllib.parse
 from decimal import Decimal
 
-from check import expect, expect_raw_contains
+from check import db_time, expect, expect_raw_contains
 
 URL = "/api/v1/jobs/"
 TITLE = "Test job"
@@ -105,18 +105,6 @@ def refused_with_any_message(farm, payload, status):
 def refused_fields(farm, status, answer, **fields):
     """refused() for the minimal body plus `fields`."""
     return refused(farm, body(**fields), status, answer)
-
-
-def db_time(text):
-    """PostgreSQL's timestamp text as the API renders it (§0.6)."""
-    if text is None:
-        return None
-    text = text.replace(" ", "T")
-    if "." in text:
-        seconds, fraction = text.split(".")
-        fraction = fraction.ljust(6, "0")
-        text = seconds if fraction == "000000" else f"{seconds}.{fraction}"
-    return text
 
 
 def job_times(farm, job_id):

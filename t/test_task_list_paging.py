@@ -19,7 +19,7 @@ import re
 import urllib.parse
 from decimal import Decimal
 
-from check import expect
+from check import db_time, expect
 from farm import Client, sql_path
 
 API = "/api/v1/jobs"
@@ -65,17 +65,6 @@ def tiled_job(farm):
     return job
 
 
-def py_time(text):
-    """A TIMESTAMP's text as §0.6 renders it."""
-    if text is None:
-        return None
-    text = text.replace(" ", "T")
-    if "." in text:
-        seconds, fraction = text.split(".")
-        text = seconds if set(fraction) == {"0"} else f"{seconds}.{fraction.ljust(6, '0')}"
-    return text
-
-
 def render(row):
     """A tasks row (TASK_COLUMNS, PostgreSQL text) as the basic task object
     (§0.8, §0.7 task rule); the frame is kept as a Decimal under "_frame"
@@ -84,9 +73,9 @@ def render(row):
     state = v["state"]
     return {
         "id": int(v["id"]), "priority": int(v["priority"]),
-        "time_submitted": py_time(v["time_submitted"]),
-        "time_started": py_time(v["time_started"]),
-        "time_finished": py_time(v["time_finished"]),
+        "time_submitted": db_time(v["time_submitted"]),
+        "time_started": db_time(v["time_started"]),
+        "time_finished": db_time(v["time_finished"]),
         "agent_id": v["agent_id"], "job_id": int(v["job_id"]),
         "hidden": v["hidden"] == "t", "attempts": int(v["attempts"]),
         "failures": int(v["failures"]), "frame": float(v["frame"]),

@@ -116,3 +116,16 @@ def expect_three_entry_pages(client, path, entries):
         link = None if next_query is None else f'<{path}?{next_query}>; rel="next"'
         expect(client.get(f"{path}?{query}" if query else path), 200, json=entries[part],
                headers={"Content-Type": "application/json", "Link": link})
+
+
+def db_time(text):
+    """PostgreSQL's timestamp text as the API renders it (doc/api.md §0.6):
+    ISO 8601 with a T, microseconds to six digits, none when zero."""
+    if text is None:
+        return None
+    text = text.replace(" ", "T")
+    if "." in text:
+        seconds, fraction = text.split(".")
+        fraction = fraction.ljust(6, "0")
+        text = seconds if fraction == "000000" else f"{seconds}.{fraction}"
+    return text
