@@ -18,6 +18,8 @@ packages=(
     apache2-utils openssl
     # t/test_openapi.py: conf/openapi.json's schemas (JSON Schema 2020-12)
     python3-jsonschema
+    # t/run.py: the backtrace of a crashed httpd process's core file
+    gdb
 )
 
 # t/test_db_errors.py runs a database whose lc_messages is German: the

@@ -8,7 +8,8 @@ before each one unless its module sets RESET = False.  Prints
 "ok N - file::name" or "not ok N - file::name" and the failure, indented.
 Then every problem line in httpd's error_log (see Httpd.is_problem), and
 every report file of the sanitizers of a module built with them or of
-valgrind (--valgrind; Httpd.sanitizer_reports), counts as one more
+valgrind (--valgrind; Httpd.sanitizer_reports), and every core file
+of a crashed httpd process (shown with its backtrace), counts as one more
 failure.  The last line is "N passed, M failed"; the exit
 status is 0 only when nothing failed.  Builds nothing: see scripts/build.sh.
 """
@@ -20,6 +21,7 @@ import inspect
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 import traceback
@@ -52,6 +54,7 @@ EnableSendfile On
 </Location>"""
 TEST_TIMEOUT = 120  # seconds for one test, reset included
 SANITIZER_REPORT_LINES = 40  # of a report shown with its failure
+CORE_BACKTRACE_FRAMES = 60  # of a core's backtrace shown with its failure
 
 
 class Report:
@@ -190,6 +193,20 @@ def check_sanitizer_reports(httpd, report):
         report.not_ok(f"report {os.path.basename(path)}", first)
 
 
+def check_core_dumps(httpd, report):
+    """One failure per core file of a crashed httpd process, with the
+    backtrace of the thread that crashed (gdb), or its path without gdb."""
+    for path in httpd.core_dumps():
+        if shutil.which("gdb") is None:
+            report.not_ok(f"core {path}", "no gdb to show its backtrace")
+            continue
+        proc = subprocess.run(["gdb", "-batch", "-nx", "-ex", f"bt {CORE_BACKTRACE_FRAMES}",
+                               farmlib.APACHE_BIN, path], capture_output=True,
+                              encoding="utf-8", errors="replace", timeout=120)
+        frames = [line for line in proc.stdout.splitlines() if line.startswith("#")]
+        report.not_ok(f"core {os.path.basename(path)}", "\n".join(frames) or proc.stderr)
+
+
 def keep_running(farm):
     farm.detach()
     print(f"# servers left running (--keep), files in {farm.basedir}")
@@ -238,6 +255,7 @@ def main():
             farm.stop()
     check_error_log(farm.httpd, spans, report)
     check_sanitizer_reports(farm.httpd, report)
+    check_core_dumps(farm.httpd, report)
     if not args.keep:
         clean_up(farm, basedir, report.failed)
     return report.summary()

@@ -25,6 +25,7 @@ import math
 import os
 import pwd
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -541,7 +542,8 @@ class Httpd:
     watch), listening on 127.0.0.1:port.
 
     Files: httpd.conf, error_log, access_log, httpd.pid, startup.log (what
-    httpd prints before its error_log is open), htdocs/index.html; the
+    httpd prints before its error_log is open), htdocs/index.html, cores/
+    (CoreDumpDirectory: the core of a crashed process, see core_dumps); the
     sanitizers' reports of a module built with them, and valgrind's, in
     sanitizer_dir (default: sanitizer/).
 
@@ -571,6 +573,7 @@ class Httpd:
         self.pidfile = os.path.join(self.rundir, "httpd.pid")
         self.startup_log = os.path.join(self.rundir, "startup.log")
         self.htdocs = os.path.join(self.rundir, "htdocs")
+        self.core_dir = os.path.join(self.rundir, "cores")
         self.sanitizer_dir = sanitizer_dir or os.path.join(self.rundir, "sanitizer")
         self.valgrind = valgrind
         self.module_path = os.path.abspath(module_path) if module_path else None
@@ -618,6 +621,7 @@ class Httpd:
         if self.load_module:
             shutil.copyfile(self.module_path, self.loaded_module)
         make_dir(self.htdocs)
+        make_dir(self.core_dir, 0o700, HTTPD_ACCOUNT)  # the workers dump there
         write_file(os.path.join(self.htdocs, "index.html"), self.INDEX_HTML)
         write_file(self.conf, self.render_conf())
 
@@ -658,6 +662,7 @@ class Httpd:
             self.proc = subprocess.Popen(self.command(),
                                          stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, env=self.env(),
+                                         preexec_fn=_allow_core_dumps,
                                          start_new_session=True)
         _started(self)
         wait_until(self._up, START_TIMEOUT, f"httpd to listen on 127.0.0.1:{self.port}")
@@ -788,6 +793,11 @@ class Httpd:
     def _tolerated_at(self, offset):
         return any(start <= offset < end for start, end in self._tolerated)
 
+    def core_dumps(self):
+        """The core files of crashed httpd processes (a crash that a test
+        cannot reproduce at will is at least explained by its backtrace)."""
+        return sorted(glob.glob(os.path.join(self.core_dir, "core*")))
+
     def sanitizer_reports(self):
         """The report files of the sanitizers and valgrind, one per process
         that found something (valgrind's stay empty until it does): each
@@ -808,6 +818,12 @@ class Httpd:
             yield
         finally:
             self._tolerated.append((start, self.error_log_size()))
+
+
+def _allow_core_dumps():
+    """In httpd's process before exec: no limit on core files, which httpd
+    writes to its CoreDumpDirectory (the kernel's default limit is 0)."""
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
 
 def _cmdline(pid):
