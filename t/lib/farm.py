@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONF_TEMPLATE = os.path.join(REPO, "conf", "httpd.conf.in")
@@ -48,6 +49,7 @@ DBNAME = "pyfarm"
 
 START_TIMEOUT = 30      # seconds for a server to come up
 STOP_TIMEOUT = 30       # seconds for a server to go away
+GRACEFUL_STOP_TIMEOUT = 10  # seconds for httpd's children to finish their requests
 COMMAND_TIMEOUT = 300   # seconds for initdb or psql loading a file
 HTTP_TIMEOUT = 30       # seconds for one HTTP exchange
 
@@ -713,9 +715,13 @@ class Httpd:
             _stopped(self)
 
     def _terminate(self, pid, children):
-        """Stop one httpd: SIGTERM (httpd's immediate stop) to the parent,
-        wait for it and its children, SIGKILL what outlives STOP_TIMEOUT."""
+        """Stop one httpd: a graceful stop of its children first (see
+        _stop_children_gracefully), then SIGTERM (httpd's immediate stop)
+        to the parent; wait for it and its children, SIGKILL what outlives
+        STOP_TIMEOUT."""
         procs = [pid] + list(children)
+        if not self.valgrind:
+            self._stop_children_gracefully(pid, children)
         os.kill(pid, signal.SIGTERM)
         try:
             wait_until(lambda: not any(pid_alive(p) for p in procs), STOP_TIMEOUT,
@@ -725,6 +731,23 @@ class Httpd:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(p, signal.SIGKILL)
             raise
+
+    def _stop_children_gracefully(self, pid, children):
+        """SIGWINCH (graceful-stop) and wait up to GRACEFUL_STOP_TIMEOUT
+        for the children to exit.  httpd's immediate stop races in
+        mpm_event: the child's main thread closes the sockets of busy
+        workers (close_worker_sockets) while a worker may be freeing its
+        connection, and the child dies of SIGSEGV now and then (a core
+        showed apr_os_sock_get under close_socket_nonblocking_).  A
+        graceful stop lets the workers finish instead.  The parent then
+        sleeps a second before it looks at its children again: the
+        SIGTERM that follows cuts that short.  Our own clients hang up
+        first, or each child would wait for them (lingering close)."""
+        close_clients(self.port)
+        os.kill(pid, signal.SIGWINCH)
+        with contextlib.suppress(TimeoutError):
+            wait_until(lambda: not any(pid_alive(p) for p in children),
+                       GRACEFUL_STOP_TIMEOUT, f"httpd {pid}'s children to stop")
 
     def child_pids(self, parent=None):
         """Pids of the worker processes (children of the parent)."""
@@ -936,6 +959,7 @@ class Client:
     def _exchange(self, method, path, body, headers):
         if self._conn is None:
             self._conn = self._connection()
+            _CONNECTED_CLIENTS.add(self)
         try:
             self._conn.request(method, path, body=body, headers=headers)
             resp = self._conn.getresponse()
@@ -982,6 +1006,18 @@ class Client:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+# Clients with a kept-alive connection open (see close_clients).
+_CONNECTED_CLIENTS = weakref.WeakSet()
+
+
+def close_clients(port):
+    """Close every Client's kept-alive connection to `port`: a server that
+    stops gracefully then need not wait for idle clients to hang up."""
+    for client in list(_CONNECTED_CLIENTS):
+        if client.port == port:
+            client.close()
 
 
 # ------------------------------------------------------------------- farm
