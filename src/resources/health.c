@@ -23,7 +23,8 @@ static const pfj_schema_gaps *check_schema(pfj_req *q)
     pfj_rows rows;
 
     pfj_db_schema_check_args(q->r->pool, 1, args);
-    if (db == NULL || pfj_db_select(db, PFJ_SCHEMA_CHECK, 2, args, &rows) != 0) {
+    if (db == NULL
+        || pfj_db_select(db, PFJ_SCHEMA_CHECK, 2, args, &rows) != 0) {
         return NULL;
     }
     while (pfj_db_next(&rows)) {

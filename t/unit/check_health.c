@@ -13,8 +13,9 @@
 /* The body pfj_health_answer() writes for gaps, and its status. */
 static const char *answer(const pfj_schema_gaps *gaps, int *status)
 {
-    apr_bucket_brigade *bb = apr_brigade_create(
-        pfj_test_pool, apr_bucket_alloc_create(pfj_test_pool));
+    apr_bucket_brigade *bb =
+        apr_brigade_create(pfj_test_pool,
+                           apr_bucket_alloc_create(pfj_test_pool));
     pfj_jw w;
     char *text;
     apr_size_t len;
