@@ -17,11 +17,13 @@
 #include "http/request.h"
 #include "http/dispatch.h"
 #include "resources/logfile.h"
+#include "resources/health.h"
 
 /* Defined by AP_DECLARE_MODULE at the end of this file. */
 extern module AP_MODULE_DECLARE_DATA pyfarm_jobs_module;
 
 #define HANDLER_NAME "pyfarm-jobs"
+#define HEALTH_HANDLER_NAME "pyfarm-jobs-health"
 
 /* Byte counts and counts go into the field of pfj_dir_conf whose offset
  * the directive's table entry carries (like httpd's ap_set_*_slot). */
@@ -169,7 +171,13 @@ static int pfj_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static int pfj_handler(request_rec *r)
 {
-    if (r->handler == NULL || strcmp(r->handler, HANDLER_NAME) != 0) {
+    if (r->handler == NULL) {
+        return DECLINED;
+    }
+    if (strcmp(r->handler, HEALTH_HANDLER_NAME) == 0) {
+        return pfj_health(r);
+    }
+    if (strcmp(r->handler, HANDLER_NAME) != 0) {
         return DECLINED;
     }
     return pfj_handle_request(r,

@@ -41,8 +41,12 @@ def configtest(farm, *lines):
 DBD = f"LoadModule dbd_module {farmlib.APACHE_MODDIR}/mod_dbd.so"
 
 
+# Debian enables mod_authz_host by default: the health check's Require local
+AUTHZ_HOST = f"LoadModule authz_host_module {farmlib.APACHE_MODDIR}/mod_authz_host.so"
+
+
 def test_shipped_example_configuration_is_valid(farm):
-    status, output = configtest(farm, DBD, f"Include {ROOT}/conf/pyfarm_jobs.conf")
+    status, output = configtest(farm, DBD, AUTHZ_HOST, f"Include {ROOT}/conf/pyfarm_jobs.conf")
     assert status == 0 and "Syntax OK" in output, output
 
 

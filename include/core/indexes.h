@@ -14,8 +14,9 @@
 /* Their names. */
 extern const char *const pfj_required_indexes[PFJ_REQUIRED_INDEX_COUNT];
 
-/* The names as a PostgreSQL text[] literal: "{pfj_a,pfj_b,...}". */
-const char *pfj_required_indexes_array(apr_pool_t *p);
+/* n names (plain lower-case identifiers, as these lists hold) as a
+ * PostgreSQL text[] literal: "{pfj_a,pfj_b,...}". */
+const char *pfj_text_array(apr_pool_t *p, const char *const *names, int n);
 
 /* The one warning of a database that lacks the NULL-terminated missing
  * indexes, of which the NULL-terminated invalid ones (left by a failed

@@ -4,7 +4,8 @@
  * mod_dbd's post_connect hook as a new connection opens, and again when
  * db.c finds the session replaced (a reconnection after a lost session).
  * The first connection of each process also checks that the indexes the
- * module's plans need exist (core/indexes.h).
+ * module's plans need exist (core/indexes.h), with the statement that
+ * the health handler runs (resources/health.h).
  */
 #ifndef PFJ_HTTP_DB_SESSION_H
 #define PFJ_HTTP_DB_SESSION_H
@@ -13,6 +14,16 @@
 #include <apr_dbd.h>
 #include <mod_dbd.h>
 #include "http/db.h"
+
+/* The schema check's statement: of the tables and indexes its two text[]
+ * parameters name, the rows (kind, name, indisvalid) of those missing or
+ * INVALID, for pfj_schema_gaps_add() (core/health.h). */
+#define PFJ_SCHEMA_CHECK "pfj_schema_check"
+
+/* Its parameters (args[0], args[1]): the tables the module uses, or none
+ * unless with_tables, and the indexes of sql/indexes.sql it needs. */
+void pfj_db_schema_check_args(apr_pool_t *p, int with_tables,
+                              const char **args);
 
 /* The statements of this file, prepared with every other table. */
 extern const pfj_stmt pfj_db_session_stmts[];

@@ -26,16 +26,16 @@ const char *const pfj_required_indexes[PFJ_REQUIRED_INDEX_COUNT] = {
     "pfj_tasks_job_state_frame_idx",
 };
 
-const char *pfj_required_indexes_array(apr_pool_t *p)
+const char *pfj_text_array(apr_pool_t *p, const char *const *names, int n)
 {
-    apr_array_header_t *names = apr_array_make(p, PFJ_REQUIRED_INDEX_COUNT,
+    apr_array_header_t *items = apr_array_make(p, n > 0 ? n : 1,
                                                sizeof(const char *));
     int i;
 
-    for (i = 0; i < PFJ_REQUIRED_INDEX_COUNT; i++) {
-        APR_ARRAY_PUSH(names, const char *) = pfj_required_indexes[i];
+    for (i = 0; i < n; i++) {
+        APR_ARRAY_PUSH(items, const char *) = names[i];
     }
-    return apr_pstrcat(p, "{", apr_array_pstrcat(p, names, ','), "}", NULL);
+    return apr_pstrcat(p, "{", apr_array_pstrcat(p, items, ','), "}", NULL);
 }
 
 /* "a, b, c" of a NULL-terminated list, and its length. */

@@ -10,11 +10,11 @@
 #include <ap_mpm.h>
 #include "http/db_session.h"
 #include "core/indexes.h"
+#include "core/health.h"
 
 APLOG_USE_MODULE(pyfarm_jobs);
 
 #define SETUP "pfj_session_setup"
-#define INDEX_CHECK "pfj_index_check"
 /* the connection pool's userdata: the DBD configuration it was opened by */
 #define DBD_CFG_KEY "pfj_dbd_cfg"
 
@@ -27,14 +27,26 @@ APLOG_USE_MODULE(pyfarm_jobs);
 const pfj_stmt pfj_db_session_stmts[] = {
     {SETUP, "SELECT pg_catalog.set_config(name, 'off', false)"
             "  FROM pg_catalog.pg_settings WHERE name = 'jit'"},
-    /* Of the indexes named by $1 (a text[] literal), those that do not
-     * exist (valid NULL) or are INVALID (false), in their order; the names
-     * are looked up as a query looks them up, on the search_path. */
-    {INDEX_CHECK, "SELECT w.name, x.indisvalid"
-                  "  FROM unnest(%s::text[]) WITH ORDINALITY AS w(name, n)"
-                  "  LEFT JOIN pg_catalog.pg_index x"
-                  "    ON x.indexrelid = pg_catalog.to_regclass(w.name)"
-                  " WHERE x.indisvalid IS NOT TRUE ORDER BY w.n"},
+    /* Of the tables named by $1 and the indexes named by $2 (text[]
+     * literals), those that do not exist, tables first, each list in its
+     * order: (kind, name, pg_index.indisvalid), where an index that exists
+     * but is INVALID has indisvalid false.  Names are looked up as a query
+     * looks them up, on the search_path.  No table is named in the
+     * statement itself: it prepares on a database that lacks them all. */
+    {PFJ_SCHEMA_CHECK,
+     "SELECT w.kind, w.name, x.indisvalid"
+     "  FROM (SELECT 'table', t.name, t.n"
+     "          FROM unnest(%s::text[]) WITH ORDINALITY AS t(name, n)"
+     "        UNION ALL"
+     "        SELECT 'index', i.name, i.n"
+     "          FROM unnest(%s::text[]) WITH ORDINALITY AS i(name, n))"
+     "       AS w(kind, name, n)"
+     "  LEFT JOIN pg_catalog.pg_index x"
+     "    ON x.indexrelid = pg_catalog.to_regclass(w.name)"
+     " WHERE CASE w.kind WHEN 'table'"
+     "       THEN pg_catalog.to_regclass(w.name) IS NULL"
+     "       ELSE x.indisvalid IS NOT TRUE END"
+     " ORDER BY w.kind DESC, w.n"},
     {NULL, NULL}};
 
 static const char *error_text(ap_dbd_t *dbd, int rv)
@@ -104,35 +116,38 @@ int pfj_db_setup_session(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
     return 0;
 }
 
+void pfj_db_schema_check_args(apr_pool_t *p, int with_tables,
+                              const char **args)
+{
+    args[0] = with_tables ? pfj_text_array(p, pfj_required_tables,
+                                           PFJ_REQUIRED_TABLE_COUNT)
+                          : "{}";
+    args[1] = pfj_text_array(p, pfj_required_indexes,
+                             PFJ_REQUIRED_INDEX_COUNT);
+}
+
 int pfj_db_check_indexes(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
 {
-    const char *args[1] = {pfj_required_indexes_array(p)};
-    apr_array_header_t *missing = apr_array_make(p, 4, sizeof(char *));
-    apr_array_header_t *invalid = apr_array_make(p, 4, sizeof(char *));
+    const char *args[2];
+    pfj_schema_gaps *gaps = pfj_schema_gaps_make(p);
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    const char *warning, *name;
+    const char *warning;
 
-    if (select_rows(dbd, p, s, INDEX_CHECK,
-                    "the module's indexes were not checked", 1, args, &res)
+    pfj_db_schema_check_args(p, 0, args);
+    if (select_rows(dbd, p, s, PFJ_SCHEMA_CHECK,
+                    "the module's indexes were not checked", 2, args, &res)
         != 0) {
         return -1;
     }
-    /* an INVALID index serves no query: it is missing too, and named */
     while (apr_dbd_get_row(dbd->driver, p, res, &row, -1) == 0) {
-        name = apr_pstrdup(p, apr_dbd_get_entry(dbd->driver, row, 0));
-        APR_ARRAY_PUSH(missing, const char *) = name;
         /* apr_dbd_get_entry() gives "" for NULL (no such index) */
-        if (*apr_dbd_get_entry(dbd->driver, row, 1)) {
-            APR_ARRAY_PUSH(invalid, const char *) = name;
-        }
+        pfj_schema_gaps_add(gaps, apr_dbd_get_entry(dbd->driver, row, 0),
+                            apr_dbd_get_entry(dbd->driver, row, 1),
+                            apr_dbd_get_entry(dbd->driver, row, 2));
     }
-    /* NULL-terminated, as the core's warning takes them */
-    APR_ARRAY_PUSH(missing, const char *) = NULL;
-    APR_ARRAY_PUSH(invalid, const char *) = NULL;
-    warning = pfj_missing_indexes_warning(p,
-                                          (const char *const *)missing->elts,
-                                          (const char *const *)invalid->elts);
+    warning = pfj_missing_indexes_warning(p, pfj_schema_names(gaps->indexes),
+                                          pfj_schema_names(gaps->invalid));
     if (warning == NULL) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
                      "database check: every index of sql/indexes.sql is "
@@ -140,7 +155,7 @@ int pfj_db_check_indexes(ap_dbd_t *dbd, apr_pool_t *p, const server_rec *s)
         return 0;
     }
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s", warning);
-    return missing->nelts - 1;
+    return gaps->indexes->nelts;
 }
 
 /* mod_dbd runs DBDInitSQL as a connection opens, never after libpq has

@@ -874,6 +874,31 @@ START_TEST(no_database_connection_for_a_log_upload_503)
 }
 END_TEST
 
+/* SetHandler pyfarm-jobs-health, wherever it is set: without a database
+ * connection 503 naming the database, never cached; GET and HEAD only. */
+START_TEST(health_without_a_database_503)
+{
+    request_rec *r = request("GET", "/pyfarm-jobs-health", NULL, NULL, NULL);
+
+    r->handler = "pyfarm-jobs-health";
+    ck_assert_int_eq(handle(r), OK);
+    ck_assert_int_eq(pfj_stub_acquired, 1);
+    assert_json(r, 503,
+                "{\"status\": \"error\", \"problems\": [{\"kind\": "
+                "\"database\", \"problem\": \"unavailable\"}]}");
+    ck_assert_str_eq(apr_table_get(r->headers_out, "Cache-Control"),
+                     "no-store");
+
+    r = request("POST", "/pyfarm-jobs-health", JSON_TYPE, "{}", NULL);
+    r->handler = "pyfarm-jobs-health";
+    ck_assert_int_eq(handle(r), OK);
+    assert_json(r, 405,
+                "{\"error\": \"http://localhost/pyfarm-jobs-health does "
+                "not allow POST requests\"}");
+    ck_assert_str_eq(apr_table_get(r->err_headers_out, "Allow"), "GET, HEAD");
+}
+END_TEST
+
 static Suite *glue_suite(void)
 {
     Suite *s = suite_create("glue");
@@ -926,6 +951,7 @@ static Suite *glue_suite(void)
     tcase_add_test(responses, json_body_errors_400);
     tcase_add_test(responses, no_database_connection_503);
     tcase_add_test(responses, no_database_connection_for_a_log_upload_503);
+    tcase_add_test(responses, health_without_a_database_503);
     suite_add_tcase(s, responses);
     return s;
 }

@@ -35,7 +35,8 @@ END_TEST
 
 START_TEST(test_array_literal)
 {
-    const char *text = pfj_required_indexes_array(pfj_test_pool);
+    const char *text = pfj_text_array(pfj_test_pool, pfj_required_indexes,
+                                      PFJ_REQUIRED_INDEX_COUNT);
     const char *c;
     int commas = 0;
 

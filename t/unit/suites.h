@@ -24,6 +24,7 @@ Suite *pfj_suite_job_rules(void);
 Suite *pfj_suite_job_submit(void);
 Suite *pfj_suite_job_update(void);
 Suite *pfj_suite_indexes(void);
+Suite *pfj_suite_health(void);
 Suite *pfj_suite_sqlstate(void);
 
 /* A fresh APR pool for each test (created in a fixture, destroyed after). */
