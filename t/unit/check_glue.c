@@ -403,6 +403,7 @@ END_TEST
 START_TEST(post_config_prepares_every_statement_and_the_log_dir)
 {
     server_rec s;
+    process_rec process = {.pool = pool};
     char tmpl[] = "/tmp/check_glue.XXXXXX";
     const char *dir;
     const pfj_stmt *const *t;
@@ -411,6 +412,7 @@ START_TEST(post_config_prepares_every_statement_and_the_log_dir)
     int statements = 0;
 
     memset(&s, 0, sizeof(s));
+    s.process = &process;
     ck_assert_ptr_nonnull(mkdtemp(tmpl));
     dir = apr_pstrcat(pool, tmpl, "/task/logs", NULL);
     ck_assert_ptr_null(set(section("/"), "PyFarmJobsLogDir", dir));

@@ -39,6 +39,7 @@ int main(void)
     srunner_add_suite(sr, pfj_suite_job_update());
     srunner_add_suite(sr, pfj_suite_indexes());
     srunner_add_suite(sr, pfj_suite_sqlstate());
+    srunner_add_suite(sr, pfj_suite_stats());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
