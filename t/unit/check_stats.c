@@ -240,8 +240,7 @@ static pfj_stats_table *sample_table(void)
     pfj_stats_count_request(t, PFJ_EP_NONE, PFJ_STATS_GET, 404, 200);
     pfj_stats_count_request(t, PFJ_EP_JOB_GET, PFJ_STATS_GET, 200, 2000);
     pfj_stats_count_request(t, PFJ_EP_JOB_GET, PFJ_STATS_GET, 200, 2000000);
-    pfj_stats_count_request(t, PFJ_EP_JOB_GET, PFJ_STATS_HEAD, 503,
-                            12500000);
+    pfj_stats_count_request(t, PFJ_EP_JOB_GET, PFJ_STATS_HEAD, 503, 12500000);
     pfj_stats_count_db_error(t, PFJ_STATS_DB_TRANSIENT);
     pfj_stats_count_db_error(t, PFJ_STATS_DB_NO_CONNECTION);
     pfj_stats_count_db_error(t, PFJ_STATS_DB_NO_CONNECTION);
@@ -264,11 +263,11 @@ START_TEST(test_prometheus_database)
 {
     pfj_stats_db db = {0};
     static const char *const rows[][3] = {
-        {"jobs", "0", "2"},       {"jobs", "105", "1"},
-        {"jobs", "106", "4"},     {"tasks", "0", "10"},
-        {"tasks", "105", "3"},    {"tasks", "107", "2"},
-        {"tasks", "106", "999"},  /* never exact: left out */
-        {"tasks", "42", "7"},     /* no such state */
+        {"jobs", "0", "2"},         {"jobs", "105", "1"},
+        {"jobs", "106", "4"},       {"tasks", "0", "10"},
+        {"tasks", "105", "3"},      {"tasks", "107", "2"},
+        {"tasks", "106", "999"}, /* never exact: left out */
+        {"tasks", "42", "7"},    /* no such state */
         {"tasks_live", "0", "100"}, {"other", "0", "5"},
     };
     int i;
@@ -305,8 +304,8 @@ START_TEST(test_done_estimate_never_negative)
     pfj_stats_db_row(&db, "tasks", "0", "10");
     pfj_stats_db_row(&db, "tasks_live", "0", "8"); /* lags the count */
     text = pfj_stats_prometheus(pfj_test_pool, fresh_table(), &db);
-    ck_assert_ptr_nonnull(
-        strstr(text, "\npyfarm_jobs_tasks_done_estimate 0\n"));
+    ck_assert_ptr_nonnull(strstr(text,
+                                 "\npyfarm_jobs_tasks_done_estimate 0\n"));
 }
 END_TEST
 
@@ -314,23 +313,22 @@ START_TEST(test_auto_lines)
 {
     const char *text = pfj_stats_auto(pfj_test_pool, sample_table());
 
-    ck_assert_ptr_nonnull(
-        strstr(text, "PyFarmJobsRequests_unrouted: 1\n"
-                     "PyFarmJobsClientErrors_unrouted: 1\n"
-                     "PyFarmJobsServerErrors_unrouted: 0\n"
-                     "PyFarmJobsRequests_jobs_list: 0\n"));
+    ck_assert_ptr_nonnull(strstr(text, "PyFarmJobsRequests_unrouted: 1\n"
+                                       "PyFarmJobsClientErrors_unrouted: 1\n"
+                                       "PyFarmJobsServerErrors_unrouted: 0\n"
+                                       "PyFarmJobsRequests_jobs_list: 0\n"));
     ck_assert_ptr_nonnull(strstr(text, "PyFarmJobsRequests_job_get: 3\n"
                                        "PyFarmJobsClientErrors_job_get: 0\n"
                                        "PyFarmJobsServerErrors_job_get: 1\n"));
-    ck_assert_ptr_nonnull(
-        strstr(text, "PyFarmJobsServerErrors_logfile_put: 0\n"
-                     "PyFarmJobsDBErrors_other: 0\n"
-                     "PyFarmJobsDBErrors_transient: 1\n"
-                     "PyFarmJobsDBErrors_lost_session: 0\n"
-                     "PyFarmJobsDBErrors_no_connection: 2\n"
-                     "PyFarmJobsDBReconnects: 1\n"
-                     "PyFarmJobsDBConnectionsAcquired: 3\n"
-                     "PyFarmJobsDBConnectionsInUse: 2\n"));
+    ck_assert_ptr_nonnull(strstr(text,
+                                 "PyFarmJobsServerErrors_logfile_put: 0\n"
+                                 "PyFarmJobsDBErrors_other: 0\n"
+                                 "PyFarmJobsDBErrors_transient: 1\n"
+                                 "PyFarmJobsDBErrors_lost_session: 0\n"
+                                 "PyFarmJobsDBErrors_no_connection: 2\n"
+                                 "PyFarmJobsDBReconnects: 1\n"
+                                 "PyFarmJobsDBConnectionsAcquired: 3\n"
+                                 "PyFarmJobsDBConnectionsInUse: 2\n"));
     ck_assert_int_eq(text[strlen(text) - 1], '\n');
 }
 END_TEST
@@ -352,8 +350,7 @@ Suite *pfj_suite_stats(void)
     Suite *s = suite_create("stats");
     TCase *tc = tcase_create("stats");
 
-    tcase_add_checked_fixture(tc, pfj_test_pool_setup,
-                              pfj_test_pool_teardown);
+    tcase_add_checked_fixture(tc, pfj_test_pool_setup, pfj_test_pool_teardown);
     tcase_add_test(tc, test_methods);
     tcase_add_loop_test(tc, test_code_slots, 0, N_CASES(code_cases));
     tcase_add_test(tc, test_buckets);

@@ -136,6 +136,7 @@ request_rec *pfj_stub_request(apr_pool_t *p, const char *method,
     r->subprocess_env = apr_table_make(p, 4);
     r->per_dir_config = apr_pcalloc(p, sizeof(void *) * 8);
     r->request_config = apr_pcalloc(p, sizeof(void *) * 8);
+    r->allowed_methods = apr_pcalloc(p, sizeof(*r->allowed_methods));
     io->body = body;
     io->body_len = body ? strlen(body) : 0;
     in->ctx = io;
