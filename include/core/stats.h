@@ -70,7 +70,7 @@ typedef struct pfj_stats_table {
 
 /* Changes whenever pfj_stats_table does (a table kept across a graceful
  * restart by a module of another layout is made anew). */
-#define PFJ_STATS_LAYOUT                                                     \
+#define PFJ_STATS_LAYOUT \
     (((apr_uint64_t)0x70666a73 << 32) | (apr_uint64_t)sizeof(pfj_stats_table))
 
 /* Job and task states as the metrics name them (NULL, 100, 105, 106,

@@ -50,8 +50,8 @@ static const char *const method_names[PFJ_STATS_NMETHODS] = {
 
 /* The exact codes, then the classes of the others, then "other". */
 static const char *const code_names[PFJ_STATS_NCODES] = {
-    "200", "201", "204", "206", "301", "304", "307", "308", "400", "401",
-    "403", "404", "405", "408", "409", "411", "413", "414", "415", "416",
+    "200", "201", "204", "206", "301", "304", "307", "308", "400",  "401",
+    "403", "404", "405", "408", "409", "411", "413", "414", "415",  "416",
     "500", "501", "502", "503", "2xx", "3xx", "4xx", "5xx", "other"};
 #define FIRST_CLASS_SLOT (PFJ_STATS_NCODES - 5)
 
@@ -289,13 +289,11 @@ static void metric_head(apr_array_header_t *o, const char *name,
 }
 
 /* {endpoint="..."} and more labels after it (extra starts with ","). */
-static const char *ep_labels(apr_pool_t *p, pfj_endpoint ep,
-                             const char *extra)
+static const char *ep_labels(apr_pool_t *p, pfj_endpoint ep, const char *extra)
 {
-    return apr_pstrcat(
-        p, "{endpoint=\"",
-        pfj_stats_label_escape(p, pfj_stats_endpoint_name(ep)), "\"", extra,
-        "}", NULL);
+    return apr_pstrcat(p, "{endpoint=\"",
+                       pfj_stats_label_escape(p, pfj_stats_endpoint_name(ep)),
+                       "\"", extra, "}", NULL);
 }
 
 static void prom_requests(apr_array_header_t *o, const pfj_stats_table *t)
@@ -314,14 +312,13 @@ static void prom_requests(apr_array_header_t *o, const pfj_stats_table *t)
                     continue;
                 }
                 out(o, "pyfarm_jobs_requests_total%s %" APR_UINT64_T_FMT "\n",
-                    ep_labels(p, ep,
-                              apr_pstrcat(p, ",method=\"",
-                                          pfj_stats_label_escape(
-                                              p, method_names[m]),
-                                          "\",code=\"",
-                                          pfj_stats_label_escape(
-                                              p, code_names[c]),
-                                          "\"", NULL)),
+                    ep_labels(
+                        p, ep,
+                        apr_pstrcat(p, ",method=\"",
+                                    pfj_stats_label_escape(p, method_names[m]),
+                                    "\",code=\"",
+                                    pfj_stats_label_escape(p, code_names[c]),
+                                    "\"", NULL)),
                     t->requests[ep][m][c]);
             }
         }
@@ -339,7 +336,8 @@ static void prom_histogram(apr_array_header_t *o, const pfj_stats_table *t,
     for (b = 0; b < PFJ_STATS_NBOUNDS; b++) {
         cumulative += t->latency[ep][b];
         out(o, "%s_bucket%s %" APR_UINT64_T_FMT "\n", name,
-            ep_labels(p, ep, apr_pstrcat(p, ",le=\"", bounds_le[b], "\"", NULL)),
+            ep_labels(p, ep,
+                      apr_pstrcat(p, ",le=\"", bounds_le[b], "\"", NULL)),
             cumulative);
     }
     cumulative += t->latency[ep][PFJ_STATS_NBOUNDS];

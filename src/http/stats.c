@@ -215,8 +215,8 @@ int pfj_stats_metrics(request_rec *r)
     ap_set_content_type(r, METRICS_TYPE);
     ap_set_content_length(r, (apr_off_t)len);
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    APR_BRIGADE_INSERT_TAIL(
-        bb, apr_bucket_pool_create(text, len, r->pool, bb->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(text, len, r->pool,
+                                                       bb->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
     if (ap_pass_brigade(r->output_filters, bb) != APR_SUCCESS) {
         return AP_FILTER_ERROR;
