@@ -8,14 +8,17 @@
 #include <http_config.h>
 #include <http_core.h>
 #include <http_log.h>
+#include <http_protocol.h>
 #include <http_request.h>
 #include <ap_expr.h>
 #include <apr_strings.h>
+#include <mod_status.h>
 #include "core/dir_config.h"
 #include "http/db.h"
 #include "http/db_session.h"
 #include "http/request.h"
 #include "http/dispatch.h"
+#include "http/stats.h"
 #include "resources/logfile.h"
 #include "resources/health.h"
 
@@ -24,6 +27,7 @@ extern module AP_MODULE_DECLARE_DATA pyfarm_jobs_module;
 
 #define HANDLER_NAME "pyfarm-jobs"
 #define HEALTH_HANDLER_NAME "pyfarm-jobs-health"
+#define METRICS_HANDLER_NAME "pyfarm-jobs-metrics"
 
 /* Byte counts and counts go into the field of pfj_dir_conf whose offset
  * the directive's table entry carries (like httpd's ap_set_*_slot). */
@@ -166,7 +170,7 @@ static int pfj_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     pfj_db_prepare(ptemp, s, pfj_api_statements);
     pfj_logfile_prepare_dirs(pconf, ptemp, s);
-    return OK;
+    return pfj_stats_post_config(pconf, s);
 }
 
 static int pfj_handler(request_rec *r)
@@ -176,6 +180,9 @@ static int pfj_handler(request_rec *r)
     }
     if (strcmp(r->handler, HEALTH_HANDLER_NAME) == 0) {
         return pfj_health(r);
+    }
+    if (strcmp(r->handler, METRICS_HANDLER_NAME) == 0) {
+        return pfj_stats_metrics(r);
     }
     if (strcmp(r->handler, HANDLER_NAME) != 0) {
         return DECLINED;
@@ -306,6 +313,18 @@ static int pfj_map_to_storage(request_rec *r)
     return OK;
 }
 
+/* log_transaction: an API request counts into the server's counters
+ * with the status it was answered, also when httpd answered it (401 of
+ * access control, 408, 413). */
+static int pfj_count_api_request(request_rec *r)
+{
+    if (untouched_api_request(r) != NULL) {
+        pfj_stats_log_request(r, ap_get_module_config(r->per_dir_config,
+                                                      &pyfarm_jobs_module));
+    }
+    return DECLINED;
+}
+
 static void pfj_register_hooks(apr_pool_t *p)
 {
     static const char *const before_dbd[] = {"mod_dbd.c", NULL};
@@ -320,6 +339,10 @@ static void pfj_register_hooks(apr_pool_t *p)
                            APR_HOOK_LAST);
     ap_hook_map_to_storage(pfj_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(pfj_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(pfj_count_api_request, NULL, NULL,
+                            APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, pfj_stats_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
     /* each new connection of mod_dbd's pool, as mod_dbd runs DBDInitSQL */
     APR_OPTIONAL_HOOK(dbd, post_connect, pfj_db_post_connect, NULL, NULL,
                       APR_HOOK_MIDDLE);

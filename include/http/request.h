@@ -39,6 +39,15 @@ typedef int (*pfj_handler_fn)(pfj_req *q);
 int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
                        const pfj_handler_fn *handlers);
 
+/* The request's path exactly as the client sent it (httpd decodes r->uri
+ * in place; routing decodes each segment itself, once). */
+const char *pfj_req_raw_path(request_rec *r);
+
+/* Routes path (pfj_req_raw_path's) for r's method under the API prefix
+ * of conf (PyFarmJobsBase): PFJ_ROUTE_NOT_FOUND outside it. */
+pfj_route_result pfj_req_route(request_rec *r, const pfj_dir_conf *conf,
+                               const char *path, pfj_route_match *m);
+
 /* The request's query string, parsed once (see pfj_parse_query). */
 apr_table_t *pfj_req_query(pfj_req *q);
 

@@ -8,6 +8,7 @@
 #include <http_log.h>
 #include "http/db.h"
 #include "http/db_session.h"
+#include "http/stats.h"
 #include "core/sqlstate.h"
 
 APLOG_USE_MODULE(pyfarm_jobs);
@@ -119,9 +120,11 @@ static pfj_db_failure failure_of(pfj_db *db, int rv)
 /* Records a failed statement: logged with the database's own words. */
 static int fail(pfj_db *db, const char *label, int rv)
 {
+    pfj_db_failure failure = failure_of(db, rv);
+
     db->failed = 1;
-    db->transient = db->transient
-                    || failure_of(db, rv) != PFJ_DB_FAILURE_OTHER;
+    db->transient = db->transient || failure != PFJ_DB_FAILURE_OTHER;
+    pfj_stats_note_db_error((pfj_stats_db_error)failure);
     ap_log_rerror(APLOG_MARK, db->transient ? APLOG_WARNING : APLOG_ERR, 0,
                   db->r, "DBD: %s failed: %s", label, error_text(db, rv));
     return -1;
@@ -132,6 +135,7 @@ static pfj_db *connected(request_rec *r, ap_dbd_t *dbd)
     pfj_db *db;
 
     if (dbd == NULL) {
+        pfj_stats_note_db_error(PFJ_STATS_DB_NO_CONNECTION);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "DBD: no database connection (check DBDriver, "
                       "DBDParams and that PostgreSQL is up)");
@@ -140,12 +144,26 @@ static pfj_db *connected(request_rec *r, ap_dbd_t *dbd)
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
     db->dbd = dbd;
+    pfj_stats_note_conn_acquired();
     return db;
 }
 
+static apr_status_t count_release(void *data)
+{
+    pfj_stats_note_conn_released();
+    return APR_SUCCESS;
+}
+
+/* mod_dbd releases the connection with the request pool */
 pfj_db *pfj_db_open(request_rec *r)
 {
-    return connected(r, dbd_acquire_fn(r));
+    pfj_db *db = connected(r, dbd_acquire_fn(r));
+
+    if (db != NULL) {
+        apr_pool_cleanup_register(r->pool, NULL, count_release,
+                                  apr_pool_cleanup_null);
+    }
+    return db;
 }
 
 /* Gives a brief connection back to mod_dbd's pool, once. */
@@ -156,6 +174,7 @@ static apr_status_t release_brief(void *data)
     if (db->dbd != NULL) {
         dbd_close_fn(db->r->server, db->dbd);
         db->dbd = NULL;
+        pfj_stats_note_conn_released();
     }
     return APR_SUCCESS;
 }
@@ -221,6 +240,7 @@ static int recover_session(pfj_db *db)
     if (db->in_transaction) {
         control(db, "ROLLBACK");
     }
+    pfj_stats_note_reconnect();
     repair_statements(db);
     pfj_db_restore_session(db->dbd, db->r->pool, db->r->server);
     return db->in_transaction ? control(db, "BEGIN") : 0;

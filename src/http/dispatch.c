@@ -4,6 +4,7 @@
  */
 #include "http/dispatch.h"
 #include "http/db_session.h"
+#include "http/stats.h"
 #include "resources/jobs.h"
 #include "resources/job_input.h"
 #include "resources/job_submit.h"
@@ -38,8 +39,15 @@ const pfj_handler_fn pfj_api_handlers[PFJ_EP_COUNT] = {
 };
 
 const pfj_stmt *const pfj_api_statements[] = {
-    pfj_db_session_stmts,       pfj_jobs_stmts,
-    pfj_job_input_stmts,        pfj_job_submit_stmts,
-    pfj_job_update_stmts,       pfj_tasks_stmts,
-    pfj_failed_on_agents_stmts, pfj_notified_users_stmts,
-    pfj_task_logs_stmts,        NULL};
+    pfj_db_session_stmts,
+    pfj_jobs_stmts,
+    pfj_job_input_stmts,
+    pfj_job_submit_stmts,
+    pfj_job_update_stmts,
+    pfj_tasks_stmts,
+    pfj_failed_on_agents_stmts,
+    pfj_notified_users_stmts,
+    pfj_task_logs_stmts,
+    pfj_stats_stmts,
+    NULL,
+};

@@ -20,7 +20,7 @@ APLOG_USE_MODULE(pyfarm_jobs);
 /* The path exactly as the client sent it.  httpd decodes r->uri (and
  * r->parsed_uri.path, the same buffer) in place; routing decodes each
  * segment itself, once. */
-static const char *raw_path(request_rec *r)
+const char *pfj_req_raw_path(request_rec *r)
 {
     apr_uri_t uri;
 
@@ -464,27 +464,27 @@ static int dispatch(pfj_req *q, const pfj_handler_fn *handlers)
 }
 
 /* Routes the path after the API's prefix (PyFarmJobsBase). */
-static pfj_route_result route_request(pfj_req *q, const char *path)
+pfj_route_result pfj_req_route(request_rec *r, const pfj_dir_conf *conf,
+                               const char *path, pfj_route_match *m)
 {
-    const char *base = pfj_conf_base(q->conf);
+    const char *base = pfj_conf_base(conf);
     apr_size_t len = strlen(base);
 
     if (strncmp(path, base, len) != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, q->r,
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "%s is outside the API prefix %s (see "
                       "PyFarmJobsBase)",
                       path, base);
         return PFJ_ROUTE_NOT_FOUND;
     }
-    return pfj_route(q->r->pool, path + len, pfj_method_bit(q->r->method),
-                     &q->route);
+    return pfj_route(r->pool, path + len, pfj_method_bit(r->method), m);
 }
 
 int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
                        const pfj_handler_fn *handlers)
 {
     pfj_req *q = apr_pcalloc(r->pool, sizeof(*q));
-    const char *path = raw_path(r);
+    const char *path = pfj_req_raw_path(r);
     int rc;
 
     q->r = r;
@@ -497,7 +497,7 @@ int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
             return rc;
         }
     }
-    switch (route_request(q, path)) {
+    switch (pfj_req_route(r, conf, path, &q->route)) {
     case PFJ_ROUTE_FOUND:
         return dispatch(q, handlers);
     case PFJ_ROUTE_REDIRECT:

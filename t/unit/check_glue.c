@@ -12,10 +12,12 @@
 #include <check.h>
 #include <httpd.h>
 #include <http_config.h>
+#include <mod_status.h>
 #include "core/count.h"
 #include "core/dir_config.h"
 #include "http/db_session.h"
 #include "http/dispatch.h"
+#include "http/stats.h"
 #include "stub.h"
 
 extern module AP_MODULE_DECLARE_DATA pyfarm_jobs_module;
@@ -38,6 +40,7 @@ static void setup(void)
     pfj_stub_translate_name_hook = NULL;
     pfj_stub_translate_name_last_hook = NULL;
     pfj_stub_map_to_storage_hook = NULL;
+    pfj_stub_log_transaction_hook = NULL;
     pyfarm_jobs_module.register_hooks(pool);
     ck_assert_ptr_nonnull(pfj_stub_handler_hook);
     ck_assert_ptr_nonnull(pfj_stub_check_config_hook);
@@ -46,6 +49,7 @@ static void setup(void)
     ck_assert_ptr_nonnull(pfj_stub_translate_name_hook);
     ck_assert_ptr_nonnull(pfj_stub_translate_name_last_hook);
     ck_assert_ptr_nonnull(pfj_stub_map_to_storage_hook);
+    ck_assert_ptr_nonnull(pfj_stub_log_transaction_hook);
     pfj_stub_mod_dbd(1);
     ck_assert_int_eq(pfj_stub_check_config_hook(pool, pool, pool, NULL), OK);
     pfj_stub_last_log[0] = '\0';
@@ -403,6 +407,7 @@ END_TEST
 START_TEST(post_config_prepares_every_statement_and_the_log_dir)
 {
     server_rec s;
+    process_rec process = {.pool = pool};
     char tmpl[] = "/tmp/check_glue.XXXXXX";
     const char *dir;
     const pfj_stmt *const *t;
@@ -411,6 +416,7 @@ START_TEST(post_config_prepares_every_statement_and_the_log_dir)
     int statements = 0;
 
     memset(&s, 0, sizeof(s));
+    s.process = &process;
     ck_assert_ptr_nonnull(mkdtemp(tmpl));
     dir = apr_pstrcat(pool, tmpl, "/task/logs", NULL);
     ck_assert_ptr_null(set(section("/"), "PyFarmJobsLogDir", dir));
@@ -527,6 +533,62 @@ START_TEST(api_requests_map_to_no_file)
     r = translated("DELETE", "pyfarm-jobs", farm);
     ck_assert_int_eq(pfj_stub_map_to_storage_hook(r), OK);
     ck_assert_str_eq(r->filename, "pyfarm-jobs:/farm/api/v1/jobs");
+}
+END_TEST
+
+/* The counters' table made as httpd's parent makes it (forgotten with
+ * the test's pool, pconf here). */
+static void make_stats_table(void)
+{
+    static process_rec process;
+    static server_rec s;
+
+    process.pool = pool;
+    s.process = &process;
+    ck_assert_int_eq(pfj_stats_post_config(pool, &s), OK);
+}
+
+/* mod_status' ?auto lines as the status hook writes them. */
+static const char *status_auto(void)
+{
+    request_rec *r = request("GET", "/server-status?auto", NULL, NULL, NULL);
+    apr_array_header_t *hooks = apr_optional_hook_get("status_hook");
+
+    ck_assert_ptr_nonnull(hooks); /* registered with mod_status */
+    ck_assert_int_eq(pfj_stats_status_hook(r, AP_STATUS_SHORT), OK);
+    return pfj_stub_output(r);
+}
+
+START_TEST(api_requests_are_counted_as_logged)
+{
+    request_rec *r;
+
+    make_stats_table();
+    /* with the status sent, also by httpd (access control's 401) */
+    r = translated("GET", "pyfarm-jobs", NULL);
+    r->status = HTTP_UNAUTHORIZED;
+    ck_assert_int_eq(pfj_stub_log_transaction_hook(r), DECLINED);
+    /* not the API's */
+    r = translated("GET", "default-handler", NULL);
+    ck_assert_int_eq(pfj_stub_log_transaction_hook(r), DECLINED);
+    r = translated("GET", "pyfarm-jobs-metrics", NULL);
+    ck_assert_int_eq(pfj_stub_log_transaction_hook(r), DECLINED);
+    ck_assert_ptr_nonnull(strstr(status_auto(),
+                                 "PyFarmJobsRequests_tasks_list: 1\n"
+                                 "PyFarmJobsClientErrors_tasks_list: 1\n"));
+    ck_assert_ptr_nonnull(strstr(status_auto(),
+                                 "PyFarmJobsRequests_unrouted: 0\n"));
+}
+END_TEST
+
+START_TEST(metrics_answer_get_and_head_only)
+{
+    request_rec *r = request("POST", "/metrics", NULL, NULL, NULL);
+
+    make_stats_table();
+    r->handler = "pyfarm-jobs-metrics";
+    ck_assert_int_eq(pfj_stub_handler_hook(r), HTTP_METHOD_NOT_ALLOWED);
+    ck_assert(r->allowed_methods->method_mask == (AP_METHOD_BIT << M_GET));
 }
 END_TEST
 
@@ -933,6 +995,8 @@ static Suite *glue_suite(void)
     tcase_add_test(hooks, post_connect_sets_up_only_the_modules_connections);
     tcase_add_test(hooks, api_requests_map_to_no_file);
     tcase_add_test(hooks, other_requests_are_walked_as_before);
+    tcase_add_test(hooks, api_requests_are_counted_as_logged);
+    tcase_add_test(hooks, metrics_answer_get_and_head_only);
     tcase_add_test(hooks, nul_escapes_of_api_paths_are_left_to_the_router);
     suite_add_tcase(s, hooks);
 

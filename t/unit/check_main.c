@@ -40,6 +40,7 @@ int main(void)
     srunner_add_suite(sr, pfj_suite_indexes());
     srunner_add_suite(sr, pfj_suite_health());
     srunner_add_suite(sr, pfj_suite_sqlstate());
+    srunner_add_suite(sr, pfj_suite_stats());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

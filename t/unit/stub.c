@@ -42,6 +42,7 @@ ap_HOOK_pre_translate_name_t *pfj_stub_pre_translate_name_hook;
 ap_HOOK_translate_name_t *pfj_stub_translate_name_hook;
 ap_HOOK_translate_name_t *pfj_stub_translate_name_last_hook;
 ap_HOOK_map_to_storage_t *pfj_stub_map_to_storage_hook;
+ap_HOOK_log_transaction_t *pfj_stub_log_transaction_hook;
 const char *const *pfj_stub_post_config_succ;
 int pfj_stub_prepared;
 int pfj_stub_acquired;
@@ -135,6 +136,7 @@ request_rec *pfj_stub_request(apr_pool_t *p, const char *method,
     r->subprocess_env = apr_table_make(p, 4);
     r->per_dir_config = apr_pcalloc(p, sizeof(void *) * 8);
     r->request_config = apr_pcalloc(p, sizeof(void *) * 8);
+    r->allowed_methods = apr_pcalloc(p, sizeof(*r->allowed_methods));
     io->body = body;
     io->body_len = body ? strlen(body) : 0;
     in->ctx = io;
@@ -391,6 +393,23 @@ AP_DECLARE(void) ap_hook_map_to_storage(ap_HOOK_map_to_storage_t *pf,
                                         const char *const *succ, int order)
 {
     pfj_stub_map_to_storage_hook = pf;
+}
+
+AP_DECLARE(void) ap_hook_log_transaction(ap_HOOK_log_transaction_t *pf,
+                                         const char *const *pre,
+                                         const char *const *succ, int order)
+{
+    pfj_stub_log_transaction_hook = pf;
+}
+
+/* mod_status' section (ap_rputs) goes out as the handlers' bodies do. */
+AP_DECLARE(int) ap_rwrite(const void *buf, int nbyte, request_rec *r)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool,
+                                                r->connection->bucket_alloc);
+
+    apr_brigade_write(bb, NULL, NULL, buf, nbyte);
+    return ap_pass_brigade(r->output_filters, bb) == APR_SUCCESS ? nbyte : -1;
 }
 
 /* ---- logging ---- */

@@ -10,6 +10,7 @@
 
 #include <httpd.h>
 #include <http_config.h>
+#include <http_protocol.h>
 #include <http_request.h>
 
 /* A request as httpd hands it to the handler hook: method (with its
@@ -42,6 +43,7 @@ extern ap_HOOK_pre_translate_name_t *pfj_stub_pre_translate_name_hook;
 extern ap_HOOK_translate_name_t *pfj_stub_translate_name_hook;
 extern ap_HOOK_translate_name_t *pfj_stub_translate_name_last_hook;
 extern ap_HOOK_map_to_storage_t *pfj_stub_map_to_storage_hook;
+extern ap_HOOK_log_transaction_t *pfj_stub_log_transaction_hook;
 /* The predecessors and successors given with the post_config hook. */
 extern const char *const *pfj_stub_post_config_succ;
 

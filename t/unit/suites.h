@@ -26,6 +26,7 @@ Suite *pfj_suite_job_update(void);
 Suite *pfj_suite_indexes(void);
 Suite *pfj_suite_health(void);
 Suite *pfj_suite_sqlstate(void);
+Suite *pfj_suite_stats(void);
 
 /* A fresh APR pool for each test (created in a fixture, destroyed after). */
 extern apr_pool_t *pfj_test_pool;
