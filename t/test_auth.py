@@ -26,9 +26,8 @@ import ssl
 
 import farm as farmlib
 from check import expect
+from shipped import SHIPPED_CONF, example
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHIPPED_CONF = os.path.join(ROOT, "conf", "pyfarm_jobs.conf")
 URL = "/api/v1/jobs/"
 JSON_TYPE = {"Content-Type": "application/json"}
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="pyfarm jobs"'}
@@ -43,39 +42,6 @@ USER, PASSWORD = "carol", "render farm"
 
 # Tables a write changes: their row counts stay when it is refused.
 COUNTED_TABLES = ("jobs", "tasks", "users", "job_tag_associations")
-
-
-# ------------------------------------------------- the shipped examples
-
-def shipped_examples():
-    """{letter: [example, ...]} of conf/pyfarm_jobs.conf.  An example is a
-    run of commented configuration lines ("#" right before a directive or
-    a section) between bare "#" lines, under the latest "# x) " heading;
-    its lines are returned without their "#"."""
-    examples, letter, block = {}, None, None
-    with open(SHIPPED_CONF, encoding="utf-8") as f:
-        for text in (line.strip() for line in f):
-            heading = re.match(r"# ([a-z])\) ", text)
-            letter = heading.group(1) if heading else letter
-            if text == "#" or not text.startswith("#"):
-                if block:
-                    examples.setdefault(letter, []).append("\n".join(block))
-                block = [] if text == "#" else None
-            elif block is not None and (block or re.match(r"#\S", text)):
-                block.append(text[1:])
-            else:
-                block = None
-    return examples
-
-
-def example(letter, index=0, paths=None):
-    """The shipped example `letter` (its index-th block), each shipped path
-    or address of `paths` replaced by the test's."""
-    text = shipped_examples()[letter][index]
-    for shipped, ours in (paths or {}).items():
-        assert shipped in text, f"example {letter}) no longer names {shipped}"
-        text = text.replace(shipped, ours)
-    return text
 
 
 def api_location(text):
