@@ -9,6 +9,8 @@ The tests run a second httpd with the shipped <Location> over a database
 of their own in the test cluster (its tables and indexes are theirs to
 break); the test run's error_log check does not watch that httpd."""
 
+import contextlib
+
 from check import expect
 from farm import Client, sql_path, wait_until
 import shipped
@@ -41,33 +43,36 @@ def health_httpd(farm, name="httpd-health"):
     return farm.other_httpd(name, dbname=DB, extra_conf=conf)
 
 
+@contextlib.contextmanager
+def health_server(farm):
+    """(httpd, client) of a started health_httpd; afterwards httpd stops
+    (hanging up its clients) and DB is dropped."""
+    httpd = health_httpd(farm)
+    try:
+        httpd.start()
+        yield httpd, Client(httpd.port)
+    finally:
+        httpd.stop()
+        farm.pg.drop_database(DB)
+
+
 def healthy(client):
     return expect(client.get(URL), 200, json=OK, headers=HEADERS)
 
 
 def test_ok_head_and_other_methods(farm):
-    httpd = health_httpd(farm)
-    try:
-        httpd.start()
-        client = Client(httpd.port)
+    with health_server(farm) as (_, client):
         expect(healthy(client), 200, body='{"status": "ok"}')
         expect(client.request("HEAD", URL), 200, body=b"", headers=HEADERS)
         for method in ("POST", "PUT", "DELETE", "OPTIONS"):
             resp = expect(client.request(method, URL), 405,
                           headers={"Allow": "GET, HEAD", "Content-Type": "application/json"})
             assert resp.json()["error"].endswith(f"{URL} does not allow {method} requests"), resp
-        client.close()
-    finally:
-        httpd.stop()
-        farm.pg.drop_database(DB)
 
 
 def test_missing_and_invalid_indexes_are_named_until_mended(farm):
     pg = farm.pg
-    httpd = health_httpd(farm)
-    try:
-        httpd.start()
-        client = Client(httpd.port)
+    with health_server(farm) as (_, client):
         healthy(client)
         # dropped, and left INVALID as a failed CREATE INDEX CONCURRENTLY leaves it
         pg.psql("DROP INDEX pfj_tasks_failed_idx;"
@@ -81,18 +86,11 @@ def test_missing_and_invalid_indexes_are_named_until_mended(farm):
         pg.psql("DROP INDEX pfj_jobs_title_idx;", dbname=DB)
         pg.load_file(sql_path("indexes.sql"), dbname=DB)
         healthy(client)
-        client.close()
-    finally:
-        httpd.stop()
-        pg.drop_database(DB)
 
 
 def test_a_missing_table_is_named(farm):
     pg = farm.pg
-    httpd = health_httpd(farm)
-    try:
-        httpd.start()
-        client = Client(httpd.port)
+    with health_server(farm) as (httpd, client):
         healthy(client)
         # gone under the pooled connections, which prepared their statements before
         pg.psql("ALTER TABLE tasks RENAME TO tasks_away;"
@@ -102,28 +100,19 @@ def test_a_missing_table_is_named(farm):
                           ("table", "notified_users", "missing")))
         # a connection opened now cannot prepare the module's statements:
         # mod_dbd drops it, so a new httpd gets none (its error_log says why)
-        client.close()
         httpd.stop()
         httpd.start()
-        client = Client(httpd.port)
         expect(client.get(URL), 503, json=NO_DATABASE, headers=HEADERS)
         assert any("tasks" in line and "does not exist" in line
                    for line in httpd.error_log_lines()), httpd.error_log_lines()[-5:]
         pg.psql("ALTER TABLE tasks_away RENAME TO tasks;"
                 "ALTER TABLE notified_away RENAME TO notified_users;", dbname=DB)
         healthy(client)
-        client.close()
-    finally:
-        httpd.stop()
-        pg.drop_database(DB)
 
 
 def test_database_down_then_back(farm):
     pg = farm.pg
-    httpd = health_httpd(farm)
-    try:
-        httpd.start()
-        client = Client(httpd.port)
+    with health_server(farm) as (_, client):
         healthy(client)
         with farm.httpd.tolerate_log_problems():
             pg.stop()
@@ -138,7 +127,3 @@ def test_database_down_then_back(farm):
             # the farm's own httpd, idle meanwhile, serves again too
             wait_until(lambda: farm.client.get("/api/v1/jobs/1").status == 200,
                        RECOVERY_LIMIT, "the farm's httpd to serve again")
-        client.close()
-    finally:
-        httpd.stop()
-        pg.drop_database(DB)
