@@ -18,6 +18,8 @@ packages=(
     apache2-utils openssl
     # t/test_openapi.py: conf/openapi.json's schemas (JSON Schema 2020-12)
     python3-jsonschema
+    # make package-test: the Debian package (debian/), built and checked
+    debhelper dpkg-dev lintian
 )
 
 # t/test_db_errors.py runs a database whose lc_messages is German: the

@@ -17,9 +17,11 @@ that points DBD at the cluster, ports.conf, the dbd module when it was
 not enabled before, a2enmod's bookkeeping, apache2's runtime directories
 and the policy-rc.d that keeps maintainer scripts from starting apache2
 on port 80.  The last step compares /etc/apache2 and /var/lib/apache2
-with what they were before.  A run killed outright leaves the original
-ports.conf next to it (ports.conf.pfj-package-test), put back by the
-next run.  apache2's own logs keep what the run wrote to them.
+with what they were before; apache2's own logs keep what the run wrote
+to them.  A run killed outright (SIGKILL) leaves the original ports.conf
+aside (ports.conf.pfj-package-test): the next run first stops the apache2
+and the cluster it left, puts ports.conf back and purges the package (dbd
+stays as it left it).
 
 Prints "ok N - step (seconds)" or "not ok N - step" with the reason,
 then "N passed, M failed"; exits 0 only when everything passed.
@@ -64,15 +66,23 @@ BUILD_TIMEOUT = 600  # seconds for dpkg-buildpackage or apt-get
 
 
 def command(cmd, env=None, cwd=None, timeout=farmlib.COMMAND_TIMEOUT):
-    """Run cmd; return its output (stdout and stderr together), raise
-    CommandError with it when it fails."""
-    proc = subprocess.run(cmd, env=env or apt_env(), cwd=cwd, stdout=subprocess.PIPE,
+    """Run cmd in a session of its own; return its output (stdout and
+    stderr together), raise CommandError with it when it fails.  Stopped
+    early (a timeout, SIGTERM or Ctrl-C reaching us), its whole process
+    group goes: dpkg-buildpackage's make and compilers too."""
+    with subprocess.Popen(cmd, env=env or apt_env(), cwd=cwd, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, encoding="utf-8", errors="replace",
-                          timeout=timeout)
+                          start_new_session=True) as proc:
+        try:
+            output = proc.communicate(timeout=timeout)[0]
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
     if proc.returncode != 0:
         raise farmlib.CommandError(f"{' '.join(cmd)} exited with {proc.returncode}:\n"
-                                   f"{proc.stdout}".rstrip())
-    return proc.stdout
+                                   f"{output}".rstrip())
+    return output
 
 
 def apt_env():
@@ -138,9 +148,12 @@ class Machine:
         self.dbd_was_enabled = enabled("mods", "dbd")
 
     def recover_killed_run(self):
-        """What a run killed outright (SIGKILL) left: its ports.conf, its
+        """What a run killed outright (SIGKILL) left: its apache2 (the one
+        running while the original ports.conf is aside), ports.conf, its
         conf snippet, the package."""
         if os.path.exists(PORTS_BACKUP):
+            self.apache_pid = read_pid() or None
+            self.stop_apache()
             os.replace(PORTS_BACKUP, PORTS_CONF)
         self.remove_snippet()
         if package_status() is not None:
@@ -283,8 +296,9 @@ def build_package(workdir, deb):
     unit tests (nocheck): scripts/run-tests runs them anyway."""
     src = os.path.join(workdir, "src")
     listed = subprocess.run(["git", "-C", REPO, "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], capture_output=True, check=True).stdout
-    for rel in sorted(set(os.fsdecode(p) for p in listed.split(b"\0") if p)):
+                             "--exclude-standard"], capture_output=True)
+    assert listed.returncode == 0, f"{REPO}: not a git checkout: {listed.stderr.decode()}"
+    for rel in sorted(set(os.fsdecode(p) for p in listed.stdout.split(b"\0") if p)):
         if os.path.isfile(os.path.join(REPO, rel)):  # a deletion not committed yet
             os.makedirs(os.path.dirname(os.path.join(src, rel)), exist_ok=True)
             shutil.copy2(os.path.join(REPO, rel), os.path.join(src, rel))
@@ -426,10 +440,11 @@ def main():
         print("package-test: needs root (apt-get, /etc/apache2)", file=sys.stderr)
         return 1
     farmlib.install_signal_handlers()
-    farmlib.remove_basedir(TMP_DIR)
-    workdir = farmlib.prepare_basedir(TMP_DIR)
     report = Report()
     machine = Machine()
+    farmlib.PostgresCluster(os.path.join(TMP_DIR, "pg")).stop()  # a killed run's
+    farmlib.remove_basedir(TMP_DIR)
+    workdir = farmlib.prepare_basedir(TMP_DIR)
     pg = farmlib.PostgresCluster(os.path.join(workdir, "pg"))
     port = farmlib.free_port()
     deb = deb_path(workdir)
