@@ -307,6 +307,9 @@ def build_package(workdir, deb):
                   timeout=BUILD_TIMEOUT)
     farmlib.write_file(os.path.join(workdir, "build.log"), log)
     assert os.path.isfile(deb), f"{deb}: not built"
+    depends = command(["dpkg-deb", "--field", deb, "Depends"])
+    for needed in ("libaprutil1-dbd-pgsql", "apache2-api-20120211", "libjson-c5", "libpq5"):
+        assert needed in depends, f"Depends: {depends.strip()} lacks {needed}"
 
 
 def lintian(workdir):
@@ -352,16 +355,18 @@ def load_database(pg):
 
 
 def talk_to_api(client):
+    """The schema; a job submitted, read back by id and by its title (a "/"
+    in it, sent as %2F: pyfarm_jobs.conf's AllowEncodedSlashes), its tasks."""
     expect(client.get("/api/v1/jobs/schema"), 200, json=EXPECTED_SCHEMA, headers=JSON_TYPE)
     submitted = expect(client.post("/api/v1/jobs/", json={
-        "title": "package test", "jobtype": "Blender", "start": 1.0, "end": 3.0}),
+        "title": "package/test", "jobtype": "Blender", "start": 1.0, "end": 3.0}),
         201, headers=JSON_TYPE).json()
-    for key, value in {"title": "package test", "jobtype": "Blender", "jobtype_version": 2,
+    for key, value in {"title": "package/test", "jobtype": "Blender", "jobtype_version": 2,
                        "state": "queued", "start": 1.0, "end": 3.0, "by": 1.0}.items():
         assert submitted[key] == value, f"{key}: {submitted[key]!r}, expected {value!r}"
     job = f"/api/v1/jobs/{submitted['id']}"
     expect(client.get(job), 200, json=submitted, headers=JSON_TYPE)
-    expect(client.get("/api/v1/jobs/package%20test"), 200, json=submitted)
+    expect(client.get("/api/v1/jobs/package%2Ftest"), 200, json=submitted)
     tasks = expect(client.get(job + "/tasks/"), 200, headers=JSON_TYPE).json()
     assert [t["frame"] for t in tasks] == [1.0, 2.0, 3.0], tasks
 
