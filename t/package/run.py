@@ -156,25 +156,25 @@ class Machine:
             self.stop_apache()
             os.replace(PORTS_BACKUP, PORTS_CONF)
         self.remove_snippet()
-        if package_status() is not None:
-            self.with_policy(["apt-get", "purge", "-y", PACKAGE])
+        self.purge()
 
     # ---------------------------------------------------- what changes
 
-    def with_policy(self, cmd):
-        """Run an apt-get command with a policy-rc.d forbidding services to
-        start (the maintainer scripts restart apache2 otherwise, on port 80
-        when this test did not start it)."""
+    def apt_get(self, *args):
+        """apt-get, with a policy-rc.d forbidding services to start (the
+        maintainer scripts restart apache2 otherwise, on port 80 when this
+        test did not start it); it waits for a lock another apt-get holds."""
         if not os.path.exists(POLICY):
             farmlib.write_file(POLICY, "#!/bin/sh\n# mod_pyfarm_jobs t/package/run.py\n"
                                "exit 101\n", 0o755)
             self.made_policy = True
-        return command(cmd, timeout=BUILD_TIMEOUT)
+        return command(["apt-get", "-o", "DPkg::Lock::Timeout=120", *args],
+                       timeout=BUILD_TIMEOUT)
 
     def install(self, deb):
         # apt-get's sandbox user reads the file
         os.chmod(deb, 0o644)
-        return self.with_policy(["apt-get", "install", "-y", deb])
+        return self.apt_get("install", "-y", deb)
 
     def write_snippet(self, dbd_params):
         path = os.path.join(APACHE_ETC, "conf-available", SNIPPET + ".conf")
@@ -231,7 +231,7 @@ class Machine:
 
     def purge(self):
         if package_status() is not None:
-            self.with_policy(["apt-get", "purge", "-y", PACKAGE])
+            self.apt_get("purge", "-y", PACKAGE)
 
     def disable_dbd(self):
         # -p: no disabled_by_admin marker either
