@@ -20,6 +20,8 @@ packages=(
     python3-jsonschema
     # t/run.py: the backtrace of a crashed httpd process's core file
     gdb
+    # make package-test: the Debian package (debian/), built and checked
+    debhelper dpkg-dev lintian
 )
 
 # t/test_db_errors.py runs a database whose lc_messages is German: the

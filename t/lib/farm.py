@@ -788,18 +788,20 @@ class Httpd:
     def error_log_lines(self, since=0, until=None):
         return [line for _, line in self._log_lines(since, until)]
 
-    def is_problem(self, line):
+    @classmethod
+    def is_problem(cls, line):
         """A crashed child, a sanitizer's report, anything crit/alert/emerg,
-        an error of our module, or a DBD/dbd warning or error."""
-        if self._CRASH.search(line) or self._SANITIZER.search(line):
+        an error of our module, or a DBD/dbd warning or error (also of
+        another httpd's error log: t/package/run.py)."""
+        if cls._CRASH.search(line) or cls._SANITIZER.search(line):
             return True
-        match = self._LEVEL.search(line)
+        match = cls._LEVEL.search(line)
         if not match:
             return False
         module, level = match.groups()
-        if level in self._SEVERE or (module == "pyfarm_jobs" and level == "error"):
+        if level in cls._SEVERE or (module == "pyfarm_jobs" and level == "error"):
             return True
-        return level in self._NOTABLE and "dbd" in line.lower()
+        return level in cls._NOTABLE and "dbd" in line.lower()
 
     def crashes(self, since=0):
         """Lines of error_log since the mark that tell of a crashed child."""
