@@ -130,7 +130,10 @@ const pfj_stmt pfj_tasks_stmts[] = {
      "  LEFT JOIN agents a ON a.id = t.agent_id"
      " WHERE " TASK_REF_SQL},
     /* §10.2: the task as it is, unlocked, with what its update depends
-     * on, and whether its job's stored state is its recomputation. */
+     * on, and whether its job's stored state is not its recomputation:
+     * told by the task itself when it runs on an online agent (an agent
+     * repeating "running"), else asked of all the job's tasks (COALESCE
+     * evaluates the subquery only then). */
     {STMT_TASK_PEEK,
      "WITH task AS MATERIALIZED ("
      "   SELECT t.id, t.job_id FROM tasks t WHERE " TASK_REF_SQL "),"
@@ -139,12 +142,12 @@ const pfj_stmt pfj_tasks_stmts[] = {
      "    WHERE job_id = (SELECT job_id FROM task)),"
      PFJ_JOB_STATE_CTES("(SELECT job_id FROM task)")
      "SELECT " FULL_TASK_COLUMNS ", " PFJ_TASK_NOW_SELECT_LIST ","
-     "       n.new IS DISTINCT FROM n.old"
+     "       COALESCE(NOT " PFJ_JOB_HELD_SETTLED_SQL("t", "a", "j") ","
+     "                (SELECT n.new IS DISTINCT FROM n.old FROM next_state n))"
      "  FROM task JOIN tasks t ON t.id = task.id"
      "  JOIN jobs j ON j.id = t.job_id"
      "  JOIN jobtype_versions v ON v.id = j.jobtype_version_id"
-     "  LEFT JOIN agents a ON a.id = t.agent_id"
-     "  JOIN next_state n ON n.id = t.job_id"},
+     "  LEFT JOIN agents a ON a.id = t.agent_id"},
     /* §10.2: the task as it is, locked, with what its update depends on;
      * the job's row first when the first parameters say so (job id,
      * lock).  The uncorrelated subquery is a one-time filter that
