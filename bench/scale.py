@@ -151,6 +151,7 @@ class Scale(Driver):
         self.timings = []       # (what, seconds)
         self.problems = []      # correctness problems: fail a smoke
         self.submits = 0
+        self.cases = profile.get("cases")  # None: every case
 
     # ---- servers and data
 
@@ -350,16 +351,22 @@ class Scale(Driver):
             self.problem("P6: no job stored")
 
     def point_cases(self):
-        """The cases run at both sizes, as functions of no argument."""
-        cases = [lambda: self.get_case("C", self.static_path)] if self.references else []
-        return cases + [
-            lambda: self.get_case("P1", f"/api/v1/jobs/{self.job_a}"),
-            lambda: self.get_case("P2", "/api/v1/jobs/?limit=100"),
-            lambda: self.get_case("P3", f"/api/v1/jobs/{self.job_a}/tasks/?limit={PAGE}"),
-            lambda: self.rates.__setitem__(("P4", self.size),
-                                           self.toggle_case("P4", self.tasks_a)),
-            self.repeat_case,
-            self.submit_case]
+        """The cases run at both sizes (those --cases selects), as functions
+        of no argument."""
+        cases = [("C", lambda: self.get_case("C", self.static_path))] \
+            if self.references else []
+        cases += [
+            ("P1", lambda: self.get_case("P1", f"/api/v1/jobs/{self.job_a}")),
+            ("P2", lambda: self.get_case("P2", "/api/v1/jobs/?limit=100")),
+            ("P3", lambda: self.get_case("P3", f"/api/v1/jobs/{self.job_a}/tasks/?limit={PAGE}")),
+            ("P4", lambda: self.rates.__setitem__(("P4", self.size),
+                                                  self.toggle_case("P4", self.tasks_a))),
+            ("P5", self.repeat_case),
+            ("P6", self.submit_case)]
+        return [run for case, run in cases if self.selected(case)]
+
+    def selected(self, case):
+        return self.cases is None or case in self.cases
 
     # ---- growing
 
@@ -452,6 +459,15 @@ class Scale(Driver):
             for case in self.point_cases():
                 case()
         self.use("large")
+        if self.selected("H"):
+            self.huge_cases()
+        for size in self.own_farms():
+            self.use(size)
+            for line in self.farm.httpd.error_log_problems():
+                self.problem(f"httpd error_log: {line}")
+
+    def huge_cases(self):
+        """H1-H4, in the 1,000,000-task job."""
         last = self.p["huge"] - 1
         self.huge_case("H1", -1)
         self.deep_page()
@@ -464,10 +480,6 @@ class Scale(Driver):
                           f"{UNDONE_AT_END}), VACUUM (ANALYZE) tasks, CHECKPOINT",
                           half - 1, end)
         self.huge_case("H3", last - PAGE)
-        for size in self.own_farms():
-            self.use(size)
-            for line in self.farm.httpd.error_log_problems():
-                self.problem(f"httpd error_log: {line}")
 
     def own_farms(self):
         """The sizes with servers of their own."""
@@ -503,15 +515,35 @@ class Scale(Driver):
         add("")
         add("| case | small req/s | large req/s | large/small | target | verdict |")
         add("|---|--:|--:|--:|---|---|")
-        if self.references:
+        if self.selected("C") and self.references:
             c_small, c_large = self.rates[("C", "small")], self.rates[("C", "large")]
             add(f"| C control: static file, {self.static_size:,} B | {fmt_rate(c_small)} | "
                 f"{fmt_rate(c_large)} | {cut_pct(c_large.rps, c_small.rps)} | | |")
         for case, title in CASES:
+            if not self.selected(case):
+                continue
             small, large = self.rates[(case, "small")], self.rates[(case, "large")]
             ok = large.rps >= TARGET_POINT * small.rps
             add(f"| {case} {title} | {fmt_rate(small)} | {fmt_rate(large)} | "
                 f"{cut_pct(large.rps, small.rps)} | >= {TARGET_POINT:.0%} | {verdict(ok)} |")
+        if self.selected("P5"):
+            self.report_ceiling(add)
+        add("")
+        if self.selected("H"):
+            self.report_huge(add)
+        add("Data growth:")
+        add("")
+        for what, seconds in self.timings:
+            add(f"- {what}: {seconds:.1f} s")
+        if self.problems:
+            add("")
+            add("**Problems** (the figures above may not measure what they say):")
+            add("")
+            for line in self.problems:
+                add(f"- {line}")
+        return out
+
+    def report_ceiling(self, add):
         add("| control: pgbench one-row UPDATE (P5's ceiling) | "
             f"{fmt_rate(self.ceiling['small'])} | "
             f"{fmt_rate(self.ceiling['large'])} | "
@@ -520,7 +552,8 @@ class Scale(Driver):
             p5, c = self.rates[("P5", size)], self.ceiling[size]
             add(f"| P5 / its ceiling, {size} database | | | {cut_pct(p5.rps, c.rps)} | "
                 f">= {TARGET_REPEAT:.0%} | {verdict(p5.rps >= TARGET_REPEAT * c.rps)} |")
-        add("")
+
+    def report_huge(self, add):
         p4s, p4l = self.rates[("P4", "small")], self.rates[("P4", "large")]
         add(f"State changes in the {self.p['huge']:,}-task job against P4, the 100-task "
             f"job ({p4s.rps:,.0f}/s small, {p4l.rps:,.0f}/s large, and measured again just "
@@ -555,17 +588,6 @@ class Scale(Driver):
             f"{verdict(alone.p50_ms < TARGET_PAGE_MS)}; "
             f"{verdict(alone.p99_ms < TARGET_PAGE_MS)} |")
         add("")
-        add("Data growth:")
-        add("")
-        for what, seconds in self.timings:
-            add(f"- {what}: {seconds:.1f} s")
-        if self.problems:
-            add("")
-            add("**Problems** (the figures above may not measure what they say):")
-            add("")
-            for line in self.problems:
-                add(f"- {line}")
-        return out
 
 
 def header(args, profile, contracts):
@@ -594,6 +616,12 @@ def run_contracts(args, module=MODULE):
         profile["warm"] = args.warm
     if args.measure is not None:
         profile["measure"] = args.measure
+    if args.cases is not None:
+        profile["cases"] = set(args.cases.split(","))
+        unknown = profile["cases"] - {"C", "H"} - {case for case, _ in CASES}
+        if unknown:
+            raise BenchError(f"unknown cases {sorted(unknown)}; known: C, "
+                             + ", ".join(case for case, _ in CASES) + ", H")
     contracts = args.contracts.split(",")
     unknown = set(contracts) - set(CONTRACTS)
     if unknown:
@@ -640,6 +668,9 @@ def parse_args(argv=None):
                              "(default: both; tuned for --smoke)")
     parser.add_argument("--warm", type=int, help="warm-up seconds of every run")
     parser.add_argument("--measure", type=int, help="measured seconds of every run")
+    parser.add_argument("--cases", metavar="LIST",
+                        help="comma-separated subset of C,P1,...,P6 (each at both sizes) "
+                             "and H (H1-H4 in the huge job); default: all")
     parser.add_argument("--keep", action="store_true",
                         help="leave each contract's servers running afterwards")
     args = parser.parse_args(argv)
@@ -659,7 +690,7 @@ def main():
     print()
     print(text, end="", flush=True)
     if args.profile == "smoke" or args.warm is not None or args.measure is not None \
-            or args.contracts != ",".join(CONTRACTS):
+            or args.cases is not None or args.contracts != ",".join(CONTRACTS):
         log(f"a smoke or partial run: {os.path.relpath(REPORT_FILE)} left as it was")
     else:
         with open(REPORT_FILE, "w", encoding="utf-8") as f:

@@ -19,6 +19,8 @@ from check import expect
 from farm import Client, wait_until
 
 API = "/api/v1/jobs"
+# sql/demo.sql's agent
+DEMO_AGENT = "6d2e8a3f-5c1b-4e7a-9f0d-2b8c4a1e7f35"
 JSON_TYPE = "application/json"
 HTML_TYPE = "text/html; charset=utf-8"
 MAX_BODY = 65536           # t/run.py's EXTRA_CONF
@@ -478,9 +480,13 @@ def test_transaction_on_a_connection_reset_after_a_lost_session(farm):
     # whose new session has none of the statements.  The next request on
     # it runs BEGIN fine and fails on its first prepared statement: that
     # aborted transaction ends before the statements are prepared again
-    # and the request is run.
+    # and the request is run.  (The update waits in its last statement,
+    # which credits the task's agent with the success: its first one, the
+    # locked read of the task, would be replayed on a new session.)
+    farm.pg.psql(f"UPDATE tasks SET agent_id = '{DEMO_AGENT}' WHERE id = 1;")
     holder = threading.Thread(target=farm.pg.psql, args=(
-        "BEGIN; SELECT 1 FROM tasks WHERE id = 1 FOR UPDATE; SELECT pg_sleep(2); COMMIT;",))
+        f"BEGIN; SELECT 1 FROM agents WHERE id = '{DEMO_AGENT}' FOR UPDATE;"
+        " SELECT pg_sleep(2); COMMIT;",))
     holder.start()
     wait_until(lambda: farm.pg.query(
         "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%'"
@@ -488,14 +494,15 @@ def test_transaction_on_a_connection_reset_after_a_lost_session(farm):
     killer = threading.Thread(target=kill_backend_waiting_for_a_lock, args=(farm,))
     killer.start()
     with farm.httpd.tolerate_log_problems():
-        resp = farm.client.post(f"{API}/1/tasks/1", json={"state": "running"})
+        resp = farm.client.post(f"{API}/1/tasks/1", json={"state": "done"})
     killer.join()
     holder.join()
     expect(resp, 503, json={"error": "the database is unavailable, try again later"})
+    assert farm.pg.query("SELECT state FROM tasks WHERE id = 1") == [(None,)]
     for _ in range(8):
-        resp = Client(farm.httpd.port).post(f"{API}/1/tasks/1", json={"state": "queued"})
-        expect(resp, 200)
-        assert resp.json()["state"] == "queued", resp.json()
+        # a transaction first: its BEGIN meets the reset connection
+        resp = Client(farm.httpd.port).post(f"{API}/", json={"title": "t", "jobtype": "Blender"})
+        expect(resp, 201)
 
 
 def kill_backend_waiting_for_a_lock(farm):

@@ -31,7 +31,8 @@ TASK_COUNT = 200
 THREADS = 16
 FAIL_EVERY = 10
 ROUND_TIMEOUT = 60   # seconds for the threads of one round
-RUNNING, DONE = 105, 106
+PAUSED, RUNNING, DONE = 100, 105, 106
+OFFLINE = 201      # agents.state
 
 # Each step: (body, headers, what the answer shows: state, failures, agent_id).
 FINISH = (
@@ -297,6 +298,19 @@ def test_a_repeated_state_repairs_a_stale_job_state(farm):
     expect(farm.client.post(task_path(1, 1), json={"state": "running"}, headers=AGENT_UA), 200)
     assert farm.pg.query("SELECT state, time_started FROM jobs WHERE id = 1") == \
         [(str(RUNNING), None)]
+    # a job stored done is stale (its running task tells), a paused one is
+    # not
+    for stored, after in ((DONE, RUNNING), (PAUSED, PAUSED)):
+        farm.pg.psql(f"UPDATE jobs SET state = {stored} WHERE id = 1")
+        expect(farm.client.post(task_path(1, 1), json={"state": "running"},
+                                headers=AGENT_UA), 200)
+        assert farm.pg.query("SELECT state FROM jobs WHERE id = 1") == [(str(after),)]
+    # an offline agent's task says nothing: the job's tasks are asked (the
+    # job has no other active task: queued)
+    farm.pg.psql(f"UPDATE agents SET state = {OFFLINE} WHERE id = '{AGENT}';"
+                 f"UPDATE jobs SET state = {RUNNING} WHERE id = 1")
+    expect(farm.client.post(task_path(1, 1), json={"state": "running"}, headers=AGENT_UA), 200)
+    assert farm.pg.query("SELECT state FROM jobs WHERE id = 1") == [(None,)]
 
 
 def task_ids_after(farm, job, frame):

@@ -26,7 +26,7 @@
 #define PFJ_TASK_NOW_COLUMNS(X, S)                                          \
     X(state, "t.state") S                                                   \
     X(agent_id, "t.agent_id") S                                             \
-    X(remote_ip, "a.remote_ip") S                                           \
+    X(remote_ip, "(SELECT remote_ip FROM agents WHERE id = t.agent_id)") S  \
     X(time_started, "t.time_started") S                                     \
     X(failures, "t.failures") S                                             \
     X(requeue, "j.requeue") S                                               \
@@ -41,6 +41,8 @@ typedef struct pfj_task_now {
 
 #define PFJ_TASK_NOW_SQL(name, sql) sql
 #define PFJ_TASK_NOW_SELECT_LIST PFJ_TASK_NOW_COLUMNS(PFJ_TASK_NOW_SQL, ", ")
+#define PFJ_TASK_NOW_ONE(name, sql) +1
+#define PFJ_TASK_NOW_COUNT (0 PFJ_TASK_NOW_COLUMNS(PFJ_TASK_NOW_ONE, ))
 
 /* The request as the decision sees it. */
 typedef struct pfj_task_request {
@@ -49,27 +51,23 @@ typedef struct pfj_task_request {
     const char *user_agent; /* NULL when absent */
     const char *client_ip;  /* the client's address, as httpd has it */
     int job_locked;         /* the caller holds the job's row lock */
+    int job_stale;          /* the job's stored state is not its recomputation
+                    * (§9.2), as read with the task */
 } pfj_task_request;
-
-/*
- * What the update asks, from the body alone, for the caller to tell
- * before reading the task whether the job's row lock is needed: whether a
- * state is given (only then is the job's state recomputed, §10.3), its
- * stored code ("105"; NULL for queued and for a state the decision
- * refuses) and whether the agent is unassigned ("agent": null).
- */
-typedef struct pfj_task_intent {
-    int gives_state;
-    const char *state;
-    int unassigns;
-} pfj_task_intent;
-
-void pfj_task_update_intent(apr_pool_t *p, json_object *body,
-                            pfj_task_intent *intent);
 
 /* 1 when the plan recomputes the job's state: with req->job_locked unset,
  * the caller must take the job's lock and decide again. */
 int pfj_task_plan_recomputes(json_object *plan);
+
+/*
+ * 1 when the plan writes anything: a column set to another value than
+ * current[] holds (the task's columns as read, as text, indexed by
+ * enum pfj_task_column; NULL for SQL NULL), a time, a failure, an agent's
+ * success, a cleared relationship or the job's state.  A plan that writes
+ * nothing - the agent sending "running" again, a progress it sent before -
+ * leaves every row as it is, and its answer is the task as read.
+ */
+int pfj_task_plan_writes(json_object *plan, const char *const *current);
 
 /*
  * §10.2 steps 2-11 and the §10.3 effects, in the reference's order.  On

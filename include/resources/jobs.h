@@ -48,6 +48,16 @@
 #define PFJ_TASKS_ACTIVE_SQL(t) \
     "(" t ".agent_id IS NOT NULL AND (" t ".state IS NULL OR " t ".state = " \
     PFJ_SQL_RUNNING "))"
+/* §9.2 shortened, for a job whose task t is active (above) on agent a,
+ * neither offline nor disabled: the job is running, or stays paused,
+ * whatever its other tasks, so its stored state (of job j) is its
+ * recomputation exactly when it is one of those two.  NULL when t says
+ * nothing (PFJ_JOB_STATE_CTES must then be asked). */
+#define PFJ_JOB_HELD_SETTLED_SQL(t, a, j) \
+    "(CASE WHEN " PFJ_TASKS_ACTIVE_SQL(t) " AND " a ".state NOT IN (" \
+    PFJ_SQL_AGENT_DISABLED ", " PFJ_SQL_AGENT_OFFLINE ")" \
+    " THEN COALESCE(" j ".state IN (" PFJ_SQL_PAUSED ", " PFJ_SQL_RUNNING \
+    "), false) END)"
 #define PFJ_JOB_STATE_CTES(job_id) \
     " next_state AS (" \
     "  SELECT j.id, j.state AS old," \

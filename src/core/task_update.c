@@ -414,6 +414,19 @@ static const pfj_refusal *apply_value(decision *d, const column_input *c,
     return NULL;
 }
 
+/* The index of a tasks column (enum pfj_task_column), -1 for another key. */
+static int column_index(const char *name)
+{
+    apr_size_t i;
+
+    for (i = 0; i < PFJ_COUNT(columns); i++) {
+        if (strcmp(name, columns[i].name) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
 /* Whether step 10 takes a value for a column of this kind (steps 2-9 deal
  * with the others). */
 static int is_settable(input_kind kind)
@@ -425,12 +438,11 @@ static int is_settable(input_kind kind)
  * 2-9 dealt with and for unknown ones. */
 static const column_input *settable(const char *key)
 {
+    int c = column_index(key);
     apr_size_t i;
 
-    for (i = 0; i < PFJ_COUNT(columns); i++) {
-        if (strcmp(key, columns[i].name) == 0) {
-            return is_settable(columns[i].kind) ? &columns[i] : NULL;
-        }
+    if (c >= 0) {
+        return is_settable(columns[c].kind) ? &columns[c] : NULL;
     }
     for (i = 0; i < PFJ_COUNT(relations); i++) {
         if (strcmp(key, relations[i].name) == 0) {
@@ -438,18 +450,6 @@ static const column_input *settable(const char *key)
         }
     }
     return NULL;
-}
-
-static int is_column(const char *key)
-{
-    apr_size_t i;
-
-    for (i = 0; i < PFJ_COUNT(columns); i++) {
-        if (strcmp(key, columns[i].name) == 0) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 /* Steps 10 and 11, in the body's order. */
@@ -466,7 +466,7 @@ static const pfj_refusal *apply_values(decision *d)
                 return no;
             }
         }
-        else if (!is_column(key)) {
+        else if (column_index(key) < 0) {
             json_object_object_add(unknown, key, json_object_get(val));
         }
     }
@@ -490,33 +490,60 @@ static int moves_task(const decision *d)
 }
 
 /* §10.3: a state given recomputes the job's state - under the job's lock
- * when the caller took it, and, without it, only when the task moves
- * (the caller then takes the lock and decides again).  An update that
- * moves nothing leaves the job as it is: the caller took the lock
- * whenever the job's stored state differed from its recomputation. */
+ * when the caller took it, and, without it, only when the task moves or
+ * the job's stored state was found stale (the caller then takes the lock
+ * and decides again).  An update that moves nothing, of a job whose state
+ * is its recomputation, leaves the job as it is. */
 static void plan_job_state(decision *d)
 {
-    if (!d->req->job_locked && !moves_task(d)) {
+    if (!d->req->job_locked && !d->req->job_stale && !moves_task(d)) {
         json_object_object_del(d->plan, "recompute");
     }
-}
-
-void pfj_task_update_intent(apr_pool_t *p, json_object *body,
-                            pfj_task_intent *intent)
-{
-    json_object *state = json_object_object_get(body, "state");
-    json_object *agent;
-    int code = state ? stored_state(state) : -1;
-
-    intent->gives_state = state != NULL;
-    intent->state = code > 0 ? apr_itoa(p, code) : NULL;
-    intent->unassigns = json_object_object_get_ex(body, "agent", &agent)
-                        && agent == NULL;
 }
 
 int pfj_task_plan_recomputes(json_object *plan)
 {
     return json_object_object_get_ex(plan, "recompute", NULL);
+}
+
+/* Whether a value of the plan's "set" is the column's text as read (the
+ * database's canonical text of an integer, shortest exact text of a
+ * float, t or f). */
+static int same_value(json_object *v, const char *stored)
+{
+    if (v == NULL || stored == NULL) {
+        return v == NULL && stored == NULL;
+    }
+    switch (json_object_get_type(v)) {
+    case json_type_boolean:
+        return strcmp(stored, json_object_get_boolean(v) ? "t" : "f") == 0;
+    case json_type_double:
+        return strtod(stored, NULL) == json_object_get_double(v);
+    case json_type_int:
+    case json_type_string:
+        return strcmp(json_object_get_string(v), stored) == 0;
+    default:
+        return 0;
+    }
+}
+
+int pfj_task_plan_writes(json_object *plan, const char *const *current)
+{
+    json_object *set = json_object_object_get(plan, "set");
+    int i;
+
+    /* "task", "job" and "set" name what to write; every other entry
+     * writes (a time, a record, the job's state) */
+    if (json_object_object_length(plan) != 3) {
+        return 1;
+    }
+    json_object_object_foreach(set, key, val)
+    {
+        if ((i = column_index(key)) < 0 || !same_value(val, current[i])) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 const pfj_refusal *pfj_task_update_check_body(apr_pool_t *p, json_object *body)

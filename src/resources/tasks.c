@@ -9,22 +9,27 @@
  * a state change - the job's new state (store).
  *
  * The job's state is computed from the state and agent of all its tasks
- * (§9.2).  An update that moves a task (changes either) locks the job's
- * row before it reads the task, and recomputes in a later statement, which
- * sees every move committed before the lock: two agents finishing the last
- * two tasks of a job at once do not both see the other's task unfinished.
- * An update that moves nothing - the agent repeating "running", progress,
- * last_error - takes no job lock, so one job's agents do not queue on it.
- * That is exact: it changes nothing the job's state is computed from, and
- * every move of another task, committed before or after it, recomputes
- * under the lock itself.  It leaves the job alone only when the job's
- * stored state equals its recomputation (asked without the lock, before
- * the task is read): otherwise it locks and recomputes, as the reference
- * does on every state it is sent (an agent back online, another writer).
- * Whether the task moves is known from the locked task only; when the
- * guess from the unlocked read was wrong (the task changed in between),
- * the update starts again, the job's lock taken first.  Locks are always
- * taken job first, task second, as the job's update and delete take them.
+ * (§9.2).  First one statement reads the task, unlocked, and whether the
+ * job's stored state is its recomputation (peek_task()); the core decides
+ * on it, and what writes nothing is answered at once (see there): an
+ * agent repeating "running" costs one round trip and no write.  The rest
+ * runs in a transaction that reads the task again, locked, and writes.
+ * An update that moves a task (changes its state or agent) locks the
+ * job's row in that same read before the task's, and recomputes in a
+ * later statement, which sees every move committed before the lock: two
+ * agents finishing the last two tasks of a job at once do not both see
+ * the other's task unfinished.  An update that moves nothing - progress,
+ * last_error - takes no job lock, so one job's agents do not queue on
+ * it.  That is exact: it changes nothing the job's state is computed
+ * from, and every move of another task, committed before or after it,
+ * recomputes under the lock itself.  It leaves the job alone only when
+ * the peek found the job's stored state equal to its recomputation:
+ * otherwise it locks and recomputes, as the reference does on every state
+ * it is sent (an agent back online, another writer).  Whether the task
+ * moves is known from the locked task only; when the guess from the peek
+ * was wrong (the task changed in between), the update starts again, the
+ * job's lock taken first.  Locks are always taken job first, task second,
+ * as the job's update and delete take them.
  */
 #include <apr_strings.h>
 #include <httpd.h>
@@ -97,7 +102,7 @@ enum full_task_column {
 #define STMT_TASKS_PAGE "pfj_tasks_page"
 #define STMT_TASKS_STATE_PAGE "pfj_tasks_state_page"
 #define STMT_TASK_GET "pfj_task_get"
-#define STMT_TASK_LOCK_JOB "pfj_task_lock_job"
+#define STMT_TASK_PEEK "pfj_task_peek"
 #define STMT_TASK_CURRENT "pfj_task_current"
 #define STMT_TASK_APPLY "pfj_task_apply"
 
@@ -124,32 +129,41 @@ const pfj_stmt pfj_tasks_stmts[] = {
      "  JOIN jobs j ON j.id = t.job_id"
      "  LEFT JOIN agents a ON a.id = t.agent_id"
      " WHERE " TASK_REF_SQL},
-    /* §10.2: the task's job, locked when the update may move the task or
-     * the job's state is not its recomputation (see above); the job first
-     * (task_job: a join, not "id = (SELECT job_id ...)", which PostgreSQL
-     * would plan anew on every execution).  Parameters: the task (3),
-     * always lock, the state asked, and whether the agent is unassigned. */
-    {STMT_TASK_LOCK_JOB,
+    /* §10.2: the task as it is, unlocked, with what its update depends
+     * on, and whether its job's stored state is not its recomputation:
+     * told by the task itself when it runs on an online agent (an agent
+     * repeating "running"), else asked of all the job's tasks (COALESCE
+     * evaluates the subquery only then). */
+    {STMT_TASK_PEEK,
      "WITH task AS MATERIALIZED ("
-     "   SELECT t.job_id, t.state, t.agent_id FROM tasks t"
-     "    WHERE " TASK_REF_SQL "),"
+     "   SELECT t.id, t.job_id FROM tasks t WHERE " TASK_REF_SQL "),"
      " task_states AS NOT MATERIALIZED ("
      "   SELECT state, agent_id FROM tasks"
      "    WHERE job_id = (SELECT job_id FROM task)),"
      PFJ_JOB_STATE_CTES("(SELECT job_id FROM task)")
-     "SELECT j.id FROM jobs j JOIN task ON j.id = task.job_id"
-     "  JOIN next_state n ON n.id = j.id"
-     " WHERE %s::boolean OR task.state IS DISTINCT FROM %s::integer"
-     "    OR (%s::boolean AND task.agent_id IS NOT NULL)"
-     "    OR n.new IS DISTINCT FROM n.old"
-     "   FOR UPDATE OF j"},
-    /* §10.2: the task as it is, locked, with what its update depends on. */
+     "SELECT " FULL_TASK_COLUMNS ", " PFJ_TASK_NOW_SELECT_LIST ","
+     "       COALESCE(NOT " PFJ_JOB_HELD_SETTLED_SQL("t", "a", "j") ","
+     "                (SELECT n.new IS DISTINCT FROM n.old FROM next_state n))"
+     "  FROM task JOIN tasks t ON t.id = task.id"
+     "  JOIN jobs j ON j.id = t.job_id"
+     "  JOIN jobtype_versions v ON v.id = j.jobtype_version_id"
+     "  LEFT JOIN agents a ON a.id = t.agent_id"},
+    /* §10.2: the task as it is, locked, with what its update depends on;
+     * the job's row first when the first parameters say so (job id,
+     * lock).  The uncorrelated subquery is a one-time filter that
+     * PostgreSQL runs before it scans tasks: the job's lock is taken
+     * first, as the job's update and delete take it.  Should the task
+     * change while the statement waits for it, FOR UPDATE reads its
+     * newest version and evaluates the select list on it again (which is
+     * why the agent's address is a subquery, not a join). */
     {STMT_TASK_CURRENT,
+     "WITH job AS MATERIALIZED ("
+     "   SELECT id FROM jobs WHERE id = %lld AND %s::boolean FOR UPDATE)"
      "SELECT " PFJ_TASK_NOW_SELECT_LIST
      "  FROM tasks t JOIN jobs j ON j.id = t.job_id"
      "  JOIN jobtype_versions v ON v.id = j.jobtype_version_id"
-     "  LEFT JOIN agents a ON a.id = t.agent_id"
-     " WHERE " TASK_REF_SQL " FOR UPDATE OF t"},
+     " WHERE " TASK_REF_SQL " AND (SELECT count(*) FROM job) >= 0"
+     "   FOR UPDATE OF t"},
     /* §10.2-§10.3 in one statement, from one JSON document: {"task": id,
      * "job": id, "set": {column: value} (plain new values),
      * "time_started": "now", "time_finished": "now" | "null" |
@@ -552,56 +566,27 @@ int pfj_tasks_get(pfj_req *q)
 
 /* ---- §10.2: update ---- */
 
-/* The task as the decision needs it, from a pfj_task_current row. */
-static void read_task_now(const pfj_rows *row, pfj_task_now *now)
+/* The columns of a pfj_task_peek row: the full task object's, then what
+ * the update depends on, then whether the job's state is stale. */
+#define PEEK_NOW (TK_AGENT_PORT + 1)
+#define PEEK_JOB_STALE (PEEK_NOW + PFJ_TASK_NOW_COUNT)
+
+/* The task as the decision needs it, from column first of a row on. */
+static void read_task_now(const pfj_rows *row, int first, pfj_task_now *now)
 {
-    int n = 0;
+    int n = first;
 
 #define READ_NOW(name, sql) now->name = pfj_db_col(row, n++);
     PFJ_TASK_NOW_COLUMNS(READ_NOW, )
 #undef READ_NOW
 }
 
-/* The job's row lock, when the update needs it (see the top of this
- * file): 1 taken, 0 not needed, -1 a database error. */
-static int lock_job(pfj_req *q, pfj_db *db, const char *const ref[3],
-                    int always)
+static int send_task(pfj_req *q, const pfj_rows *task)
 {
-    pfj_task_intent intent;
-    const char *args[6];
-    pfj_rows job;
+    pfj_jw *w = pfj_begin_json(q, HTTP_OK);
 
-    pfj_task_update_intent(q->r->pool, q->body, &intent);
-    if (!intent.gives_state) {
-        return 0;
-    }
-    memcpy(args, ref, 3 * sizeof(*args));
-    args[3] = always ? "true" : "false";
-    args[4] = intent.state;
-    args[5] = intent.unassigns ? "true" : "false";
-    return pfj_db_select_row(db, STMT_TASK_LOCK_JOB, 6, args, &job);
-}
-
-/* Fetches what the update depends on, locked (the job's row first when
- * needed).  Returns DECLINED with *now filled, else the answer sent. */
-static int fetch_task(pfj_req *q, pfj_db *db, pfj_task_request *req,
-                      const char *const ref[3], int lock_always, pfj_rows *row,
-                      pfj_task_now *now)
-{
-    int found;
-
-    if ((req->job_locked = lock_job(q, db, ref, lock_always)) < 0) {
-        return pfj_send_db_failure(q, db);
-    }
-    found = pfj_db_select_row(db, STMT_TASK_CURRENT, 3, ref, row);
-    if (found < 0) {
-        return pfj_send_db_failure(q, db);
-    }
-    if (!found) {
-        return pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
-    }
-    read_task_now(row, now);
-    return DECLINED;
+    render_full_task(w, task);
+    return pfj_end_json(q, w);
 }
 
 /* Writes the plan (and the job's state) and answers with the task. */
@@ -609,7 +594,6 @@ static int store_and_answer(pfj_req *q, pfj_db *db, json_object *plan)
 {
     const char *args[1];
     pfj_rows task;
-    pfj_jw *w;
 
     args[0] = json_object_to_json_string_ext(plan, JSON_C_TO_STRING_PLAIN);
     if (pfj_db_select_row(db, STMT_TASK_APPLY, 1, args, &task) != 1) {
@@ -619,34 +603,51 @@ static int store_and_answer(pfj_req *q, pfj_db *db, json_object *plan)
     if (pfj_db_end(db) != 0) {
         return pfj_send_db_failure(q, db);
     }
-    w = pfj_begin_json(q, HTTP_OK);
-    render_full_task(w, &task);
-    return pfj_end_json(q, w);
+    return send_task(q, &task);
+}
+
+/* The decision's view of the request. */
+static pfj_task_request task_request(pfj_req *q, const char *task_id)
+{
+    pfj_task_request req = {q->body,
+                            task_id,
+                            apr_table_get(q->r->headers_in, "User-Agent"),
+                            q->r->useragent_ip,
+                            0,
+                            0};
+    return req;
 }
 
 /* Returned by update_task() when the task moves without the job's lock. */
 #define LOCK_THE_JOB_FIRST (-100)
 
-/* One transaction of the update: fetch, decide, store. */
+/* One transaction of the update: fetch (locked, the job's row first when
+ * lock_job), decide, store.  job is the task's job as peeked. */
 static int update_task(pfj_req *q, pfj_db *db, const char *const ref[3],
-                       int lock_always)
+                       const char *job, int lock_job)
 {
-    pfj_task_request req = {q->body, ref[0], NULL, q->r->useragent_ip, 0};
+    pfj_task_request req = task_request(q, ref[0]);
+    const char *args[5] = {job, lock_job ? "true" : "false", ref[0], ref[1],
+                           ref[2]};
     const pfj_refusal *no;
     json_object *plan;
     pfj_task_now now;
     pfj_rows row;
-    int rc;
+    int found;
 
     if (pfj_db_begin(db) != 0) {
         return pfj_send_db_failure(q, db);
     }
-    if ((rc = fetch_task(q, db, &req, ref, lock_always, &row, &now))
-        != DECLINED) {
+    if ((found = pfj_db_select_row(db, STMT_TASK_CURRENT, 5, args, &row))
+        != 1) {
         pfj_db_rollback(db);
-        return rc;
+        return found < 0 ? pfj_send_db_failure(q, db)
+                         : pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
     }
-    req.user_agent = apr_table_get(q->r->headers_in, "User-Agent");
+    read_task_now(&row, 0, &now);
+    /* the lock is the task's job's (a task keeps its job: this only
+     * guards against another writer moving it) */
+    req.job_locked = lock_job && strcmp(now.job_id, job) == 0;
     if ((no = pfj_task_update_decide(q->r->pool, &req, &now, &plan)) != NULL) {
         pfj_db_rollback(db);
         return pfj_send_refusal(q, no);
@@ -658,12 +659,53 @@ static int update_task(pfj_req *q, pfj_db *db, const char *const ref[3],
     return store_and_answer(q, db, plan);
 }
 
+/*
+ * The update decided on the task as one statement reads it, unlocked (no
+ * transaction: a single statement is its own).  What writes nothing is
+ * answered from that read: a missing task, a refusal, and a plan that
+ * changes nothing of a job whose state is its recomputation - repeated
+ * "running", a progress sent again.  That is exact: everything the
+ * decision and the answer depend on comes from one snapshot, so the
+ * update happened at that instant; a writer committing later is ordered
+ * after it, one committing before is in the snapshot.  (The reference
+ * rewrites the same values and recomputes the job to the state it has.)
+ * Otherwise returns DECLINED with the task's job in *job and whether the
+ * update locks it (the plan recomputes it: the task moves, or the job's
+ * state is stale) in *lock_job.
+ */
+static int peek_task(pfj_req *q, pfj_db *db, const char *const ref[3],
+                     const char **job, int *lock_job)
+{
+    pfj_task_request req = task_request(q, ref[0]);
+    const pfj_refusal *no;
+    json_object *plan;
+    pfj_task_now now;
+    pfj_rows row;
+    int found;
+
+    if ((found = pfj_db_select_row(db, STMT_TASK_PEEK, 3, ref, &row)) != 1) {
+        return found < 0 ? pfj_send_db_failure(q, db)
+                         : pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
+    }
+    read_task_now(&row, PEEK_NOW, &now);
+    req.job_stale = pfj_db_bool(pfj_db_col(&row, PEEK_JOB_STALE));
+    if ((no = pfj_task_update_decide(q->r->pool, &req, &now, &plan)) != NULL) {
+        return pfj_send_refusal(q, no);
+    }
+    if (!pfj_task_plan_writes(plan, pfj_db_cols(&row, PFJ_TC_COUNT))) {
+        return send_task(q, &row);
+    }
+    *job = now.job_id;
+    *lock_job = pfj_task_plan_recomputes(plan);
+    return DECLINED;
+}
+
 int pfj_tasks_update(pfj_req *q)
 {
     const pfj_refusal *no;
-    const char *ref[3];
+    const char *ref[3], *job = NULL;
     pfj_db *db;
-    int rc;
+    int lock_job = 0, rc;
 
     if ((no = pfj_task_update_check_body(q->r->pool, q->body)) != NULL) {
         return pfj_send_refusal(q, no);
@@ -674,8 +716,12 @@ int pfj_tasks_update(pfj_req *q)
     if ((db = pfj_req_db(q)) == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
-    if ((rc = update_task(q, db, ref, 0)) == LOCK_THE_JOB_FIRST) {
-        rc = update_task(q, db, ref, 1);
+    if ((rc = peek_task(q, db, ref, &job, &lock_job)) != DECLINED) {
+        return rc;
     }
-    return rc;
+    if ((rc = update_task(q, db, ref, job, lock_job)) == LOCK_THE_JOB_FIRST) {
+        /* the task moved since the peek: again, with the lock */
+        rc = update_task(q, db, ref, job, 1);
+    }
+    return rc == LOCK_THE_JOB_FIRST ? pfj_send_db_failure(q, NULL) : rc;
 }

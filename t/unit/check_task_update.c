@@ -7,6 +7,7 @@
 #include "suites.h"
 #include "core/json_body.h"
 #include "core/task_update.h"
+#include "core/task_columns.h"
 
 #define AGENT "6d2e8a3f-5c1b-4e7a-9f0d-2b8c4a1e7f35"
 #define AGENT_IP_BIGINT "2130706433" /* 127.0.0.1 */
@@ -109,42 +110,24 @@ START_TEST(test_body_must_be_an_object)
 }
 END_TEST
 
-static pfj_task_intent intent_of(const char *body)
+/* The plan of body for *now without the job's lock, its state stale or
+ * not. */
+static json_object *plan_unlocked(const char *body, const pfj_task_now *now,
+                                  int job_stale)
 {
-    pfj_task_intent intent;
-
-    pfj_task_update_intent(pfj_test_pool, parse(body), &intent);
-    return intent;
-}
-
-START_TEST(test_only_a_state_asks_for_the_job)
-{
-    ck_assert_int_eq(intent_of("{}").gives_state, 0);
-    ck_assert_int_eq(intent_of("{\"state\": null}").gives_state, 0);
-    ck_assert_int_eq(intent_of("{\"progress\": 0.5}").gives_state, 0);
-    ck_assert_int_eq(intent_of("{\"state\": \"running\"}").gives_state, 1);
-    ck_assert_str_eq(intent_of("{\"state\": \"running\"}").state, "105");
-    ck_assert_str_eq(intent_of("{\"state\": \"failed\"}").state, "107");
-    ck_assert_ptr_null(intent_of("{\"state\": \"queued\"}").state);
-    ck_assert_int_eq(intent_of("{\"state\": \"bogus\"}").gives_state, 1);
-    ck_assert_ptr_null(intent_of("{\"state\": \"bogus\"}").state);
-    ck_assert_int_eq(intent_of("{\"state\": 105}").gives_state, 1);
-    ck_assert_ptr_null(intent_of("{\"state\": 105}").state);
-    ck_assert_int_eq(intent_of("{\"agent\": null}").unassigns, 1);
-    ck_assert_int_eq(intent_of("{\"agent\": []}").unassigns, 0);
-    ck_assert_int_eq(intent_of("{\"state\": \"done\"}").unassigns, 0);
-}
-END_TEST
-
-/* Whether the plan of body for *now recomputes the job without its lock. */
-static int recomputes_unlocked(const char *body, const pfj_task_now *now)
-{
-    pfj_task_request req = {parse(body), "15", NULL, "127.0.0.1", 0};
+    pfj_task_request req = {parse(body), "15", NULL,
+                            "127.0.0.1", 0,    job_stale};
     json_object *plan = NULL;
 
     ck_assert_ptr_null(pfj_task_update_decide(pfj_test_pool, &req, now,
                                               &plan));
-    return pfj_task_plan_recomputes(plan);
+    return plan;
+}
+
+/* Whether the plan of body for *now recomputes the job without its lock. */
+static int recomputes_unlocked(const char *body, const pfj_task_now *now)
+{
+    return pfj_task_plan_recomputes(plan_unlocked(body, now, 0));
 }
 
 START_TEST(test_only_a_moved_task_needs_the_job_lock)
@@ -171,6 +154,108 @@ START_TEST(test_only_a_moved_task_needs_the_job_lock)
                    PLAN("\"recompute\":true,\"time_finished\":\"now_if_null\","
                         "\"fail_agent\":\"" AGENT "\",",
                         "{\"state\":107,\"failures\":1}"));
+}
+END_TEST
+
+START_TEST(test_a_stale_job_is_recomputed_by_any_state)
+{
+    pfj_task_now now = assigned_task();
+
+    now.state = "105";
+    now.time_started = "2026-01-01 00:00:00";
+    ck_assert_int_eq(pfj_task_plan_recomputes(
+                         plan_unlocked("{\"state\": \"running\"}", &now, 1)),
+                     1);
+    /* no state, no recomputation (§10.3) */
+    ck_assert_int_eq(pfj_task_plan_recomputes(
+                         plan_unlocked("{\"progress\": 0.5}", &now, 1)),
+                     0);
+    ck_assert_int_eq(
+        pfj_task_plan_recomputes(plan_unlocked("{\"state\": null}", &now, 1)),
+        0);
+}
+END_TEST
+
+/* A running task of assigned_task()'s, started, as its columns read. */
+static const char *running_columns[PFJ_TC_COUNT] = {
+    [PFJ_TC_id] = "15",
+    [PFJ_TC_state] = "105",
+    [PFJ_TC_priority] = "5",
+    [PFJ_TC_time_submitted] = "2026-01-01 00:00:00",
+    [PFJ_TC_time_started] = "2026-01-01 00:00:01",
+    [PFJ_TC_agent_id] = AGENT,
+    [PFJ_TC_job_id] = "3",
+    [PFJ_TC_hidden] = "f",
+    [PFJ_TC_attempts] = "1",
+    [PFJ_TC_failures] = "0",
+    [PFJ_TC_frame] = "1",
+    [PFJ_TC_last_error] = "disk full",
+    [PFJ_TC_sent_to_agent] = "t",
+    [PFJ_TC_progress] = "0.25",
+};
+
+/* Whether body's plan for the task of running_columns, with column
+ * changed to value first (when column >= 0), writes, the job's state
+ * stale or not. */
+static int writes(const char *body, int column, const char *value,
+                  int job_stale)
+{
+    const char *columns[PFJ_TC_COUNT];
+    pfj_task_now now = assigned_task();
+
+    memcpy(columns, running_columns, sizeof(columns));
+    if (column >= 0) {
+        columns[column] = value;
+    }
+    now.state = columns[PFJ_TC_state];
+    now.agent_id = columns[PFJ_TC_agent_id];
+    now.time_started = columns[PFJ_TC_time_started];
+    return pfj_task_plan_writes(plan_unlocked(body, &now, job_stale), columns);
+}
+
+START_TEST(test_what_changes_nothing_writes_nothing)
+{
+    /* the agent repeating running */
+    ck_assert_int_eq(writes("{\"state\": \"running\"}", -1, NULL, 0), 0);
+    ck_assert_int_eq(writes("{\"state\": \"running\"}", -1, NULL, 1), 1);
+    ck_assert_int_eq(writes("{\"state\": \"running\"}", PFJ_TC_time_started,
+                            NULL, 0),
+                     1);
+    ck_assert_int_eq(writes("{\"state\": \"running\"}", PFJ_TC_state, "100",
+                            0),
+                     1);
+    ck_assert_int_eq(writes("{\"state\": \"queued\"}", PFJ_TC_state, NULL, 0),
+                     0);
+    /* done always writes: its finish, the agent's success */
+    ck_assert_int_eq(writes("{\"state\": \"done\"}", PFJ_TC_state, "106", 0),
+                     1);
+    ck_assert_int_eq(writes("{\"time_started\": \"now\"}", -1, NULL, 0), 1);
+    ck_assert_int_eq(writes("{\"failed_in_agents\": []}", -1, NULL, 0), 1);
+    ck_assert_int_eq(writes("{\"agent\": null}", -1, NULL, 0), 1);
+    ck_assert_int_eq(writes("{\"agent\": null}", PFJ_TC_agent_id, NULL, 0), 0);
+}
+END_TEST
+
+START_TEST(test_values_are_compared_as_the_database_prints_them)
+{
+    ck_assert_int_eq(writes("{\"progress\": 0.25}", -1, NULL, 0), 0);
+    ck_assert_int_eq(writes("{\"progress\": 0.5}", -1, NULL, 0), 1);
+    ck_assert_int_eq(writes("{\"progress\": 1}", PFJ_TC_progress, "1", 0), 0);
+    ck_assert_int_eq(writes("{\"progress\": null}", -1, NULL, 0), 1);
+    ck_assert_int_eq(writes("{\"progress\": null}", PFJ_TC_progress, NULL, 0),
+                     0);
+    ck_assert_int_eq(writes("{\"last_error\": \"disk full\"}", -1, NULL, 0),
+                     0);
+    ck_assert_int_eq(writes("{\"last_error\": \"disk\"}", -1, NULL, 0), 1);
+    ck_assert_int_eq(writes("{\"last_error\": null}", -1, NULL, 0), 1);
+    ck_assert_int_eq(writes("{\"hidden\": false}", -1, NULL, 0), 0);
+    ck_assert_int_eq(writes("{\"hidden\": true}", -1, NULL, 0), 1);
+    ck_assert_int_eq(writes("{\"priority\": 5, \"attempts\": 1}", -1, NULL, 0),
+                     0);
+    ck_assert_int_eq(writes("{\"priority\": 5, \"attempts\": 2}", -1, NULL, 0),
+                     1);
+    ck_assert_int_eq(writes("{\"tile\": null}", -1, NULL, 0), 0);
+    ck_assert_int_eq(writes("{\"tile\": 0}", -1, NULL, 0), 1);
 }
 END_TEST
 
@@ -573,8 +658,10 @@ Suite *pfj_suite_task_update(void)
 
     tcase_add_checked_fixture(tc, pfj_test_pool_setup, pfj_test_pool_teardown);
     tcase_add_test(tc, test_body_must_be_an_object);
-    tcase_add_test(tc, test_only_a_state_asks_for_the_job);
     tcase_add_test(tc, test_only_a_moved_task_needs_the_job_lock);
+    tcase_add_test(tc, test_a_stale_job_is_recomputed_by_any_state);
+    tcase_add_test(tc, test_what_changes_nothing_writes_nothing);
+    tcase_add_test(tc, test_values_are_compared_as_the_database_prints_them);
     tcase_add_test(tc, test_time_started_only_now);
     tcase_add_test(tc, test_read_only_keys_in_the_reference_order);
     tcase_add_test(tc, test_agents_change_only_their_tasks);
