@@ -1,9 +1,6 @@
 /* check_health.c - the health answer and the schema the module needs
  * (src/core/health.c): the table list, the rows of the schema check, and
  * the exact 200 and 503 bodies. */
-#include <string.h>
-
-#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "core/health.h"
@@ -27,22 +24,9 @@ static const char *answer(const pfj_schema_gaps *gaps, int *status)
     return apr_pstrmemdup(pfj_test_pool, text, len);
 }
 
-/* Plain names, as a text[] literal carries them unquoted, each once. */
 START_TEST(test_tables_are_plain_and_unique)
 {
-    const char *name;
-    int i, j;
-
-    for (i = 0; i < PFJ_REQUIRED_TABLE_COUNT; i++) {
-        name = pfj_required_tables[i];
-        ck_assert_ptr_nonnull(name);
-        for (j = 0; name[j]; j++) {
-            ck_assert_msg(apr_islower(name[j]) || name[j] == '_', "%s", name);
-        }
-        for (j = 0; j < i; j++) {
-            ck_assert_str_ne(name, pfj_required_tables[j]);
-        }
-    }
+    pfj_check_sql_names(pfj_required_tables, PFJ_REQUIRED_TABLE_COUNT);
 }
 END_TEST
 

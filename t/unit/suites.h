@@ -28,6 +28,11 @@ Suite *pfj_suite_health(void);
 Suite *pfj_suite_sqlstate(void);
 Suite *pfj_suite_stats(void);
 
+/* Names that a text[] literal carries unquoted and PostgreSQL keeps as
+ * they are (lower case, at most NAMEDATALEN - 1 bytes), each once
+ * (check_indexes.c). */
+void pfj_check_sql_names(const char *const *names, int count);
+
 /* A fresh APR pool for each test (created in a fixture, destroyed after). */
 extern apr_pool_t *pfj_test_pool;
 void pfj_test_pool_setup(void);
