@@ -193,18 +193,20 @@ def check_sanitizer_reports(httpd, report):
         report.not_ok(f"report {os.path.basename(path)}", first)
 
 
-def check_core_dumps(httpd, report):
-    """One failure per core file of a crashed httpd process, with the
-    backtrace of the thread that crashed (gdb), or its path without gdb."""
-    for path in httpd.core_dumps():
+def check_core_dumps(farm, report):
+    """One failure per core file of a crashed process of any httpd of the
+    run, with the backtrace of the thread that crashed (gdb), or its path
+    without gdb."""
+    for path in farm.core_dumps():
+        name = f"core {os.path.relpath(path, farm.basedir)}"
         if shutil.which("gdb") is None:
-            report.not_ok(f"core {path}", "no gdb to show its backtrace")
+            report.not_ok(name, "no gdb to show its backtrace")
             continue
         proc = subprocess.run(["gdb", "-batch", "-nx", "-ex", f"bt {CORE_BACKTRACE_FRAMES}",
                                farmlib.APACHE_BIN, path], capture_output=True,
                               encoding="utf-8", errors="replace", timeout=120)
         frames = [line for line in proc.stdout.splitlines() if line.startswith("#")]
-        report.not_ok(f"core {os.path.basename(path)}", "\n".join(frames) or proc.stderr)
+        report.not_ok(name, "\n".join(frames) or proc.stderr)
 
 
 def keep_running(farm):
@@ -255,7 +257,7 @@ def main():
             farm.stop()
     check_error_log(farm.httpd, spans, report)
     check_sanitizer_reports(farm.httpd, report)
-    check_core_dumps(farm.httpd, report)
+    check_core_dumps(farm, report)
     if not args.keep:
         clean_up(farm, basedir, report.failed)
     return report.summary()

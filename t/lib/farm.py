@@ -545,7 +545,8 @@ class Httpd:
 
     Files: httpd.conf, error_log, access_log, httpd.pid, startup.log (what
     httpd prints before its error_log is open), htdocs/index.html, cores/
-    (CoreDumpDirectory: the core of a crashed process, see core_dumps); the
+    (CoreDumpDirectory: the core of a crashed process, see
+    Farm.core_dumps); the
     sanitizers' reports of a module built with them, and valgrind's, in
     sanitizer_dir (default: sanitizer/).
 
@@ -817,11 +818,6 @@ class Httpd:
 
     def _tolerated_at(self, offset):
         return any(start <= offset < end for start, end in self._tolerated)
-
-    def core_dumps(self):
-        """The core files of crashed httpd processes (a crash that a test
-        cannot reproduce at will is at least explained by its backtrace)."""
-        return sorted(glob.glob(os.path.join(self.core_dir, "core*")))
 
     def sanitizer_reports(self):
         """The report files of the sanitizers and valgrind, one per process
@@ -1155,6 +1151,13 @@ class Farm:
                   FROM job, ({tasks_sql}) AS f(frame, tile, position)
                  ORDER BY f.position)
             SELECT id FROM job""")[0][0])
+
+    def core_dumps(self):
+        """The core files of crashed processes of every httpd of the farm,
+        its own and the other_httpd()s (each has its CoreDumpDirectory): a
+        crash that a test cannot reproduce at will is at least explained by
+        its backtrace."""
+        return sorted(glob.glob(os.path.join(self.basedir, "*", "cores", "core*")))
 
     def other_httpd(self, name, dbname=DBNAME, extra_conf="", loglevel="info"):
         """Another httpd with the module over this farm's cluster (database
