@@ -173,8 +173,26 @@ static int pfj_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return pfj_stats_post_config(pconf, s);
 }
 
+/* What translate_name notes of an API request for map_to_storage, and
+ * the handler for log_transaction. */
+typedef struct api_request_note {
+    /* r->uri then: a later translate_name hook may rewrite it */
+    const char *uri;
+    /* what the request maps to instead of a file */
+    const char *filename;
+    /* the endpoint the handler routed the path to; NOT_ROUTED before */
+    pfj_endpoint endpoint;
+} api_request_note;
+
+/* as pfj_stats_log_request() takes "not routed by the handler" */
+#define NOT_ROUTED PFJ_EP_COUNT
+
 static int pfj_handler(request_rec *r)
 {
+    api_request_note *note = ap_get_module_config(r->request_config,
+                                                  &pyfarm_jobs_module);
+    pfj_endpoint unnoted;
+
     if (r->handler == NULL) {
         return DECLINED;
     }
@@ -187,19 +205,14 @@ static int pfj_handler(request_rec *r)
     if (strcmp(r->handler, HANDLER_NAME) != 0) {
         return DECLINED;
     }
+    /* the endpoint is noted for log_transaction's count (an internal
+     * redirect's request has no note of its own) */
     return pfj_handle_request(r,
                               ap_get_module_config(r->per_dir_config,
                                                    &pyfarm_jobs_module),
-                              pfj_api_handlers);
+                              pfj_api_handlers,
+                              note ? &note->endpoint : &unnoted);
 }
-
-/* What translate_name notes of an API request for map_to_storage. */
-typedef struct api_request_note {
-    /* r->uri then: a later translate_name hook may rewrite it */
-    const char *uri;
-    /* what the request maps to instead of a file */
-    const char *filename;
-} api_request_note;
 
 /* Whether the configuration r has now hands the request to this module:
  * core's SetHandler, evaluated as core's fixup evaluates it.  Before
@@ -256,6 +269,7 @@ static int pfj_note_api_request(request_rec *r)
     note->uri = apr_pstrdup(r->pool, r->uri);
     note->filename = apr_pstrcat(r->pool, HANDLER_NAME ":",
                                  pfj_conf_base(conf), NULL);
+    note->endpoint = NOT_ROUTED;
     ap_set_module_config(r->request_config, &pyfarm_jobs_module, note);
     return DECLINED;
 }
@@ -315,12 +329,17 @@ static int pfj_map_to_storage(request_rec *r)
 
 /* log_transaction: an API request counts into the server's counters
  * with the status it was answered, also when httpd answered it (401 of
- * access control, 408, 413). */
+ * access control, 408, 413), under the endpoint the handler routed it to
+ * (routed there only when the handler did not). */
 static int pfj_count_api_request(request_rec *r)
 {
-    if (untouched_api_request(r) != NULL) {
-        pfj_stats_log_request(r, ap_get_module_config(r->per_dir_config,
-                                                      &pyfarm_jobs_module));
+    const api_request_note *note = untouched_api_request(r);
+
+    if (note != NULL) {
+        pfj_stats_log_request(r,
+                              ap_get_module_config(r->per_dir_config,
+                                                   &pyfarm_jobs_module),
+                              note->endpoint);
     }
     return DECLINED;
 }

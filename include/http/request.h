@@ -35,9 +35,12 @@ typedef struct pfj_req {
  * status for httpd to answer itself when nothing could be sent). */
 typedef int (*pfj_handler_fn)(pfj_req *q);
 
-/* The handler hook's work for a request httpd gave to "pyfarm-jobs". */
+/* The handler hook's work for a request httpd gave to "pyfarm-jobs".
+ * Once the path is routed (a body is checked first, §0.2), *endpoint is
+ * the endpoint it routed to, PFJ_EP_NONE for none; before, it is left
+ * as it was. */
 int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
-                       const pfj_handler_fn *handlers);
+                       const pfj_handler_fn *handlers, pfj_endpoint *endpoint);
 
 /* The request's path exactly as the client sent it (httpd decodes r->uri
  * in place; routing decodes each segment itself, once). */

@@ -19,8 +19,12 @@
 int pfj_stats_post_config(apr_pool_t *pconf, server_rec *s);
 
 /* log_transaction of an API request (conf its configuration): counts its
- * final status and latency under the endpoint its path routes to. */
-void pfj_stats_log_request(request_rec *r, const pfj_dir_conf *conf);
+ * final status and latency under the endpoint its path routes to: routed,
+ * as the handler routed it, or PFJ_EP_COUNT when the handler did not
+ * (httpd answered first: 401, 408, 413...; a body refused before
+ * routing), and the path is routed here. */
+void pfj_stats_log_request(request_rec *r, const pfj_dir_conf *conf,
+                           pfj_endpoint routed);
 
 /* mod_status' status_hook: the HTML section, or "Key: value" lines for
  * ?auto (AP_STATUS_SHORT). */

@@ -481,10 +481,11 @@ pfj_route_result pfj_req_route(request_rec *r, const pfj_dir_conf *conf,
 }
 
 int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
-                       const pfj_handler_fn *handlers)
+                       const pfj_handler_fn *handlers, pfj_endpoint *endpoint)
 {
     pfj_req *q = apr_pcalloc(r->pool, sizeof(*q));
     const char *path = pfj_req_raw_path(r);
+    pfj_route_result routed;
     int rc;
 
     q->r = r;
@@ -497,7 +498,9 @@ int pfj_handle_request(request_rec *r, const pfj_dir_conf *conf,
             return rc;
         }
     }
-    switch (pfj_req_route(r, conf, path, &q->route)) {
+    routed = pfj_req_route(r, conf, path, &q->route);
+    *endpoint = routed == PFJ_ROUTE_FOUND ? q->route.endpoint : PFJ_EP_NONE;
+    switch (routed) {
     case PFJ_ROUTE_FOUND:
         return dispatch(q, handlers);
     case PFJ_ROUTE_REDIRECT:

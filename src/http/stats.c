@@ -102,11 +102,12 @@ int pfj_stats_post_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
-void pfj_stats_log_request(request_rec *r, const pfj_dir_conf *conf)
+void pfj_stats_log_request(request_rec *r, const pfj_dir_conf *conf,
+                           pfj_endpoint routed)
 {
     const request_rec *last = r;
     pfj_route_match m;
-    pfj_endpoint ep = PFJ_EP_NONE;
+    pfj_endpoint ep = routed;
 
     if (table == NULL) {
         return;
@@ -115,8 +116,10 @@ void pfj_stats_log_request(request_rec *r, const pfj_dir_conf *conf)
     while (last->next) {
         last = last->next;
     }
-    if (pfj_req_route(r, conf, pfj_req_raw_path(r), &m) == PFJ_ROUTE_FOUND) {
-        ep = m.endpoint;
+    if (ep == PFJ_EP_COUNT) {
+        ep = pfj_req_route(r, conf, pfj_req_raw_path(r), &m) == PFJ_ROUTE_FOUND
+                 ? m.endpoint
+                 : PFJ_EP_NONE;
     }
     pfj_stats_count_request(table, ep, pfj_stats_method_of(r->method),
                             last->status, apr_time_now() - r->request_time);
