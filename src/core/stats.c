@@ -7,6 +7,7 @@
 #include "core/count.h"
 #include "core/sqlstate.h"
 #include "core/stats.h"
+#include "core/work_state.h"
 
 /* 64-bit atomics must not fall back to libatomic's locks, which live in
  * each process's own memory and would not exclude another child. */
@@ -64,8 +65,9 @@ static const char *const db_error_names[PFJ_STATS_DB_NERRORS] = {
 
 static const char *const state_names[PFJ_STATS_NSTATES] = {
     "queued", "paused", "running", "done", "failed"};
-static const apr_int64_t state_codes[PFJ_STATS_NSTATES] = {0, 100, 105, 106,
-                                                           107};
+/* queued is stored as NULL, read as 0 (COALESCE in the statement) */
+static const apr_int64_t state_codes[PFJ_STATS_NSTATES] = {
+    0, PFJ_STATE_PAUSED, PFJ_STATE_RUNNING, PFJ_STATE_DONE, PFJ_STATE_FAILED};
 
 /* Bucket bounds: microseconds, and the same in seconds as "le" says it. */
 static const apr_int64_t bounds_usec[PFJ_STATS_NBOUNDS] = {
