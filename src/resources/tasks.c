@@ -539,29 +539,43 @@ static int task_ref(pfj_req *q, const char *ref[3])
     return ref[0] != NULL && pfj_job_ref(q->route.args[0], &ref[1], &ref[2]);
 }
 
+static int task_not_found(pfj_req *q)
+{
+    return pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
+}
+
+/* The answer when a statement found no task row (found 0) or failed
+ * (found < 0, pfj_db_select_row's). */
+static int no_task_row(pfj_req *q, pfj_db *db, int found)
+{
+    return found < 0 ? pfj_send_db_failure(q, db) : task_not_found(q);
+}
+
+static int send_task(pfj_req *q, const pfj_rows *task)
+{
+    pfj_jw *w = pfj_begin_json(q, HTTP_OK);
+
+    render_full_task(w, task);
+    return pfj_end_json(q, w);
+}
+
 int pfj_tasks_get(pfj_req *q)
 {
     pfj_db *db = pfj_req_db(q);
     const char *args[3];
     pfj_rows task;
-    pfj_jw *w;
     int found;
 
     if (db == NULL) {
         return pfj_send_db_failure(q, NULL);
     }
     if (!task_ref(q, args)) {
-        return pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
+        return task_not_found(q);
     }
-    if ((found = pfj_db_select_row(db, STMT_TASK_GET, 3, args, &task)) < 0) {
-        return pfj_send_db_failure(q, db);
+    if ((found = pfj_db_select_row(db, STMT_TASK_GET, 3, args, &task)) != 1) {
+        return no_task_row(q, db, found);
     }
-    if (!found) {
-        return pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
-    }
-    w = pfj_begin_json(q, HTTP_OK);
-    render_full_task(w, &task);
-    return pfj_end_json(q, w);
+    return send_task(q, &task);
 }
 
 /* ---- §10.2: update ---- */
@@ -579,14 +593,6 @@ static void read_task_now(const pfj_rows *row, int first, pfj_task_now *now)
 #define READ_NOW(name, sql) now->name = pfj_db_col(row, n++);
     PFJ_TASK_NOW_COLUMNS(READ_NOW, )
 #undef READ_NOW
-}
-
-static int send_task(pfj_req *q, const pfj_rows *task)
-{
-    pfj_jw *w = pfj_begin_json(q, HTTP_OK);
-
-    render_full_task(w, task);
-    return pfj_end_json(q, w);
 }
 
 /* Writes the plan (and the job's state) and answers with the task. */
@@ -641,8 +647,7 @@ static int update_task(pfj_req *q, pfj_db *db, const char *const ref[3],
     if ((found = pfj_db_select_row(db, STMT_TASK_CURRENT, 5, args, &row))
         != 1) {
         pfj_db_rollback(db);
-        return found < 0 ? pfj_send_db_failure(q, db)
-                         : pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
+        return no_task_row(q, db, found);
     }
     read_task_now(&row, 0, &now);
     /* the lock is the task's job's (a task keeps its job: this only
@@ -684,8 +689,7 @@ static int peek_task(pfj_req *q, pfj_db *db, const char *const ref[3],
     int found;
 
     if ((found = pfj_db_select_row(db, STMT_TASK_PEEK, 3, ref, &row)) != 1) {
-        return found < 0 ? pfj_send_db_failure(q, db)
-                         : pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
+        return no_task_row(q, db, found);
     }
     read_task_now(&row, PEEK_NOW, &now);
     req.job_stale = pfj_db_bool(pfj_db_col(&row, PEEK_JOB_STALE));
@@ -711,7 +715,7 @@ int pfj_tasks_update(pfj_req *q)
         return pfj_send_refusal(q, no);
     }
     if (!task_ref(q, ref)) {
-        return pfj_send_error(q, HTTP_NOT_FOUND, "Task not found");
+        return task_not_found(q);
     }
     if ((db = pfj_req_db(q)) == NULL) {
         return pfj_send_db_failure(q, NULL);
